@@ -1,0 +1,102 @@
+"""The answer to a request: never a bare bool.
+
+A :class:`Decision` carries the outcome, the rules that decided it with their citations, a
+plain-language explanation and advice for the desk officer, the obligations that come with an
+allow, the packs (and versions) that were in force, and any fact that must be checked first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["allow", "allow-with-conditions", "deny", "review"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """One rule that decided (or conditioned) an outcome.
+
+    >>> RuleRef("il-trust-2021.15a-detainer", "5 ILCS 805/15(a)", "No holds on detainers.",
+    ...         "forbid", "il-trust-2021", "C").citation
+    '5 ILCS 805/15(a)'
+    """
+
+    id: str
+    citation: str
+    summary: str
+    effect: Literal["permit", "forbid"]
+    pack: str
+    confidence: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "citation": self.citation, "summary": self.summary,
+                "effect": self.effect, "pack": self.pack, "confidence": self.confidence}
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """A condition that travels with an allow, e.g. ``mask-fields`` with the tags to mask."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "values": list(self.values), "rule": self.rule}
+
+
+@dataclass(frozen=True, slots=True)
+class PackRef:
+    """A pack in force for the decision, with its declared version and content digest."""
+
+    id: str
+    version: str
+    digest: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "digest": self.digest}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer, with everything needed to explain and audit it.
+
+    >>> d = Decision("deny", rules=(), explanation="No.", advice=("Refuse.",))
+    >>> d.allowed
+    False
+    """
+
+    outcome: Outcome
+    rules: tuple[RuleRef, ...] = ()
+    explanation: str = ""
+    advice: tuple[str, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+    packs: tuple[PackRef, ...] = ()
+    unresolved_facts: tuple[str, ...] = ()
+    profile: str = ""
+    date: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def allowed(self) -> bool:
+        """True for ``allow`` and ``allow-with-conditions`` only."""
+        return self.outcome in ("allow", "allow-with-conditions")
+
+    @property
+    def citations(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.citation for r in self.rules))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "explanation": self.explanation,
+            "advice": list(self.advice),
+            "rules": [r.to_dict() for r in self.rules],
+            "obligations": [o.to_dict() for o in self.obligations],
+            "unresolved_facts": list(self.unresolved_facts),
+            "packs": [p.to_dict() for p in self.packs],
+            "profile": self.profile,
+            "date": self.date,
+            "notes": list(self.notes),
+        }

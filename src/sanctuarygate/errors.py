@@ -1,0 +1,93 @@
+"""The project's exceptions, one tree with one base.
+
+    SanctuaryGateError
+    ├── InputError                  bad input from a caller (request file, form, JSON body)
+    │   ├── UnknownAgencyError      an agency id the directory does not know
+    │   ├── UnknownDatasetError     a dataset id the catalog does not know
+    │   └── UnknownProfileError     a profile (place) that is not defined
+    ├── PolicyLoadError             a pack, profile, schema or directory file is malformed
+    ├── PolicyEvaluationError       the engine could not evaluate a request (never an allow)
+    └── ConfigurationError          a setting is missing or has a bad value
+
+Subclasses carry data, never HTTP status codes: the web layer maps classes to statuses in one
+table (``web/problem.py``) and the CLI maps them to exit codes (``cli/main.py``).
+"""
+
+from __future__ import annotations
+
+
+class SanctuaryGateError(Exception):
+    """Base of every error this project raises on purpose.
+
+    >>> isinstance(InputError("x"), SanctuaryGateError)
+    True
+    """
+
+    title = "sanctuarygate error"
+
+
+class InputError(SanctuaryGateError, ValueError):
+    """The caller's input is not a valid request; nothing was decided."""
+
+    title = "Invalid request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+class UnknownAgencyError(InputError):
+    """An agency id that the directory does not list. Never defaulted to anything."""
+
+    title = "Unknown agency"
+
+    def __init__(self, agency_id: str, *, field: str | None = None) -> None:
+        super().__init__(f"unknown agency id {agency_id!r}", field=field)
+        self.agency_id = agency_id
+
+
+class UnknownDatasetError(InputError):
+    """A dataset id that the catalog does not list."""
+
+    title = "Unknown dataset"
+
+    def __init__(self, dataset_id: str, *, field: str | None = None) -> None:
+        super().__init__(f"unknown dataset id {dataset_id!r}", field=field)
+        self.dataset_id = dataset_id
+
+
+class UnknownProfileError(InputError):
+    """A profile (a place whose packs bind it) that is not defined."""
+
+    title = "Unknown profile"
+
+    def __init__(self, profile_id: str, *, known: tuple[str, ...] = ()) -> None:
+        hint = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(f"unknown profile {profile_id!r}{hint}", field="profile")
+        self.profile_id = profile_id
+
+
+class PolicyLoadError(SanctuaryGateError):
+    """A policy pack, profile, schema or data file failed to load or validate."""
+
+    title = "Policy data could not be loaded"
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(f"{source}: {message}" if source else message)
+        self.source = source
+
+
+class PolicyEvaluationError(SanctuaryGateError):
+    """The policy engine could not evaluate a request. Fail closed: this is never an allow."""
+
+    title = "The policy engine could not decide"
+
+    def __init__(self, message: str, *, errors: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class ConfigurationError(SanctuaryGateError):
+    """A setting is missing or has a bad value; the message names the key and the value."""
+
+    title = "Configuration error"

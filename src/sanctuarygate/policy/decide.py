@@ -1,0 +1,193 @@
+"""The one door: ``decide(request) -> Decision``.
+
+Every caller (CLI, desk page, HTTP API, and later the gateway, custody and property) comes
+through :meth:`Decider.decide`. The steps:
+
+1. check the request against the directory and catalog (unknown ids are errors, never defaults);
+2. pick the packs in force for the place on the day (plus any what-if packs);
+3. build the Cedar request; a fact stated as ``unknown`` is evaluated both ways;
+4. read the outcome: a matching forbid is ``deny``; matching permits give ``allow`` (with
+   their obligations, ``allow-with-conditions``) unless one says ``review``; no matching rule is
+   ``review`` — never an allow. If the ``unknown`` branches disagree, the outcome is ``review``
+   and names the facts. An engine error raises :class:`PolicyEvaluationError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sanctuarygate.domain.advice import explain
+from sanctuarygate.domain.decision import Decision, Obligation, Outcome, RuleRef
+from sanctuarygate.domain.request import UNKNOWN, Request
+from sanctuarygate.domain.vocabulary import ACTION_RESOURCES
+from sanctuarygate.errors import InputError, PolicyEvaluationError
+from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
+from sanctuarygate.policy.pack import Pack
+
+MAX_UNKNOWN_FACTS = 4
+CIVIL_PURPOSES = frozenset({"civil-immigration-enforcement", "unknown"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Branch:
+    outcome: Outcome
+    rules: tuple[RuleRef, ...]
+    obligations: tuple[Obligation, ...]
+
+
+class Decider:
+    """Decides requests against a :class:`PolicyLibrary`, caching answers to repeated requests.
+
+    >>> from sanctuarygate.policy.default import default_decider
+    >>> from sanctuarygate.domain.request import parse_request
+    >>> d = default_decider().decide(parse_request({"profile": "illinois", "date": "2024-02-01",
+    ...     "principal": {"agency": "ICE-ERO"}, "action": "honor-detainer",
+    ...     "resource": {"type": "Person", "in_custody": True},
+    ...     "context": {"purpose": "civil-immigration-enforcement",
+    ...                 "document": {"kind": "detainer", "verified": True}}}))
+    >>> d.outcome, d.rules[0].citation
+    ('deny', '5 ILCS 805/15(a)')
+    """
+
+    def __init__(self, library: PolicyLibrary, *, cache_size: int = 10_000) -> None:
+        self.library = library
+        self.cache_size = cache_size
+        self._cache: dict[Request, Decision] = {}
+
+    def decide(self, request: Request) -> Decision:
+        """Decide one request. Raises InputError for bad input, PolicyEvaluationError when the
+        engine cannot decide; neither is ever an allow."""
+        cached = self._cache.get(request)
+        if cached is not None:
+            return cached
+        decision = self._decide(request)
+        if self.cache_size:
+            if len(self._cache) >= self.cache_size:
+                del self._cache[next(iter(self._cache))]
+            self._cache[request] = decision
+        return decision
+
+    def decide_many(self, requests: Iterable[Request]) -> list[Decision]:
+        """The batch twin of :meth:`decide`."""
+        return [self.decide(r) for r in requests]
+
+    def engine_requests(self, request: Request) -> tuple[tuple[Pack, ...], list[dict[str, Any]]]:
+        """The packs in force and the Cedar request(s) that ``decide`` evaluates (one per
+        combination of unknown facts). Used by ``explain`` views and the benchmark."""
+        lib = self.library
+        packs = lib.packs_for(request.profile, request.date, request.extra_packs)
+        principal = self._principal(request)
+        resource = self._resource(request)
+        unknown = request.unknown_facts()
+        if len(unknown) > MAX_UNKNOWN_FACTS:
+            raise InputError(f"at most {MAX_UNKNOWN_FACTS} facts may be unknown; "
+                             f"got {len(unknown)}: {', '.join(unknown)}")
+        base = self._context_base(request)
+        out = []
+        for values in itertools.product((True, False), repeat=len(unknown)):
+            assignment = dict(zip(unknown, values, strict=True))
+            out.append({"principal": principal, "action": {"type": "Action", "id": request.action},
+                        "resource": resource, "context": _context(request, base, assignment)})
+        return packs, out
+
+    # --- internals ------------------------------------------------------------------------
+    def _decide(self, request: Request) -> Decision:
+        packs, cedar_requests = self.engine_requests(request)
+        results = self.library.engine.evaluate(self.library.compiled(packs), cedar_requests)
+        branches = [self._branch(r.decision, r.reasons, r.errors) for r in results]
+        unknown = request.unknown_facts()
+        outcomes = {b.outcome for b in branches}
+        rules = tuple(dict.fromkeys(r for b in branches for r in b.rules))
+        if len(outcomes) == 1:
+            outcome = branches[0].outcome
+            obligations = tuple(dict.fromkeys(o for b in branches for o in b.obligations))
+            unresolved: tuple[str, ...] = ()
+        else:
+            outcome, obligations, unresolved = "review", (), unknown
+        text, advice = explain(outcome, [r.summary for r in rules], obligations, unresolved,
+                               civil_purpose=request.context.purpose in CIVIL_PURPOSES)
+        return Decision(outcome=outcome, rules=rules, explanation=text, advice=advice,
+                        obligations=obligations, packs=tuple(p.ref for p in packs),
+                        unresolved_facts=unresolved, profile=request.profile,
+                        date=request.date.isoformat())
+
+    def _branch(self, decision: str, reasons: tuple[str, ...], errors: tuple[str, ...]) -> _Branch:
+        if errors or decision not in ("Allow", "Deny"):
+            raise PolicyEvaluationError("the policy engine could not evaluate the request",
+                                        errors=errors or (decision,))
+        try:
+            matched = [self.library.rules[r] for r in reasons]
+        except KeyError as exc:
+            raise PolicyEvaluationError(f"engine named an unknown rule {exc}") from None
+        if decision == "Deny":
+            forbids = tuple(m.ref for m in matched if m.ref.effect == "forbid")
+            return _Branch("deny", forbids, ()) if forbids else _Branch("review", (), ())
+        reviews = tuple(m.ref for m in matched if m.review)
+        if reviews:
+            return _Branch("review", reviews, ())
+        obligations = tuple(o for m in matched for o in m.obligations)
+        outcome: Outcome = "allow-with-conditions" if obligations else "allow"
+        return _Branch(outcome, tuple(m.ref for m in matched), obligations)
+
+    def _principal(self, request: Request) -> dict[str, str]:
+        p = request.principal
+        agency = self.library.directory.get(p.id, field=f"principal.{p.kind}")
+        if p.kind == "employee":
+            if agency.level not in EMPLOYER_LEVELS:
+                raise InputError(f"{p.id} is not a city, county or state department",
+                                 field="principal.employee")
+            return {"type": "Employee", "id": p.id}
+        return {"type": "Agency", "id": p.id}
+
+    def _resource(self, request: Request) -> dict[str, str]:
+        res = request.resource
+        allowed = ACTION_RESOURCES[request.action]
+        if res.type not in allowed:
+            raise InputError(f"{request.action} is about {' or '.join(sorted(allowed))}, "
+                             f"not {res.type}", field="resource.type")
+        ident = res.get("id")
+        if res.type == "Dataset":
+            if not isinstance(ident, str):
+                raise InputError("a Dataset needs an id", field="resource.id")
+            self.library.catalog.get(ident, field="resource.id")
+            return {"type": "Dataset", "id": ident}
+        if res.type == "Field":
+            dataset = res.get("dataset")
+            if not isinstance(dataset, str) or not isinstance(ident, str):
+                raise InputError("a Field needs a dataset and an id", field="resource")
+            names = {n for n, _ in self.library.catalog.get(dataset, field="resource.dataset").fields}
+            if ident not in names:
+                raise InputError(f"{dataset} has no field {ident!r}", field="resource.id")
+            return {"type": "Field", "id": f"{dataset}.{ident}"}
+        fallback = res.get("kind")
+        name = ident if isinstance(ident, str) else fallback if isinstance(fallback, str) else None
+        return {"type": res.type, "id": name or res.type.lower()}
+
+    def _context_base(self, request: Request) -> dict[str, Any]:
+        directory = self.library.directory
+        ctx = request.context
+        agency = directory.get(request.principal.id)
+        onward = any(directory.get(a, field="context.onward_recipients").immigration_agency
+                     for a in ctx.onward_recipients)
+        imm_agency = request.principal.kind == "agency" and agency.immigration_agency
+        civil = ctx.purpose in CIVIL_PURPOSES
+        return {"purpose": ctx.purpose, "civil_purpose": civil, "immigration_agency": imm_agency,
+                "immigration_agent": imm_agency or civil, "onward_immigration": onward,
+                "channel": ctx.channel or "", "use": ctx.use or "",
+                "assistance": ctx.assistance or ""}
+
+
+def _context(request: Request, base: Mapping[str, Any], assignment: Mapping[str, bool]) -> dict[str, Any]:
+    doc = request.context.document
+    verified = assignment.get("document.verified", doc.verified)
+    notice = request.context.truth_act_notice_given
+    facts = {k: (assignment[f"resource.{k}"] if v == UNKNOWN else v)
+             for k, v in request.resource.facts}
+    return {**base,
+            "document": {"kind": doc.kind, "verified": verified is True, "form": doc.form or "",
+                         "attachments": list(doc.attachments)},
+            "resource": facts,
+            "truth_act_notice_given": assignment.get("truth_act_notice_given", notice) is True}

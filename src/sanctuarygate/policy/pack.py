@@ -1,0 +1,184 @@
+"""Policy packs: one folder per legal instrument, a manifest and cited Cedar rules.
+
+A pack folder holds ``manifest.yaml`` (id, title, jurisdiction, kind, version, effective dates,
+sources, confidence) and ``rules.cedar``. Every rule carries ``@id("<pack>/<name>")``,
+``@citation`` and ``@summary``; it may carry ``@confidence`` (C, P or U; the manifest's by
+default), ``@obligations("kind=v1,v2; kind")`` and ``@outcome("review")``. A pack that lacks any
+of these, or whose rules do not validate against the schema, fails to load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from sanctuarygate.domain.decision import Obligation, PackRef, RuleRef
+from sanctuarygate.domain.vocabulary import OBLIGATION_KINDS
+from sanctuarygate.errors import PolicyLoadError
+from sanctuarygate.policy.engine import Engine
+
+KINDS = frozenset({"statute", "ordinance", "executive-order", "directive", "proposal"})
+CONFIDENCE = frozenset({"C", "P", "U"})
+ANNOTATIONS = frozenset({"id", "citation", "summary", "confidence", "obligations", "outcome"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One cited rule of a pack."""
+
+    ref: RuleRef
+    obligations: tuple[Obligation, ...]
+    review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A loaded, validated pack."""
+
+    id: str
+    title: str
+    jurisdiction: str
+    kind: str
+    version: str
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    confidence: str
+    sources: tuple[str, ...]
+    notes: str
+    text: str
+    rules: tuple[Rule, ...]
+    digest: str
+    manifest: Mapping[str, Any]
+
+    @property
+    def ref(self) -> PackRef:
+        return PackRef(self.id, self.version, self.digest)
+
+    def in_force(self, day: dt.date) -> bool:
+        """True when the pack binds on ``day``; a proposal never does by itself.
+
+        The until date is exclusive: the day a replacement takes effect, the old text stops.
+        """
+        if self.kind == "proposal" or self.effective_from is None:
+            return False
+        if day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+
+def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pack:
+    """Load and validate one pack folder.
+
+    ``dates`` resolves manifest dates written as ``{setting: NAME}`` (dates that REFERENCE.md
+    marks unconfirmed are configuration, not constants).
+    """
+    source = folder.name
+    manifest_path, rules_path = folder / "manifest.yaml", folder / "rules.cedar"
+    if not manifest_path.is_file() or not rules_path.is_file():
+        raise PolicyLoadError("a pack needs manifest.yaml and rules.cedar", source=source)
+    manifest_bytes, rules_bytes = manifest_path.read_bytes(), rules_path.read_bytes()
+    try:
+        manifest = yaml.safe_load(manifest_bytes)
+    except yaml.YAMLError as exc:
+        raise PolicyLoadError(f"manifest is not YAML: {exc}", source=source) from exc
+    if not isinstance(manifest, Mapping):
+        raise PolicyLoadError("manifest must be a mapping", source=source)
+    for key in ("id", "title", "jurisdiction", "kind", "version", "confidence", "sources"):
+        if not manifest.get(key):
+            raise PolicyLoadError(f"manifest lacks {key!r}", source=source)
+    if manifest["id"] != folder.name:
+        raise PolicyLoadError(f"manifest id {manifest['id']!r} is not the folder name",
+                              source=source)
+    if manifest["kind"] not in KINDS:
+        raise PolicyLoadError(f"kind must be one of {sorted(KINDS)}", source=source)
+    if manifest["confidence"] not in CONFIDENCE:
+        raise PolicyLoadError("confidence must be C, P or U", source=source)
+    start = _date(manifest.get("effective_from"), "effective_from", dates, source)
+    until = _date(manifest.get("effective_until"), "effective_until", dates, source)
+    if start is None and manifest["kind"] != "proposal":
+        raise PolicyLoadError("effective_from is required (only a proposal has none)",
+                              source=source)
+    if start and until and until <= start:
+        raise PolicyLoadError("effective_until must be after effective_from", source=source)
+
+    text = rules_bytes.decode("utf-8")
+    engine.validate(text, source=f"{source}/rules.cedar")
+    parsed = engine.parse(text, source=f"{source}/rules.cedar")
+    if not parsed:
+        raise PolicyLoadError("rules.cedar holds no rules", source=source)
+    rules = tuple(_rule(p.effect, p.annotations, manifest, source) for p in parsed)
+    digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]
+    return Pack(
+        id=manifest["id"], title=manifest["title"], jurisdiction=manifest["jurisdiction"],
+        kind=manifest["kind"], version=str(manifest["version"]), effective_from=start,
+        effective_until=until, confidence=manifest["confidence"],
+        sources=tuple(manifest["sources"]), notes=str(manifest.get("notes") or "").strip(),
+        text=text, rules=rules, digest=digest, manifest=manifest,
+    )
+
+
+def _date(value: Any, key: str, dates: Mapping[str, dt.date], source: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, Mapping) and "setting" in value:
+        name = value["setting"]
+        if name not in dates:
+            raise PolicyLoadError(f"{key} refers to unknown setting {name!r}", source=source)
+        return dates[name]
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PolicyLoadError(f"{key} must be a date, null or {{setting: NAME}}; got {value!r}",
+                          source=source)
+
+
+def _rule(effect: str, notes: Mapping[str, str], manifest: Mapping[str, Any], source: str) -> Rule:
+    rid = notes.get("id", "")
+    where = f"{source}: rule {rid or '(without @id)'}"
+    unknown = set(notes) - ANNOTATIONS
+    if unknown:
+        raise PolicyLoadError(f"{where}: unknown annotation(s) {sorted(unknown)}")
+    if not rid.startswith(f"{manifest['id']}/"):
+        raise PolicyLoadError(f"{where}: @id must start with '{manifest['id']}/'")
+    for key in ("citation", "summary"):
+        if not notes.get(key, "").strip():
+            raise PolicyLoadError(f"{where}: @{key} is required")
+    confidence = notes.get("confidence", manifest["confidence"])
+    if confidence not in CONFIDENCE:
+        raise PolicyLoadError(f"{where}: @confidence must be C, P or U")
+    outcome = notes.get("outcome")
+    if outcome not in (None, "review"):
+        raise PolicyLoadError(f"{where}: @outcome may only be 'review'")
+    eff: Literal["permit", "forbid"] = "permit" if effect == "permit" else "forbid"
+    if eff == "forbid" and (outcome or "obligations" in notes):
+        raise PolicyLoadError(f"{where}: a forbid rule carries no @outcome or @obligations")
+    ref = RuleRef(rid, notes["citation"].strip(), notes["summary"].strip(), eff,
+                  str(manifest["id"]), confidence)
+    return Rule(ref, parse_obligations(notes.get("obligations", ""), rid, where), outcome is not None)
+
+
+def parse_obligations(text: str, rule_id: str, where: str = "") -> tuple[Obligation, ...]:
+    """Parse ``"mask-fields=immigration,citizenship; no-notice-to-immigration"``.
+
+    >>> [o.kind for o in parse_obligations("mask-fields=a,b; purpose-limit=x", "r")]
+    ['mask-fields', 'purpose-limit']
+    """
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        kind, _, values = part.partition("=")
+        kind = kind.strip()
+        if kind not in OBLIGATION_KINDS:
+            raise PolicyLoadError(f"{where}: unknown obligation kind {kind!r}")
+        vals = tuple(v.strip() for v in values.split(",") if v.strip())
+        out.append(Obligation(kind, vals, rule_id))
+    return tuple(out)

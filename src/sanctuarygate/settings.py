@@ -1,0 +1,83 @@
+"""The one settings object. Read once; nothing else in the project reads ``os.environ``.
+
+Every setting comes from an environment variable with the ``SANCTUARYGATE_`` prefix:
+
+========================================  ==========================================================
+``SANCTUARYGATE_DATA_DIR``                where data lives (default: the per-user data directory,
+                                          e.g. ``~/.local/share/sanctuarygate``)
+``SANCTUARYGATE_DATABASE_URL``            SQLAlchemy URL (default: SQLite file in the data dir)
+``SANCTUARYGATE_PACKS_DIR``               policy packs folder (default: the packs shipped inside
+                                          the package)
+``SANCTUARYGATE_O2021_117_EFFECTIVE``     effective date of Chicago O2021-117, which removed the
+                                          2-173-042 carve-outs (unconfirmed; default 2021-01-27,
+                                          the day it passed)
+``SANCTUARYGATE_KIFTA_EFFECTIVE``         effective date of P.A. 101-0019, the 287(g) ban
+                                          (unconfirmed day in June 2019; default 2019-06-21)
+``SANCTUARYGATE_DECISION_CACHE_SIZE``     decisions kept in memory for repeated requests (0: none)
+========================================  ==========================================================
+
+>>> Settings(data_dir="/tmp/sg").database_url_resolved
+'sqlite:////tmp/sg/sanctuarygate.db'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sanctuarygate.errors import ConfigurationError
+
+PACKAGE_PACKS = Path(__file__).parent / "packs"
+
+
+class Settings(BaseSettings):
+    """All configuration, validated; a bad value names its key."""
+
+    model_config = SettingsConfigDict(env_prefix="SANCTUARYGATE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("sanctuarygate")))
+    database_url: str | None = None
+    packs_dir: Path = PACKAGE_PACKS
+    o2021_117_effective: dt.date = dt.date(2021, 1, 27)
+    kifta_effective: dt.date = dt.date(2019, 6, 21)
+    decision_cache_size: int = Field(default=10_000, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(f"not a database URL (expected e.g. sqlite:///path): {value!r}")
+        return value
+
+    @property
+    def database_url_resolved(self) -> str:
+        """The configured URL, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sanctuarygate.db'}"
+
+    def pack_dates(self) -> dict[str, dt.date]:
+        """Dates that pack manifests may refer to as ``{setting: NAME}``."""
+        return {"o2021_117_effective": self.o2021_117_effective,
+                "kifta_effective": self.kifta_effective}
+
+
+def load_settings() -> Settings:
+    """Read the environment once; a bad value raises ConfigurationError naming the key."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = "SANCTUARYGATE_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigurationError(f"{key}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()
