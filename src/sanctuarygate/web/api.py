@@ -1,0 +1,91 @@
+"""The JSON API under ``/api/v1``: decide a request, look up agencies and places.
+
+A decision request is the scenario-case format (``domain/request.py``), as JSON::
+
+    POST /api/v1/decisions
+    {"profile": "illinois", "date": "2024-02-01", "principal": {"agency": "ICE-ERO"},
+     "action": "honor-detainer", "resource": {"type": "Person", "in_custody": true},
+     "context": {"purpose": "civil-immigration-enforcement",
+                 "document": {"kind": "detainer", "verified": true}}}
+
+and the answer is the decision with the request echoed back (see :func:`decision_body`). Errors
+are problem+json (``web/problem.py``); no error is ever an allow.
+
+>>> router.prefix
+'/api/v1'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import Request as PolicyRequest
+from sanctuarygate.domain.request import parse_request
+from sanctuarygate.policy.decide import Decider
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+EXAMPLE_REQUEST: dict[str, Any] = {
+    "profile": "illinois",
+    "date": "2024-02-01",
+    "principal": {"agency": "ICE-ERO"},
+    "action": "honor-detainer",
+    "resource": {"type": "Person", "in_custody": True},
+    "context": {"purpose": "civil-immigration-enforcement",
+                "document": {"kind": "detainer", "verified": True}},
+}
+
+
+def get_decider(request: Request) -> Decider:
+    """The app's decider (FastAPI dependency), built on first use by ``create_app``'s provider."""
+    provider: Callable[[], Decider] = request.app.state.decider
+    return provider()
+
+
+DeciderDep = Annotated[Decider, Depends(get_decider)]
+
+
+def decision_body(asked: PolicyRequest, decision: Decision) -> dict[str, Any]:
+    """The API's answer to a decision request: the decision plus the request it answers.
+
+    Later fields (the audit log's ``log_index``) join here, in one place.
+
+    >>> from sanctuarygate.domain.decision import Decision
+    >>> body = decision_body(parse_request(EXAMPLE_REQUEST), Decision("deny"))
+    >>> body["outcome"], body["request"]["action"]
+    ('deny', 'honor-detainer')
+    """
+    return {**decision.to_dict(), "request": asked.to_dict()}
+
+
+@router.post("/decisions", summary="Decide a request")
+def create_decision(
+    decider: DeciderDep,
+    body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
+) -> dict[str, Any]:
+    """Decide one request in the scenario-case format; the answer cites the deciding rules."""
+    asked = parse_request(body)
+    return decision_body(asked, decider.decide(asked))
+
+
+@router.get("/agencies", summary="Search the agency directory")
+def list_agencies(
+    decider: DeciderDep,
+    q: Annotated[str, Query(max_length=100, description="part of an id or a name")] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Agencies whose id or name contains ``q`` (ids first); all agencies when ``q`` is empty."""
+    found = decider.library.directory.search(q, limit=limit)
+    return {"agencies": [{"id": a.id, "name": a.name, "level": a.level, "parent": a.parent}
+                         for a in found]}
+
+
+@router.get("/profiles", summary="List the places (profiles) and the packs that bind them")
+def list_profiles(decider: DeciderDep) -> dict[str, Any]:
+    """Every profile with its title and packs, in file order."""
+    return {"profiles": [{"id": p.id, "title": p.title, "packs": list(p.packs)}
+                         for p in decider.library.profiles.values()]}

@@ -1,0 +1,45 @@
+"""The FastAPI application: the JSON API, the desk page, static files and problem answers.
+
+Built by a factory so that tests inject their own decider and nothing loads at import::
+
+    uvicorn --factory sanctuarygate.web.app:create_app
+
+>>> create_app().title
+'sanctuarygate'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.default import default_decider
+from sanctuarygate.web import api, pages
+from sanctuarygate.web.problem import install_problem_handlers
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(decider: Decider | None = None) -> FastAPI:
+    """A new app deciding with ``decider``, or with the default decider, loaded on first use.
+
+    >>> create_app().url_path_for("create_decision")
+    '/api/v1/decisions'
+    """
+    app = FastAPI(title="sanctuarygate", openapi_url="/api/v1/openapi.json",
+                  docs_url="/api/docs", redoc_url=None)
+    app.state.decider = (lambda: decider) if decider is not None else default_decider
+    install_problem_handlers(app, html=pages.problem_page)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        """The process answers; it does not load the policy packs."""
+        return {"status": "ok"}
+
+    return app

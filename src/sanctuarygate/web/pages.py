@@ -1,0 +1,195 @@
+"""The desk page: a form for the officer facing an agent, and a cited answer card.
+
+Server-rendered (Jinja2) and usable without JavaScript: the form posts to ``/decide`` and the
+whole page comes back with the card. With htmx loaded, the same form posts in the background
+and only the card is swapped in (``HX-Request`` asks for the fragment). The agency box suggests
+agencies from ``/desk/agencies`` as the officer types; without JS a full ``<datalist>`` serves.
+
+Bad input is a card that says nothing was decided (422); it is never an allow.
+
+>>> DeskForm(agency="ice-ero", action="honor-detainer", in_custody="true").to_mapping()["resource"]
+{'type': 'Person', 'in_custody': True}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from sanctuarygate.domain import vocabulary as voc
+from sanctuarygate.domain.advice import FACT_QUESTIONS, obligation_text
+from sanctuarygate.domain.request import parse_request
+from sanctuarygate.errors import InputError, UnknownAgencyError
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.web import labels
+from sanctuarygate.web.api import DeciderDep
+from sanctuarygate.web.problem import Problem, problem_for
+
+router = APIRouter(include_in_schema=False)
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+DEFAULT_PROFILE = "chicago"
+
+templates = Jinja2Templates(directory=TEMPLATE_DIR)
+templates.env.globals.update(
+    label=labels.label, labels=labels, obligation_text=obligation_text,
+    fact_questions=FACT_QUESTIONS,
+)
+
+_TRISTATE: dict[str, bool | str] = {"true": True, "false": False, "unknown": "unknown"}
+
+#: Request fields (as errors name them) -> the form input that sets them, and its label.
+FIELD_INPUTS: dict[str, tuple[str, str]] = {
+    "profile": ("profile", "Place"),
+    "date": ("date", "Date"),
+    "principal": ("agency", "Who is asking"),
+    "principal.agency": ("agency", "Agency"),
+    "principal.employee": ("agency", "Department"),
+    "action": ("action", "What they ask"),
+    "context.purpose": ("purpose", "Why (purpose)"),
+    "resource": ("resource_type", "About what"),
+    "resource.type": ("resource_type", "About what"),
+    "resource.in_custody": ("in_custody", "In our custody?"),
+    "resource.id": ("dataset", "Database"),
+    "resource.dataset": ("dataset", "Database"),
+    "resource.kind": ("property_kind", "Kind of property or agreement"),
+    "resource.owner": ("property_owner", "Owner of the property"),
+    "context.use": ("use", "What the property is for"),
+    "context.document.kind": ("document_kind", "Document shown"),
+    "context.document.verified": ("verified", "Has the document been checked?"),
+}
+
+
+class DeskForm(BaseModel):
+    """The desk form as the browser sends it: all text, a blank meaning "not stated"."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    profile: str = DEFAULT_PROFILE
+    date: str = ""
+    principal_kind: str = "agency"
+    agency: str = ""
+    action: str = ""
+    purpose: str = "unknown"
+    resource_type: str = ""
+    in_custody: str = ""
+    dataset: str = ""
+    field_name: str = ""
+    property_kind: str = ""
+    property_owner: str = ""
+    use: str = ""
+    agreement_kind: str = ""
+    document_kind: str = "none"
+    verified: str = "unknown"
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The scenario-case mapping for ``parse_request``.
+
+        Blanks are left out, so ``parse_request`` names what is missing. When the action can
+        be about one kind of thing only, "about what" follows from it.
+        """
+        rtype = self.resource_type or _only_resource(self.action)
+        resource: dict[str, Any] = {"type": rtype} if rtype else {}
+        by_type: dict[str, dict[str, Any]] = {
+            "Person": {"in_custody": _TRISTATE.get(self.in_custody, self.in_custody)},
+            "Dataset": {"id": self.dataset},
+            "Field": {"dataset": self.dataset, "id": self.field_name},
+            "Property": {"kind": self.property_kind, "owner": self.property_owner},
+            "Agreement": {"kind": self.agreement_kind},
+        }
+        facts = by_type.get(rtype, {})
+        resource.update({k: v for k, v in facts.items() if v != ""})
+        document: dict[str, Any] = {"kind": self.document_kind or "none"}
+        if document["kind"] != "none":
+            document["verified"] = _TRISTATE.get(self.verified, self.verified)
+        context: dict[str, Any] = {"purpose": self.purpose or "unknown", "document": document}
+        if self.use:
+            context["use"] = self.use
+        return {"profile": self.profile, "date": self.date,
+                "principal": {self.principal_kind: self.agency}, "action": self.action,
+                "resource": resource, "context": context}
+
+
+def _only_resource(action: str) -> str:
+    kinds = voc.ACTION_RESOURCES.get(action, frozenset())
+    return next(iter(kinds)) if len(kinds) == 1 else ""
+
+
+@router.get("/", response_class=HTMLResponse)
+def desk(request: Request, decider: DeciderDep) -> Response:
+    """The empty desk form: place Chicago, date today."""
+    form = DeskForm(date=dt.date.today().isoformat())
+    return templates.TemplateResponse(request, "desk.html", _desk_context(decider, form))
+
+
+@router.post("/decide", response_class=HTMLResponse)
+def decide(request: Request, decider: DeciderDep,
+           form: Annotated[DeskForm, Form()]) -> Response:
+    """Decide the form's request; the whole page without JS, the card alone for htmx."""
+    answer: dict[str, Any]
+    try:
+        asked = parse_request(form.to_mapping())
+        decision = decider.decide(asked)
+        place = decider.library.profiles[asked.profile].title  # decide checked the profile
+        answer = {"asked": asked, "decision": decision, "place": place}
+        status = 200
+    except InputError as exc:
+        answer = _input_problem(exc, decider)
+        status = answer["problem"].status
+    if "HX-Request" in request.headers:
+        return templates.TemplateResponse(request, "_answer.html", answer, status_code=status)
+    context = {**_desk_context(decider, form), **answer}
+    return templates.TemplateResponse(request, "desk.html", context, status_code=status)
+
+
+@router.get("/desk/agencies", response_class=HTMLResponse)
+def agency_options(request: Request, decider: DeciderDep, agency: str = "") -> Response:
+    """The agency ``<datalist>``, narrowed to what the officer has typed (for htmx)."""
+    found = decider.library.directory.search(agency[:100], limit=len(decider.library.directory))
+    return templates.TemplateResponse(request, "_agencies.html", {"agencies": found})
+
+
+def problem_page(request: Request, problem: Problem) -> Response:
+    """Any problem on a page request: the card alone for htmx, else a page with the card."""
+    name = "_answer.html" if "HX-Request" in request.headers else "error.html"
+    return templates.TemplateResponse(request, name, {"problem": problem},
+                                      status_code=problem.status)
+
+
+def _input_problem(exc: InputError, decider: Decider) -> dict[str, Any]:
+    """The card's context for bad input: the field in plain words, and likely agencies."""
+    problem = problem_for(exc)
+    input_name, field_label = FIELD_INPUTS.get(exc.field or "", ("", ""))
+    message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+    suggestions = []
+    if isinstance(exc, UnknownAgencyError):
+        suggestions = decider.library.directory.search(exc.agency_id, limit=5)
+    return {"problem": problem, "input_name": input_name, "field_label": field_label,
+            "message": message, "suggestions": suggestions}
+
+
+def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
+    library = decider.library
+    return {
+        "form": form,
+        "profiles": list(library.profiles.values()),
+        "agencies": list(library.directory),
+        "datasets": list(library.catalog),
+        "actions": labels.choices(labels.ACTION_LABELS, voc.ACTIONS),
+        "purposes": labels.choices(labels.PURPOSE_LABELS, voc.PURPOSES),
+        "documents": labels.choices(labels.DOCUMENT_LABELS, voc.DOCUMENT_KINDS),
+        "resources": labels.choices(labels.RESOURCE_LABELS, voc.RESOURCE_TYPES),
+        "property_kinds": labels.choices(labels.PROPERTY_KIND_LABELS, voc.PROPERTY_KINDS),
+        "property_owners": labels.choices(labels.PROPERTY_OWNER_LABELS, voc.PROPERTY_OWNERS),
+        "uses": labels.choices(labels.PROPERTY_USE_LABELS, voc.PROPERTY_USES),
+        "agreement_kinds": labels.choices(labels.AGREEMENT_LABELS, voc.AGREEMENT_KINDS),
+        "verified_choices": labels.choices(labels.VERIFIED_LABELS),
+        "fact_choices": labels.choices(labels.FACT_LABELS),
+    }

@@ -1,0 +1,181 @@
+"""Errors as RFC 9457 problem details, mapped from error classes to statuses in one table.
+
+Every error the web tier answers is a :class:`Problem`: ``type``, ``title``, ``status``,
+``detail`` and, when the error names one, the request ``field``. API callers get
+``application/problem+json``; a page request (the desk) gets the same problem rendered as
+HTML by the renderer passed to :func:`install_problem_handlers`.
+
+Fail closed: a server-side problem says in its detail that the request was NOT allowed, and an
+unexpected exception is a 500 problem, never an answer.
+
+>>> p = problem_for(UnknownAgencyError("XYZ", field="principal.agency"))
+>>> p.status, p.title, p.field
+(422, 'Unknown agency', 'principal.agency')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from sanctuarygate.errors import (
+    ConfigurationError,
+    InputError,
+    PolicyEvaluationError,
+    PolicyLoadError,
+    SanctuaryGateError,
+    UnknownAgencyError,
+    UnknownDatasetError,
+    UnknownProfileError,
+)
+
+PROBLEM_JSON: Final = "application/problem+json"
+
+#: Problem ``type`` URIs are this prefix plus a slug. They identify, they are not links.
+TYPE_PREFIX: Final = "urn:sanctuarygate:problem:"
+
+NOT_ALLOWED: Final = "The request was NOT allowed: do not act on it until a person decides."
+
+#: The one table: error class -> (HTTP status, type slug). Looked up along the class's MRO,
+#: so a new subclass of InputError is a 422 without an entry of its own.
+STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
+    InputError: (422, "invalid-request"),
+    UnknownAgencyError: (422, "unknown-agency"),
+    UnknownDatasetError: (422, "unknown-dataset"),
+    UnknownProfileError: (422, "unknown-profile"),
+    PolicyEvaluationError: (500, "policy-evaluation"),
+    PolicyLoadError: (500, "policy-load"),
+    ConfigurationError: (500, "configuration"),
+    SanctuaryGateError: (500, "internal"),
+}
+
+log = logging.getLogger("sanctuarygate.web")
+
+#: Renders a problem as an HTML page or fragment, for requests that come from the desk.
+HtmlRenderer = Callable[[Request, "Problem"], Response]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    """One RFC 9457 problem; ``extra`` holds extension members such as ``errors``.
+
+    >>> Problem(404, "Not Found", "nothing at /x").to_dict()["type"]
+    'about:blank'
+    """
+
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    field: str | None = None
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def server_side(self) -> bool:
+        return self.status >= 500
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
+                               "detail": self.detail}
+        if self.field:
+            out["field"] = self.field
+        return {**out, **self.extra}
+
+
+def problem_for(exc: BaseException) -> Problem:
+    """The problem for any exception: the table for ours, a bare 500 for anything else.
+
+    >>> problem_for(RuntimeError("secret")).detail.startswith("An unexpected error")
+    True
+    """
+    if isinstance(exc, SanctuaryGateError):
+        status, slug = next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
+        detail = str(exc)
+        if status >= 500:
+            detail = f"{detail.rstrip('.')}. {NOT_ALLOWED}"
+        return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
+                       getattr(exc, "field", None))
+    # The message of an unexpected exception may hold internals; it goes to the log only.
+    return Problem(500, "Internal error",
+                   f"An unexpected error occurred and nothing was decided. {NOT_ALLOWED}",
+                   TYPE_PREFIX + "internal")
+
+
+def validation_problem(exc: RequestValidationError) -> Problem:
+    """FastAPI's validation errors: 400 for a body that is not JSON, else 422."""
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return Problem(400, "Malformed JSON", "The request body is not valid JSON.",
+                       TYPE_PREFIX + "malformed-json")
+    errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
+               "message": str(e.get("msg", ""))} for e in exc.errors()]
+    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    first_field = errors[0]["field"] if errors else ""
+    return Problem(422, "Invalid request", detail or "invalid request",
+                   TYPE_PREFIX + "invalid-request", first_field or None, {"errors": errors})
+
+
+def http_problem(exc: HTTPException, path: str) -> Problem:
+    """Starlette's HTTP errors (404, 405, ...) as problems."""
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == phrase:
+        detail = f"There is no page or endpoint at {path}."
+    return Problem(exc.status_code, phrase, detail)
+
+
+def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The problem as ``application/problem+json``."""
+    return JSONResponse(problem.to_dict(), status_code=problem.status, headers=headers,
+                        media_type=PROBLEM_JSON)
+
+
+def wants_html(request: Request) -> bool:
+    """True for page requests (a browser or htmx), False for the JSON API."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "HX-Request" in request.headers or "text/html" in request.headers.get("accept", "")
+
+
+def install_problem_handlers(app: FastAPI, *, html: HtmlRenderer | None = None) -> None:
+    """Answer every error of ``app`` as a problem (JSON, or HTML through ``html`` for pages)."""
+
+    def respond(request: Request, problem: Problem,
+                headers: Mapping[str, str] | None = None) -> Response:
+        if html is not None and wants_html(request):
+            response = html(request, problem)
+            response.headers.update(headers or {})
+            return response
+        return problem_response(problem, headers)
+
+    async def on_ours(request: Request, exc: Exception) -> Response:
+        problem = problem_for(exc)
+        if problem.server_side:
+            log.error("%s %s: %s", request.method, request.url.path, problem.detail,
+                      exc_info=exc)
+        return respond(request, problem)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return respond(request, validation_problem(exc))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return respond(request, http_problem(exc, request.url.path), exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after this answer, so the server logs the traceback.
+        return respond(request, problem_for(exc))
+
+    app.add_exception_handler(SanctuaryGateError, on_ours)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,62 @@
+"""Fixtures for the web tier: the app with the real policy library, and shared scenario cases."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.default import default_decider
+from sanctuarygate.policy.scenario import load_cases
+from sanctuarygate.web.app import create_app
+
+# Starlette 1.x asks for the ``httpx2`` package under its TestClient and warns on plain httpx,
+# which pyproject still names; the warning is about a test dependency, not about our code.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient as TestClient
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "legal" / "scenarios.yaml"
+
+
+def shared_cases() -> dict[str, dict[str, Any]]:
+    """The shared scenario cases by id, as JSON would carry them (dates as text)."""
+    cases = load_cases(SCENARIOS)
+    return {c["id"]: json.loads(json.dumps(dict(c), default=str)) for c in cases}
+
+
+def as_request(case: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario case without its ``expect``: the body a caller would send."""
+    return {k: v for k, v in case.items() if k != "expect"}
+
+
+@pytest.fixture(scope="session")
+def decider() -> Decider:
+    return default_decider()
+
+
+@pytest.fixture
+def client(decider: Decider) -> TestClient:
+    return TestClient(create_app(decider))
+
+
+def client_for(decider: Decider) -> TestClient:
+    """A client that answers server errors as responses, as a real server would."""
+    return TestClient(create_app(decider), raise_server_exceptions=False)
+
+
+class FailingDecider(Decider):
+    """A decider over the real library whose ``decide`` raises: the engine failing."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(default_decider().library)
+        self.error = error
+
+    def decide(self, request: Any) -> Any:
+        raise self.error

@@ -1,0 +1,128 @@
+"""One real browser over a real server: Debian's Chromium driven by Playwright.
+
+The desk is filled in and submitted twice: with JavaScript (htmx swaps the card in, the page
+does not navigate) and without (a plain form post returns the whole page). Chromium must be
+installed (``apt-get install chromium``); set ``SANCTUARYGATE_SKIP_BROWSER=1`` to skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOT = Path("/tmp/desk.png")
+
+
+@pytest.fixture(scope="module")
+def base_url(decider: Decider) -> Iterator[str]:
+    """A uvicorn server on a free 127.0.0.1 port, in a thread, for this module's tests."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(decider), log_level="warning", ws="none",
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if os.environ.get("SANCTUARYGATE_SKIP_BROWSER") == "1":
+        pytest.skip("SANCTUARYGATE_SKIP_BROWSER=1")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium "
+                    "(apt-get install -y chromium) or set SANCTUARYGATE_SKIP_BROWSER=1")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _fill_detainer_case(page: Page) -> None:
+    """ICE-ERO asks an Illinois agency to hold someone on a verified detainer."""
+    page.select_option("#profile", "illinois")
+    page.fill("#date", "2024-02-01")
+    page.fill("#agency", "ICE-ERO")
+    page.select_option("#action", "honor-detainer")
+    page.select_option("#purpose", "civil-immigration-enforcement")
+    page.select_option("#in_custody", "true")
+    page.select_option("#document_kind", "detainer")
+    page.select_option("#verified", "true")
+
+
+def test_desk_with_javascript_swaps_in_the_card(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    assert page.evaluate("typeof htmx") == "object", "htmx did not load from /static"
+
+    page.fill("#agency", "border")  # the datalist narrows through htmx as the officer types
+    expect(page.locator("#agency-list option[value='FBI']")).to_have_count(0)
+    expect(page.locator("#agency-list option[value='CBP-USBP']")).to_have_count(1)
+
+    _fill_detainer_case(page)
+    page.click("button[type=submit]")
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("NO — DENY")
+    expect(card).to_contain_text("5 ILCS 805/15(a)")
+    expect(card).to_contain_text("What to say and do")
+    assert page.url == base_url + "/", "htmx should swap the card in without navigating"
+    card.screenshot(path=str(SCREENSHOT))
+    context.close()
+
+
+def test_desk_without_javascript_posts_the_form(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    _fill_detainer_case(page)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == base_url + "/decide#answer"
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("NO — DENY")
+    expect(card).to_contain_text("5 ILCS 805/15(a)")
+    expect(page.locator("#agency")).to_have_value("ICE-ERO")
+    context.close()
+
+
+def test_desk_without_javascript_shows_bad_input(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    _fill_detainer_case(page)
+    page.fill("#agency", "NOBODY")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("NOT DECIDED — CHECK THE REQUEST")
+    expect(card).not_to_contain_text("YES")
+    context.close()

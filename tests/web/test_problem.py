@@ -1,0 +1,63 @@
+"""The one table from error classes to problem statuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanctuarygate import errors
+from sanctuarygate.web.problem import STATUS, Problem, problem_for
+
+
+def _all_error_classes() -> list[type[errors.SanctuaryGateError]]:
+    found, todo = [], [errors.SanctuaryGateError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return found
+
+
+def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
+    if issubclass(cls, errors.UnknownProfileError):
+        return cls("atlantis")
+    if issubclass(cls, errors.UnknownAgencyError | errors.UnknownDatasetError):
+        return cls("X", field="resource.id")
+    return cls("something went wrong")
+
+
+@pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
+def test_every_error_class_has_a_row_in_the_table(cls: type[errors.SanctuaryGateError]) -> None:
+    assert cls in STATUS, f"{cls.__name__} needs a status in web/problem.py"
+
+
+@pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
+def test_input_errors_are_422_and_the_rest_500(cls: type[errors.SanctuaryGateError]) -> None:
+    problem = problem_for(_example(cls))
+    assert problem.status == (422 if issubclass(cls, errors.InputError) else 500)
+    assert problem.title == cls.title
+    if problem.status == 500:
+        assert "NOT allowed" in problem.detail
+
+
+def test_subclass_without_a_row_takes_its_parents_status() -> None:
+    class NewInputError(errors.InputError):
+        title = "New"
+
+    assert problem_for(NewInputError("x", field="f")).status == 422
+
+
+def test_input_problem_names_the_field() -> None:
+    problem = problem_for(errors.InputError("is required", field="date"))
+    assert problem.to_dict() == {"type": "urn:sanctuarygate:problem:invalid-request",
+                                 "title": "Invalid request", "status": 422,
+                                 "detail": "date: is required", "field": "date"}
+
+
+def test_problem_without_field_leaves_it_out() -> None:
+    assert "field" not in Problem(404, "Not Found", "nothing").to_dict()
+
+
+def test_unexpected_exception_is_500_and_keeps_its_message_out() -> None:
+    problem = problem_for(KeyError("database password"))
+    assert problem.status == 500
+    assert "password" not in problem.detail and "NOT allowed" in problem.detail
