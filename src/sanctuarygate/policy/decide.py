@@ -10,25 +10,41 @@ through :meth:`Decider.decide`. The steps:
    their obligations, ``allow-with-conditions``) unless one says ``review``; no matching rule is
    ``review`` — never an allow. If the ``unknown`` branches disagree, the outcome is ``review``
    and names the facts. An engine error raises :class:`PolicyEvaluationError`.
+
+Speed (see ``docs/benchmarks.md``): everything that depends only on the loaded library is worked
+out once and kept by the decider — the packs in force per (place, day, what-if packs) with their
+compiled handle and version refs, the checked principals, the field names of each dataset, and
+the reading of an engine answer (outcome, rules, obligations, explanation, advice) per distinct
+answer. None of this skips an evaluation: with ``cache_size=0`` every call still builds its Cedar
+request(s) and asks the engine; only the ``Decision`` cache keyed by the whole request does not.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from sanctuarygate.domain.advice import explain
-from sanctuarygate.domain.decision import Decision, Obligation, Outcome, RuleRef
+from sanctuarygate.domain.decision import Decision, Obligation, Outcome, PackRef, RuleRef
 from sanctuarygate.domain.request import UNKNOWN, Request
 from sanctuarygate.domain.vocabulary import ACTION_RESOURCES
 from sanctuarygate.errors import InputError, PolicyEvaluationError
+from sanctuarygate.policy.engine import EngineResult
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
 from sanctuarygate.policy.pack import Pack
 
 MAX_UNKNOWN_FACTS = 4
 CIVIL_PURPOSES = frozenset({"civil-immigration-enforcement", "unknown"})
+#: Bound on each of the decider's library-derived tables; a full table is emptied and refilled.
+MEMO_LIMIT = 4096
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_NO_ASSIGNMENT: Mapping[str, bool] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +54,34 @@ class _Branch:
     obligations: tuple[Obligation, ...]
 
 
+@dataclass(slots=True)
+class _InForce:
+    """The packs in force for one (place, day, what-if packs), with their refs; the engine
+    handle is compiled on first use, after a request has been checked."""
+
+    packs: tuple[Pack, ...]
+    refs: tuple[PackRef, ...]
+    handle: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What one engine answer means: it depends on the answer, the unknown facts and whether
+    the purpose is civil, never on who asked."""
+
+    outcome: Outcome
+    rules: tuple[RuleRef, ...]
+    obligations: tuple[Obligation, ...]
+    unresolved: tuple[str, ...]
+    explanation: str
+    advice: tuple[str, ...]
+
+
 class Decider:
     """Decides requests against a :class:`PolicyLibrary`, caching answers to repeated requests.
+
+    The library is fixed for the decider's life: what the decider works out from it once (packs
+    in force, checked principals, readings of engine answers) is kept.
 
     >>> from sanctuarygate.policy.default import default_decider
     >>> from sanctuarygate.domain.request import parse_request
@@ -56,6 +98,10 @@ class Decider:
         self.library = library
         self.cache_size = cache_size
         self._cache: dict[Request, Decision] = {}
+        self._in_force: dict[tuple[str, dt.date, tuple[str, ...]], _InForce] = {}
+        self._principals: dict[tuple[str, str], tuple[str, bool]] = {}
+        self._fields: dict[str, frozenset[str]] = {}
+        self._readings: dict[tuple[Any, ...], _Reading] = {}
 
     def decide(self, request: Request) -> Decision:
         """Decide one request. Raises InputError for bad input, PolicyEvaluationError when the
@@ -77,28 +123,34 @@ class Decider:
     def engine_requests(self, request: Request) -> tuple[tuple[Pack, ...], list[dict[str, Any]]]:
         """The packs in force and the Cedar request(s) that ``decide`` evaluates (one per
         combination of unknown facts). Used by ``explain`` views and the benchmark."""
-        lib = self.library
-        packs = lib.packs_for(request.profile, request.date, request.extra_packs)
-        principal = self._principal(request)
-        resource = self._resource(request)
-        unknown = request.unknown_facts()
-        if len(unknown) > MAX_UNKNOWN_FACTS:
-            raise InputError(f"at most {MAX_UNKNOWN_FACTS} facts may be unknown; "
-                             f"got {len(unknown)}: {', '.join(unknown)}")
-        base = self._context_base(request)
-        out = []
-        for values in itertools.product((True, False), repeat=len(unknown)):
-            assignment = dict(zip(unknown, values, strict=True))
-            out.append({"principal": principal, "action": {"type": "Action", "id": request.action},
-                        "resource": resource, "context": _context(request, base, assignment)})
-        return packs, out
+        in_force = self._packs_in_force(request)
+        return in_force.packs, self._cedar_requests(request, request.unknown_facts())
 
     # --- internals ------------------------------------------------------------------------
     def _decide(self, request: Request) -> Decision:
-        packs, cedar_requests = self.engine_requests(request)
-        results = self.library.engine.evaluate(self.library.compiled(packs), cedar_requests)
-        branches = [self._branch(r.decision, r.reasons, r.errors) for r in results]
+        in_force = self._packs_in_force(request)
         unknown = request.unknown_facts()
+        cedar_requests = self._cedar_requests(request, unknown)
+        handle = in_force.handle
+        if handle is None:
+            handle = in_force.handle = self.library.compiled(in_force.packs)
+        results = self.library.engine.evaluate(handle, cedar_requests)
+        civil = request.context.purpose in CIVIL_PURPOSES
+        key = (tuple([(r.decision, tuple(r.reasons), tuple(r.errors)) for r in results]),
+               unknown, civil)
+        reading = self._readings.get(key)
+        if reading is None:
+            reading = self._read(results, unknown, civil)
+            _remember(self._readings, key, reading)
+        return Decision(outcome=reading.outcome, rules=reading.rules,
+                        explanation=reading.explanation, advice=reading.advice,
+                        obligations=reading.obligations, packs=in_force.refs,
+                        unresolved_facts=reading.unresolved, profile=request.profile,
+                        date=request.date.isoformat())
+
+    def _read(self, results: Sequence[EngineResult], unknown: tuple[str, ...],
+              civil: bool) -> _Reading:
+        branches = [self._branch(r.decision, r.reasons, r.errors) for r in results]
         outcomes = {b.outcome for b in branches}
         rules = tuple(dict.fromkeys(r for b in branches for r in b.rules))
         if len(outcomes) == 1:
@@ -108,11 +160,8 @@ class Decider:
         else:
             outcome, obligations, unresolved = "review", (), unknown
         text, advice = explain(outcome, [r.summary for r in rules], obligations, unresolved,
-                               civil_purpose=request.context.purpose in CIVIL_PURPOSES)
-        return Decision(outcome=outcome, rules=rules, explanation=text, advice=advice,
-                        obligations=obligations, packs=tuple(p.ref for p in packs),
-                        unresolved_facts=unresolved, profile=request.profile,
-                        date=request.date.isoformat())
+                               civil_purpose=civil)
+        return _Reading(outcome, rules, obligations, unresolved, text, advice)
 
     def _branch(self, decision: str, reasons: tuple[str, ...], errors: tuple[str, ...]) -> _Branch:
         if errors or decision not in ("Allow", "Deny"):
@@ -132,15 +181,48 @@ class Decider:
         outcome: Outcome = "allow-with-conditions" if obligations else "allow"
         return _Branch(outcome, tuple(m.ref for m in matched), obligations)
 
-    def _principal(self, request: Request) -> dict[str, str]:
+    def _packs_in_force(self, request: Request) -> _InForce:
+        key = (request.profile, request.date, request.extra_packs)
+        found = self._in_force.get(key)
+        if found is None:
+            packs = self.library.packs_for(request.profile, request.date, request.extra_packs)
+            found = _InForce(packs, tuple(p.ref for p in packs))
+            _remember(self._in_force, key, found)
+        return found
+
+    def _cedar_requests(self, request: Request, unknown: tuple[str, ...]) -> list[dict[str, Any]]:
+        principal, immigration_agency = self._principal(request)
+        resource = self._resource(request)
+        if len(unknown) > MAX_UNKNOWN_FACTS:
+            raise InputError(f"at most {MAX_UNKNOWN_FACTS} facts may be unknown; "
+                             f"got {len(unknown)}: {', '.join(unknown)}")
+        base = self._context_base(request, immigration_agency)
+        if not unknown:
+            return [{"principal": principal, "action": {"type": "Action", "id": request.action},
+                     "resource": resource, "context": _context(request, base, _NO_ASSIGNMENT)}]
+        out = []
+        for values in itertools.product((True, False), repeat=len(unknown)):
+            assignment = dict(zip(unknown, values, strict=True))
+            out.append({"principal": principal, "action": {"type": "Action", "id": request.action},
+                        "resource": resource, "context": _context(request, base, assignment)})
+        return out
+
+    def _principal(self, request: Request) -> tuple[dict[str, str], bool]:
+        """The principal's Cedar entity, and whether it is an immigration agency."""
         p = request.principal
-        agency = self.library.directory.get(p.id, field=f"principal.{p.kind}")
-        if p.kind == "employee":
-            if agency.level not in EMPLOYER_LEVELS:
-                raise InputError(f"{p.id} is not a city, county or state department",
-                                 field="principal.employee")
-            return {"type": "Employee", "id": p.id}
-        return {"type": "Agency", "id": p.id}
+        key = (p.kind, p.id)
+        known = self._principals.get(key)
+        if known is None:
+            agency = self.library.directory.get(p.id, field=f"principal.{p.kind}")
+            if p.kind == "employee":
+                if agency.level not in EMPLOYER_LEVELS:
+                    raise InputError(f"{p.id} is not a city, county or state department",
+                                     field="principal.employee")
+                known = ("Employee", False)
+            else:
+                known = ("Agency", p.kind == "agency" and agency.immigration_agency)
+            _remember(self._principals, key, known)
+        return {"type": known[0], "id": p.id}, known[1]
 
     def _resource(self, request: Request) -> dict[str, str]:
         res = request.resource
@@ -158,7 +240,11 @@ class Decider:
             dataset = res.get("dataset")
             if not isinstance(dataset, str) or not isinstance(ident, str):
                 raise InputError("a Field needs a dataset and an id", field="resource")
-            names = {n for n, _ in self.library.catalog.get(dataset, field="resource.dataset").fields}
+            names = self._fields.get(dataset)
+            if names is None:
+                fields = self.library.catalog.get(dataset, field="resource.dataset").fields
+                names = frozenset(n for n, _ in fields)
+                _remember(self._fields, dataset, names)
             if ident not in names:
                 raise InputError(f"{dataset} has no field {ident!r}", field="resource.id")
             return {"type": "Field", "id": f"{dataset}.{ident}"}
@@ -166,21 +252,23 @@ class Decider:
         name = ident if isinstance(ident, str) else fallback if isinstance(fallback, str) else None
         return {"type": res.type, "id": name or res.type.lower()}
 
-    def _context_base(self, request: Request) -> dict[str, Any]:
-        directory = self.library.directory
+    def _context_base(self, request: Request, immigration_agency: bool) -> dict[str, Any]:
         ctx = request.context
-        agency = directory.get(request.principal.id)
-        onward = any(directory.get(a, field="context.onward_recipients").immigration_agency
-                     for a in ctx.onward_recipients)
-        imm_agency = request.principal.kind == "agency" and agency.immigration_agency
+        onward = False
+        if ctx.onward_recipients:
+            directory = self.library.directory
+            onward = any(directory.get(a, field="context.onward_recipients").immigration_agency
+                         for a in ctx.onward_recipients)
         civil = ctx.purpose in CIVIL_PURPOSES
-        return {"purpose": ctx.purpose, "civil_purpose": civil, "immigration_agency": imm_agency,
-                "immigration_agent": imm_agency or civil, "onward_immigration": onward,
+        return {"purpose": ctx.purpose, "civil_purpose": civil,
+                "immigration_agency": immigration_agency,
+                "immigration_agent": immigration_agency or civil, "onward_immigration": onward,
                 "channel": ctx.channel or "", "use": ctx.use or "",
                 "assistance": ctx.assistance or ""}
 
 
-def _context(request: Request, base: Mapping[str, Any], assignment: Mapping[str, bool]) -> dict[str, Any]:
+def _context(request: Request, base: Mapping[str, Any],
+             assignment: Mapping[str, bool]) -> dict[str, Any]:
     doc = request.context.document
     verified = assignment.get("document.verified", doc.verified)
     notice = request.context.truth_act_notice_given
@@ -191,3 +279,9 @@ def _context(request: Request, base: Mapping[str, Any], assignment: Mapping[str,
                          "attachments": list(doc.attachments)},
             "resource": facts,
             "truth_act_notice_given": assignment.get("truth_act_notice_given", notice) is True}
+
+
+def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(table) >= MEMO_LIMIT:
+        table.clear()
+    table[key] = value

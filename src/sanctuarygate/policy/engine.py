@@ -108,6 +108,7 @@ class CedarEngine:
         for res in results:
             diag = res.diagnostics
             names = diag.id_annotations_by_reason
-            reasons = tuple(names.get(r, r) for r in diag.reasons)
-            out.append(EngineResult(res.decision.value, reasons, tuple(diag.errors)))
+            raw = diag.reasons
+            out.append(EngineResult(res.decision.value, tuple(map(names.get, raw, raw)),
+                                    tuple(diag.errors)))
         return out
