@@ -63,7 +63,7 @@ def obligation_text(obligation: Obligation) -> str:
     >>> obligation_text(Obligation("mask-fields", ("immigration", "birthplace")))
     'leave out these fields: immigration, birthplace'
     """
-    template = _OBLIGATION_WORDS.get(obligation.kind, obligation.kind)
+    template: str = _OBLIGATION_WORDS.get(obligation.kind, obligation.kind)
     return template.format(values=", ".join(obligation.values))
 
 

@@ -255,8 +255,9 @@ def _resource(value: Any) -> Resource:
 
 
 def _resource_kinds(rtype: str) -> frozenset[str]:
-    return {"Property": voc.PROPERTY_KINDS, "Agreement": voc.AGREEMENT_KINDS}.get(
-        rtype, frozenset())
+    kinds: dict[str, frozenset[str]] = {"Property": voc.PROPERTY_KINDS,
+                                        "Agreement": voc.AGREEMENT_KINDS}
+    return kinds.get(rtype, frozenset())
 
 
 def _document(value: Any) -> Document:

@@ -38,7 +38,7 @@ def load_cases(path: Path) -> list[Mapping[str, Any]]:
     cases = data.get("cases") if isinstance(data, Mapping) else None
     if not isinstance(cases, list):
         raise InputError(f"{path}: a scenario file needs a list under 'cases'")
-    ids = [c.get("id") for c in cases if isinstance(c, Mapping)]
+    ids = [str(c.get("id")) for c in cases if isinstance(c, Mapping)]
     dups = sorted({i for i in ids if ids.count(i) > 1})
     if dups:
         raise InputError(f"{path}: duplicate case id(s) {', '.join(map(str, dups))}")

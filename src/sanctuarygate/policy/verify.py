@@ -1,0 +1,220 @@
+"""Invariants checked by exhaustive evaluation of a profile's finite request space.
+
+The space is agencies x actions x resource classes x context values. Two reductions keep it
+small without losing a case, and both are sound for Cedar:
+
+* principals are grouped into classes that no rule can tell apart: same entity attributes and
+  the same relation (``==`` or ``in``) to every agency that a policy names (``Agency::"ICE"``);
+  one representative per class is evaluated;
+* string values (purpose, property kind, owner, use ...) take the values that some policy names,
+  plus the purposes that decide() itself reads (civil-immigration-enforcement, unknown), plus one
+  value that nothing names;
+* onward recipients enter a decision only through "is any of them a civil-immigration agency",
+  so one such recipient and none cover every list.
+
+Every request goes through :meth:`Decider.decide`, the same door as every other caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sanctuarygate.domain import vocabulary as voc
+from sanctuarygate.domain.agency import Agency
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.errors import PolicyLoadError
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
+
+DATA_ACTIONS = frozenset({"query-dataset", "grant-database-access", "read-field",
+                          "answer-inquiry", "notify-release"})
+PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    id: str
+    statement: str
+    never: frozenset[str]
+    where: Mapping[str, Any]
+    profiles: tuple[str, ...] | None = None
+    start: dt.date | None = None
+    until: dt.date | None = None
+
+    def applies(self, profile: str, day: dt.date) -> bool:
+        if self.profiles is not None and profile not in self.profiles:
+            return False
+        if self.start and day < self.start:
+            return False
+        return not (self.until and day >= self.until)
+
+
+@dataclass(slots=True)
+class InvariantResult:
+    invariant: Invariant
+    checked: int = 0
+    counterexample: tuple[Request, Decision] | None = None
+    skipped: bool = False
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    profile: str
+    date: dt.date
+    results: list[InvariantResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.counterexample is None for r in self.results)
+
+
+def load_invariants(path: Path) -> list[Invariant]:
+    """Read ``invariants.yaml``; malformed entries raise PolicyLoadError."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for raw in data.get("invariants") or ():
+        try:
+            never = frozenset(raw["never"])
+            if not never <= set(voc.OUTCOMES):
+                raise ValueError(f"never must list outcomes from {voc.OUTCOMES}")
+            out.append(Invariant(
+                id=raw["id"], statement=raw["statement"], never=never,
+                where=raw.get("where") or {},
+                profiles=tuple(raw["profiles"]) if raw.get("profiles") else None,
+                start=raw.get("from"), until=raw.get("until")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PolicyLoadError(f"bad invariant {raw!r}: {exc}", source=path.name) from exc
+    return out
+
+
+def verify(decider: Decider, invariants: Sequence[Invariant], profile: str,
+           day: dt.date) -> VerifyReport:
+    """Check every invariant that is about ``profile`` on ``day``; stop each at its first
+    counterexample."""
+    lib = decider.library
+    lib.profile(profile)  # unknown profile: clear error
+    space = _Space(lib)
+    report = VerifyReport(profile, day)
+    for inv in invariants:
+        res = InvariantResult(inv)
+        report.results.append(res)
+        if not inv.applies(profile, day):
+            res.skipped = True
+            continue
+        for request in space.requests(inv.where, profile, day):
+            res.checked += 1
+            decision = decider.decide(request)
+            if decision.outcome in inv.never:
+                res.counterexample = (request, decision)
+                break
+    return report
+
+
+class _Space:
+    """Enumerates the request space, reduced as the module docstring explains."""
+
+    def __init__(self, lib: PolicyLibrary) -> None:
+        self.lib = lib
+        text = "\n".join(p.text for p in lib.packs.values())
+        self.named_agencies = frozenset(re.findall(r'Agency::"([^"]+)"', text))
+        self.literals = frozenset(re.findall(r'"([^"]*)"', text))
+
+    def principals(self, where: Mapping[str, Any]) -> list[tuple[str, Agency]]:
+        under = where.get("principal_in")
+        kinds = [where["principal_kind"]] if where.get("principal_kind") else ["agency", "employee"]
+        classes: dict[tuple[Any, ...], tuple[str, Agency]] = {}
+        for agency in self.lib.directory:
+            if under and not any(agency.is_under(u) for u in under):
+                continue
+            related = frozenset(n for n in self.named_agencies if agency.is_under(n))
+            for kind in kinds:
+                if kind == "employee" and agency.level not in EMPLOYER_LEVELS:
+                    continue
+                key = (kind, agency.level, agency.flags, agency.immigration_agency,
+                       agency.jurisdiction, related)
+                classes.setdefault(key, (kind, agency))
+        return list(classes.values())
+
+    def reduce(self, values: Sequence[str], keep: Sequence[str] = ()) -> list[str]:
+        named = [v for v in values if v in self.literals or v in keep]
+        other = [v for v in values if v not in self.literals][:1]
+        return named + other
+
+    def resources(self, action: str, where: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        fixed = where.get("resource") or {}
+        le_only = where.get("law_enforcement_data")
+        for rtype in sorted(voc.ACTION_RESOURCES[action]):
+            for facts in self._facts(rtype, le_only):
+                if all(facts.get(k) == v for k, v in fixed.items()):
+                    yield {"type": rtype, **facts}
+
+    def _facts(self, rtype: str, le_only: bool | None) -> Iterator[dict[str, Any]]:
+        lib = self.lib
+        if rtype == "Person":
+            yield {}
+            yield {"in_custody": False}
+            for name in PERSON_FACTS:
+                yield {name: True}
+            yield dict.fromkeys(PERSON_FACTS, True)
+        elif rtype in ("Dataset", "Field"):
+            for ds in lib.catalog:
+                if le_only and not lib.directory.get(ds.keeper).law_enforcement:
+                    continue
+                if rtype == "Dataset":
+                    yield {"id": ds.id}
+                    continue
+                seen: set[frozenset[str]] = set()
+                for name, tags in ds.fields:
+                    if tags not in seen:
+                        seen.add(tags)
+                        yield {"dataset": ds.id, "id": name}
+        elif rtype == "Property":
+            kinds = self.reduce(sorted(voc.PROPERTY_KINDS))
+            owners = self.reduce(sorted(voc.PROPERTY_OWNERS))
+            for kind, owner, leased in itertools.product(kinds, owners, (None, True, False)):
+                facts: dict[str, Any] = {"kind": kind, "owner": owner}
+                if leased is not None:
+                    facts["leased"] = leased
+                yield facts
+        elif rtype == "Agreement":
+            for kind in sorted(voc.AGREEMENT_KINDS):
+                yield {"kind": kind}
+        else:
+            yield {"id": "facility"}
+
+    def requests(self, where: Mapping[str, Any], profile: str, day: dt.date) -> Iterator[Request]:
+        actions = where.get("actions") or sorted(voc.ACTIONS)
+        purposes = where.get("purposes") or self.reduce(
+            sorted(voc.PURPOSES), keep=("civil-immigration-enforcement", "unknown"))
+        kinds = where.get("documents") or sorted(voc.DOCUMENT_KINDS)
+        documents = [{"kind": k, "verified": v} for k in kinds
+                     for v in ((False,) if k == "none" else (True, False))]
+        for (kind, agency), action in itertools.product(self.principals(where), actions):
+            onward: list[list[str]] = [[], ["ICE-ERO"]] if action in DATA_ACTIONS else [[]]
+            uses: list[str | None] = (self.reduce(sorted(voc.PROPERTY_USES))  # type: ignore[assignment]
+                                      if action == "use-property" else [None])
+            notices: list[bool | None] = [None, True] if action == "grant-access" else [None]
+            attach: list[list[str]] = ([[], ["judicial-warrant"]] if action == "honor-detainer"
+                                       else [[]])
+            for resource in self.resources(action, where):
+                for purpose, doc, recipients, use, notice, extra in itertools.product(
+                        purposes, documents, onward, uses, notices, attach):
+                    context: dict[str, Any] = {"purpose": purpose,
+                                               "document": {**doc, "attachments": extra},
+                                               "onward_recipients": recipients}
+                    if use:
+                        context["use"] = use
+                    if notice is not None:
+                        context["truth_act_notice_given"] = notice
+                    yield parse_request({"profile": profile, "date": day,
+                                         "principal": {kind: agency.id}, "action": action,
+                                         "resource": resource, "context": context})
