@@ -112,7 +112,12 @@ class Decider:
         decision = self._decide(request)
         if self.cache_size:
             if len(self._cache) >= self.cache_size:
-                del self._cache[next(iter(self._cache))]
+                # Web workers decide on several threads: another thread may have evicted
+                # the same entry, or be resizing the dict; either way, evicting is best-effort.
+                try:
+                    self._cache.pop(next(iter(self._cache)), None)
+                except (StopIteration, RuntimeError):
+                    pass
             self._cache[request] = decision
         return decision
 
@@ -136,7 +141,7 @@ class Decider:
             handle = in_force.handle = self.library.compiled(in_force.packs)
         results = self.library.engine.evaluate(handle, cedar_requests)
         civil = request.context.purpose in CIVIL_PURPOSES
-        key = (tuple([(r.decision, tuple(r.reasons), tuple(r.errors)) for r in results]),
+        key = (tuple([(r.decision, tuple(sorted(r.reasons)), tuple(r.errors)) for r in results]),
                unknown, civil)
         reading = self._readings.get(key)
         if reading is None:
@@ -167,8 +172,11 @@ class Decider:
         if errors or decision not in ("Allow", "Deny"):
             raise PolicyEvaluationError("the policy engine could not evaluate the request",
                                         errors=errors or (decision,))
+        rank = self.library.rank
         try:
-            matched = [self.library.rules[r] for r in reasons]
+            # The engine names matching rules in no fixed order; list them in library order
+            # (pack order, then file order) so the same request always reads the same.
+            matched = [self.library.rules[r] for r in sorted(reasons, key=rank.__getitem__)]
         except KeyError as exc:
             raise PolicyEvaluationError(f"engine named an unknown rule {exc}") from None
         if decision == "Deny":

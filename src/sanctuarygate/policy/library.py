@@ -45,6 +45,8 @@ class PolicyLibrary:
         self.packs = packs
         self.profiles = profiles
         self.rules: dict[str, Rule] = {r.ref.id: r for p in packs.values() for r in p.rules}
+        #: Position of each rule in library order, to list deciding rules deterministically.
+        self.rank: dict[str, int] = {rid: i for i, rid in enumerate(self.rules)}
         self._compiled: dict[tuple[str, ...], object] = {}
 
     @classmethod

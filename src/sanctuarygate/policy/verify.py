@@ -3,9 +3,11 @@
 The space is agencies x actions x resource classes x context values. Two reductions keep it
 small without losing a case, and both are sound for Cedar:
 
-* principals are grouped into classes that no rule can tell apart: same entity attributes and
-  the same relation (``==`` or ``in``) to every agency that a policy names (``Agency::"ICE"``);
-  one representative per class is evaluated;
+* principals, datasets and fields are grouped into classes that no rule can tell apart: the
+  same values of every attribute a policy reads (``principal.federal``, ``resource.keeper``;
+  a string value that no policy names counts as "other"), the same relation (``==`` or ``in``)
+  to every entity a policy names (``Agency::"ICE"``), and the same context flags that decide()
+  derives from them; one representative per class is evaluated;
 * string values (purpose, property kind, owner, use ...) take the values that some policy names,
   plus the purposes that decide() itself reads (civil-immigration-enforcement, unknown), plus one
   value that nothing names;
@@ -33,7 +35,7 @@ from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
+from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 
 DATA_ACTIONS = frozenset({"query-dataset", "grant-database-access", "read-field",
                           "answer-inquiry", "notify-release"})
@@ -126,7 +128,25 @@ class _Space:
         self.lib = lib
         text = "\n".join(p.text for p in lib.packs.values())
         self.named_agencies = frozenset(re.findall(r'Agency::"([^"]+)"', text))
+        self.named_resources = frozenset(re.findall(r'(?:Dataset|Field)::"([^"]+)"', text))
         self.literals = frozenset(re.findall(r'"([^"]*)"', text))
+        self.principal_attrs = tuple(sorted(set(re.findall(r"principal\.(\w+)", text))))
+        self.resource_attrs = tuple(sorted(set(re.findall(r"resource\.(\w+)", text))))
+        self.attrs = {(e["uid"]["type"], e["uid"]["id"]): e["attrs"]
+                      for e in entities(lib.directory, lib.catalog)}
+
+    def _visible(self, etype: str, ident: str, names: Sequence[str]) -> tuple[Any, ...]:
+        """The attribute values a policy can see, strings that no policy names folded to '*'."""
+        attrs = self.attrs.get((etype, ident), {})
+        out = []
+        for name in names:
+            value = attrs.get(name)
+            if isinstance(value, str) and value not in self.literals:
+                value = "*"
+            elif isinstance(value, list):
+                value = tuple(v if v in self.literals else "*" for v in sorted(value))
+            out.append((name, value))
+        return tuple(out)
 
     def principals(self, where: Mapping[str, Any]) -> list[tuple[str, Agency]]:
         under = where.get("principal_in")
@@ -139,8 +159,9 @@ class _Space:
             for kind in kinds:
                 if kind == "employee" and agency.level not in EMPLOYER_LEVELS:
                     continue
-                key = (kind, agency.level, agency.flags, agency.immigration_agency,
-                       agency.jurisdiction, related)
+                etype = "Agency" if kind == "agency" else "Employee"
+                key = (kind, self._visible(etype, agency.id, self.principal_attrs),
+                       agency.immigration_agency, related)
                 classes.setdefault(key, (kind, agency))
         return list(classes.values())
 
@@ -166,17 +187,18 @@ class _Space:
                 yield {name: True}
             yield dict.fromkeys(PERSON_FACTS, True)
         elif rtype in ("Dataset", "Field"):
+            seen: set[tuple[Any, ...]] = set()
             for ds in lib.catalog:
                 if le_only and not lib.directory.get(ds.keeper).law_enforcement:
                     continue
-                if rtype == "Dataset":
-                    yield {"id": ds.id}
-                    continue
-                seen: set[frozenset[str]] = set()
-                for name, tags in ds.fields:
-                    if tags not in seen:
-                        seen.add(tags)
-                        yield {"dataset": ds.id, "id": name}
+                items = ([(ds.id, {"id": ds.id})] if rtype == "Dataset" else
+                         [(f"{ds.id}.{name}", {"dataset": ds.id, "id": name}) for name, _ in ds.fields])
+                for uid, facts in items:
+                    key = (uid if uid in self.named_resources else "*",
+                           self._visible(rtype, uid, self.resource_attrs))
+                    if key not in seen:
+                        seen.add(key)
+                        yield facts
         elif rtype == "Property":
             kinds = self.reduce(sorted(voc.PROPERTY_KINDS))
             owners = self.reduce(sorted(voc.PROPERTY_OWNERS))

@@ -1,0 +1,79 @@
+"""``sanctuarygate decide FILE``: decide one request written in the scenario-case format."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import parse_request
+from sanctuarygate.errors import InputError
+from sanctuarygate.policy.default import default_decider
+
+OUTCOME_STYLE = {
+    "allow": ("YES", "bold green"),
+    "allow-with-conditions": ("YES, WITH CONDITIONS", "bold yellow"),
+    "deny": ("NO - DENY", "bold red"),
+    "review": ("WAIT - A PERSON MUST DECIDE", "bold magenta"),
+}
+
+
+def read_request_file(path: str) -> Any:
+    """Read YAML or JSON (JSON is YAML) from a file, or from stdin when ``path`` is ``-``."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path} is not YAML or JSON: {exc}".splitlines()[0]) from None
+
+
+def decide(
+    file: Annotated[str, typer.Argument(help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+) -> None:
+    """Decide one request and print the answer with the clauses that decide it.
+
+    Example request (YAML):
+
+        profile: chicago
+        date: 2025-11-03
+        principal: {agency: ICE-ERO}
+        action: notify-release
+        resource: {type: Person, in_custody: true}
+        context: {purpose: civil-immigration-enforcement, document: {kind: none}}
+    """
+    request = parse_request(read_request_file(file))
+    decision = default_decider().decide(request)
+    if as_json:
+        typer.echo(json.dumps({**decision.to_dict(), "request": request.to_dict()}, indent=2))
+        return
+    print_decision(decision, Console())
+
+
+def print_decision(decision: Decision, console: Console) -> None:
+    """Render a decision for a person at a terminal."""
+    words, style = OUTCOME_STYLE[decision.outcome]
+    console.print(f"[{style}]{words}[/]  ({decision.outcome}; {decision.profile}, {decision.date})")
+    console.print(decision.explanation, highlight=False)
+    if decision.advice:
+        console.print("\n[bold]What to say and do[/]")
+        for line in decision.advice:
+            console.print(f"  - {line}", highlight=False)
+    if decision.rules:
+        console.print("\n[bold]Deciding rules[/]")
+        for rule in decision.rules:
+            console.print(f"  - {rule.citation} [{rule.confidence}] ({rule.id}): {rule.summary}",
+                          highlight=False, markup=False)
+    if decision.unresolved_facts:
+        console.print("\n[bold]Check first:[/] " + ", ".join(decision.unresolved_facts))
+    console.print("\n[dim]Packs: " + ", ".join(f"{p.id}@{p.version}" for p in decision.packs) + "[/]",
+                  highlight=False)

@@ -1,0 +1,82 @@
+"""The ``sanctuarygate`` command: thin shells over library calls.
+
+Errors end the command with one line on stderr and an exit code from one table:
+
+====  ==========================================================
+1     unexpected failure (a bug; nothing was allowed)
+2     bad input: request file, unknown agency, dataset or profile
+3     policy data failed to load (pack, profile, schema)
+4     the policy engine could not decide (nothing was allowed)
+5     configuration error (a setting named in the message)
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sanctuarygate.cli import decide as decide_cmd
+from sanctuarygate.cli import policy as policy_cmd
+from sanctuarygate.cli import scenarios as scenarios_cmd
+from sanctuarygate.cli import serve as serve_cmd
+from sanctuarygate.errors import (
+    ConfigurationError,
+    InputError,
+    PolicyEvaluationError,
+    PolicyLoadError,
+    SanctuaryGateError,
+)
+
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (InputError, 2),
+    (PolicyLoadError, 3),
+    (PolicyEvaluationError, 4),
+    (ConfigurationError, 5),
+    (SanctuaryGateError, 1),
+)
+
+app = typer.Typer(
+    name="sanctuarygate",
+    help="Sanctuary (Welcoming City) rules as cited policy: decide requests, check the rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("decide")(decide_cmd.decide)
+app.command("serve")(serve_cmd.serve)
+app.command("demo")(serve_cmd.demo)
+app.add_typer(scenarios_cmd.app, name="scenarios")
+app.add_typer(policy_cmd.app, name="policy")
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for an error (see the module docstring)."""
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+def run() -> None:
+    """Console-script entry point: run the app, turning errors into one line and a code."""
+    try:
+        app(standalone_mode=False)
+    except SanctuaryGateError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exit_code(exc))
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        typer.echo(f"error: unexpected failure ({type(exc).__name__}: {exc}); nothing was allowed",
+                   err=True)
+        sys.exit(1)

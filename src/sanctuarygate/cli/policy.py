@@ -1,0 +1,85 @@
+"""``sanctuarygate policy ...``: list packs and profiles, verify invariants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+import yaml
+
+from sanctuarygate.errors import InputError
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.default import default_library
+from sanctuarygate.policy.verify import load_invariants, verify
+from sanctuarygate.settings import get_settings
+
+app = typer.Typer(help="Inspect and check the policy packs.", no_args_is_help=True)
+
+
+def _day(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field="--date") from None
+
+
+@app.command("packs")
+def packs(
+    profile: Annotated[str | None, typer.Option(help="Only the packs that bind this profile.")] = None,
+    date: Annotated[str | None, typer.Option(help="Mark which are in force on this day (YYYY-MM-DD).")] = None,
+) -> None:
+    """List the policy packs: id, kind, dates, confidence, number of rules."""
+    lib = default_library()
+    day = _day(date)
+    ids = lib.profile(profile).packs if profile else tuple(lib.packs)
+    for pid in ids:
+        p = lib.packs[pid]
+        mark = "*" if p.in_force(day) else " "
+        until = p.effective_until.isoformat() if p.effective_until else "-"
+        start = p.effective_from.isoformat() if p.effective_from else "never"
+        typer.echo(f"{mark} {p.id:24} {p.kind:15} {start:>10} .. {until:10} [{p.confidence}] "
+                   f"{len(p.rules):2} rules  {p.title}")
+    typer.echo(f"(* = in force on {day.isoformat()})")
+
+
+@app.command("profiles")
+def profiles() -> None:
+    """List the profiles (places) and the packs that bind each."""
+    for prof in default_library().profiles.values():
+        typer.echo(f"{prof.id:14} {prof.title}: {', '.join(prof.packs)}")
+
+
+@app.command("verify")
+def verify_cmd(
+    profile: Annotated[list[str] | None, typer.Option("--profile", help="Profile(s) to check; default: all.")] = None,
+    date: Annotated[str | None, typer.Option(help="Day to check (YYYY-MM-DD); default: today.")] = None,
+) -> None:
+    """Evaluate a profile's whole request space and check the declared invariants.
+
+    Prints a counterexample (a request in scenario format and its decision) for any invariant
+    that fails, and exits 1.
+    """
+    lib = default_library()
+    day = _day(date)
+    invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
+    failed = 0
+    for name in profile or list(lib.profiles):
+        report = verify(Decider(lib, cache_size=0), invariants, name, day)
+        for res in report.results:
+            if res.skipped:
+                continue
+            if res.counterexample is None:
+                typer.echo(f"ok    {name} {day} {res.invariant.id}: {res.checked} requests")
+                continue
+            failed += 1
+            request, decision = res.counterexample
+            typer.echo(f"FAIL  {name} {day} {res.invariant.id}: {res.invariant.statement}")
+            typer.echo(f"      counterexample after {res.checked} requests, outcome "
+                       f"{decision.outcome} by {', '.join(r.id for r in decision.rules) or 'no rule'}:")
+            for line in yaml.safe_dump(request.to_dict(), sort_keys=False).splitlines():
+                typer.echo(f"        {line}")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,114 @@
+"""Request parsing: every bad input is an InputError naming its field, never a default."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sanctuarygate.domain import vocabulary as voc
+from sanctuarygate.domain.request import UNKNOWN, parse_request
+from sanctuarygate.errors import InputError
+
+BASE: dict[str, Any] = {
+    "profile": "chicago",
+    "date": "2025-06-01",
+    "principal": {"agency": "ICE-ERO"},
+    "action": "honor-detainer",
+    "resource": {"type": "Person", "in_custody": True},
+    "context": {"purpose": "civil-immigration-enforcement",
+                "document": {"kind": "detainer", "verified": True,
+                             "attachments": ["administrative-warrant"]}},
+}
+
+
+def test_parses_scenario_case() -> None:
+    r = parse_request(BASE)
+    assert r.date == dt.date(2025, 6, 1)
+    assert r.principal.kind == "agency" and r.principal.id == "ICE-ERO"
+    assert r.resource.get("in_custody") is True
+    assert r.context.document.attachments == ("administrative-warrant",)
+    assert r.unknown_facts() == ()
+
+
+def test_round_trip_through_to_dict() -> None:
+    r = parse_request(BASE)
+    assert parse_request(r.to_dict()) == r
+    assert hash(parse_request(r.to_dict())) == hash(r)
+
+
+def test_document_verified_missing_is_unknown() -> None:
+    r = parse_request({**BASE, "context": {"purpose": "criminal-investigation",
+                                           "document": {"kind": "federal-criminal-warrant"}}})
+    assert r.context.document.verified == UNKNOWN
+    assert r.unknown_facts() == ("document.verified",)
+
+
+def test_unknown_resource_fact_is_listed() -> None:
+    r = parse_request({**BASE, "resource": {"type": "Person", "gang_database": "unknown"}})
+    assert r.unknown_facts() == ("resource.gang_database",)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"profile": None}, "profile"),
+    ({"date": "2025-13-01"}, "date"),
+    ({"date": None}, "date"),
+    ({"action": "deport"}, "action"),
+    ({"principal": {"agency": "ICE", "employee": "CPD"}}, "principal"),
+    ({"principal": {"boss": "CPD"}}, "principal"),
+    ({"resource": {"type": "Spaceship"}}, "resource.type"),
+    ({"resource": {"type": "Person", "citizenship": "x"}}, "resource.citizenship"),
+    ({"resource": {"type": "Person", "in_custody": "maybe"}}, "resource.in_custody"),
+    ({"resource": {"type": "Property", "kind": "castle"}}, "resource.kind"),
+    ({"context": {"purpose": "fun"}}, "context.purpose"),
+    ({"context": {"document": {"kind": "napkin"}}}, "context.document.kind"),
+    ({"context": {"document": {"kind": "detainer", "verified": "yes"}}}, "context.document.verified"),
+    ({"context": {"immigration_status": "undocumented"}}, "context"),
+    ({"extra_packs": "ocad"}, "extra_packs"),
+])
+def test_bad_input_names_the_field(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_request({**BASE, **change})
+    assert info.value.field == field
+
+
+def test_immigration_status_cannot_be_stated() -> None:
+    """Collect nothing that could hurt a resident: there is no field for a person's status."""
+    with pytest.raises(InputError):
+        parse_request({**BASE, "resource": {"type": "Person", "immigration_status": "x"}})
+
+
+def test_unexpected_top_level_field_is_refused() -> None:
+    with pytest.raises(InputError, match="unexpected"):
+        parse_request({**BASE, "surprise": 1})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10),
+                                                                        children, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(BASE) + ["x"]), json_values, max_size=7))
+def test_any_mapping_parses_or_raises_input_error(data: dict[str, Any]) -> None:
+    try:
+        r = parse_request(data)
+    except InputError:
+        return
+    assert r.action in voc.ACTIONS
+    assert r.context.purpose in voc.PURPOSES
+
+
+@settings(max_examples=200, deadline=None)
+@given(field=st.sampled_from(["profile", "date", "action", "principal", "resource", "context"]),
+       value=json_values)
+def test_mutating_one_field_never_crashes(field: str, value: Any) -> None:
+    try:
+        parse_request({**BASE, field: value})
+    except InputError:
+        pass

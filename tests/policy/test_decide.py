@@ -1,0 +1,191 @@
+"""decide(): outcomes, unknown facts, fail-closed behaviour, determinism, caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from sanctuarygate.domain.request import parse_request
+from sanctuarygate.errors import (
+    InputError,
+    PolicyEvaluationError,
+    UnknownAgencyError,
+    UnknownDatasetError,
+    UnknownProfileError,
+)
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.default import default_library
+from sanctuarygate.policy.engine import EngineResult
+from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.settings import PACKAGE_PACKS, Settings
+
+
+def req(**over: Any) -> Any:
+    base: dict[str, Any] = {
+        "profile": "chicago", "date": "2025-09-10", "principal": {"agency": "USMS"},
+        "action": "transfer-custody", "resource": {"type": "Person", "in_custody": True},
+        "context": {"purpose": "criminal-investigation",
+                    "document": {"kind": "federal-criminal-warrant", "verified": True}}}
+    base.update(over)
+    return parse_request(base)
+
+
+@pytest.fixture
+def decider() -> Decider:
+    return Decider(default_library(), cache_size=0)
+
+
+def test_verified_federal_criminal_warrant_allows_transfer(decider: Decider) -> None:
+    d = decider.decide(req())
+    assert d.outcome == "allow"
+    assert any("805/15(h)(3)" in c for c in d.citations)
+    assert d.packs and all(p.digest for p in d.packs)
+
+
+def test_unknown_verification_is_review_naming_the_fact(decider: Decider) -> None:
+    d = decider.decide(req(context={"purpose": "criminal-investigation",
+                                    "document": {"kind": "federal-criminal-warrant",
+                                                 "verified": "unknown"}}))
+    assert d.outcome == "review"
+    assert d.unresolved_facts == ("document.verified",)
+    assert "verified" in d.explanation
+
+
+def test_unknown_fact_that_changes_nothing_is_not_review(decider: Decider) -> None:
+    d = decider.decide(req(action="honor-detainer", principal={"agency": "ICE-ERO"},
+                           resource={"type": "Person", "gang_database": "unknown"},
+                           context={"purpose": "civil-immigration-enforcement",
+                                    "document": {"kind": "detainer", "verified": "unknown"}}))
+    assert d.outcome == "deny" and d.unresolved_facts == ()
+
+
+def test_civil_purpose_no_rule_is_review_not_allow(decider: Decider) -> None:
+    # Before EO 2025-8 nothing in Chicago speaks to a federal agent using a city garage.
+    d = decider.decide(req(date="2025-10-01", principal={"agency": "ICE-ERO"},
+                           action="use-property",
+                           resource={"type": "Property", "kind": "garage", "owner": "city"},
+                           context={"purpose": "civil-immigration-enforcement",
+                                    "use": "staging-area"}))
+    assert d.outcome == "review" and d.rules == ()
+    assert "civil immigration enforcement and no rule decides" in d.explanation
+
+
+def test_non_civil_no_rule_is_review_too(decider: Decider) -> None:
+    d = decider.decide(req(action="grant-database-access", principal={"agency": "FBI"},
+                           resource={"type": "Dataset", "id": "cpd-arrests"},
+                           context={"purpose": "criminal-investigation"}))
+    assert d.outcome == "review"
+
+
+def test_doj_agency_judged_by_purpose_not_name(decider: Decider) -> None:
+    """FBI holds Title 8 powers since 2025: a civil-immigration purpose is what counts."""
+    civil = decider.decide(req(principal={"agency": "FBI"},
+                               context={"purpose": "civil-immigration-enforcement",
+                                        "document": {"kind": "administrative-warrant",
+                                                     "verified": True}}))
+    assert civil.outcome == "deny"
+
+
+def test_onward_recipient_under_ice_turns_allow_into_deny(decider: Decider) -> None:
+    base = {"principal": {"agency": "FBI"}, "action": "query-dataset",
+            "resource": {"type": "Dataset", "id": "cpd-arrests"}}
+    ok = decider.decide(req(**base, context={"purpose": "criminal-investigation"}))
+    leak = decider.decide(req(**base, context={"purpose": "criminal-investigation",
+                                               "onward_recipients": ["ICE-HSI"]}))
+    assert ok.allowed and not leak.allowed
+
+
+@pytest.mark.parametrize(("over", "error"), [
+    ({"principal": {"agency": "KGB"}}, UnknownAgencyError),
+    ({"profile": "atlantis"}, UnknownProfileError),
+    ({"action": "query-dataset", "resource": {"type": "Dataset", "id": "secret"}},
+     UnknownDatasetError),
+    ({"action": "query-dataset", "resource": {"type": "Person"}}, InputError),
+    ({"principal": {"employee": "FBI"}}, InputError),
+    ({"extra_packs": ["no-such-pack"]}, InputError),
+    ({"context": {"purpose": "criminal-investigation", "onward_recipients": ["SPECTRE"]}},
+     UnknownAgencyError),
+])
+def test_bad_requests_are_errors(decider: Decider, over: dict[str, Any],
+                                 error: type[Exception]) -> None:
+    with pytest.raises(error):
+        decider.decide(req(**over))
+
+
+def test_too_many_unknown_facts_is_an_error(decider: Decider) -> None:
+    facts = {k: "unknown" for k in ("in_custody", "gang_database", "posted_bond",
+                                    "has_detainer", "minor")}
+    with pytest.raises(InputError, match="unknown"):
+        decider.decide(req(resource={"type": "Person", **facts}))
+
+
+class FakeEngine:
+    """Answers every evaluation with the same canned result."""
+
+    def __init__(self, result: EngineResult | Exception) -> None:
+        self.result = result
+
+    def compile(self, text: str) -> object:
+        return object()
+
+    def evaluate(self, compiled: object, requests: Sequence[dict[str, Any]]) -> list[EngineResult]:
+        if isinstance(self.result, Exception):
+            raise self.result
+        return [self.result for _ in requests]
+
+
+def _library_with(engine: FakeEngine) -> PolicyLibrary:
+    real = PolicyLibrary.load(PACKAGE_PACKS, Settings().pack_dates())
+    real.engine = engine  # type: ignore[assignment]
+    return real
+
+
+@pytest.mark.parametrize("result", [
+    EngineResult("NoDecision", (), ("failed to build request",)),
+    EngineResult("Allow", ("il-trust-2021/15h3-federal-criminal-warrant",), ("an error",)),
+    EngineResult("Allow", ("no-such/rule",), ()),
+    EngineResult("Maybe", (), ()),
+    PolicyEvaluationError("engine down"),
+])
+def test_engine_trouble_is_never_an_allow(result: EngineResult | Exception) -> None:
+    decider = Decider(_library_with(FakeEngine(result)), cache_size=0)
+    with pytest.raises(PolicyEvaluationError):
+        decider.decide(req())
+
+
+def test_deny_without_forbid_reasons_is_review_not_allow() -> None:
+    decider = Decider(_library_with(FakeEngine(EngineResult("Deny", (), ()))), cache_size=0)
+    assert decider.decide(req()).outcome == "review"
+
+
+def test_rule_order_is_deterministic() -> None:
+    """Cedar names matching rules in no fixed order; decisions list them in library order."""
+    r = req(date="2025-11-03", principal={"agency": "ICE-ERO"}, action="notify-release",
+            context={"purpose": "civil-immigration-enforcement", "document": {"kind": "none"}})
+    lib = default_library()
+    orders = {tuple(x.id for x in Decider(lib, cache_size=0).decide(r).rules) for _ in range(30)}
+    assert len(orders) == 1
+    (order,) = orders
+    assert list(order) == sorted(order, key=lib.rank.__getitem__)
+
+
+def test_cache_returns_same_decision_and_is_bounded() -> None:
+    decider = Decider(default_library(), cache_size=3)
+    first = decider.decide(req())
+    assert decider.decide(req()) is first
+    for day in range(1, 6):
+        decider.decide(req(date=dt.date(2025, 9, day)))
+    assert len(decider._cache) <= 3
+
+
+def test_what_if_pack_applies_only_when_added(decider: Decider) -> None:
+    base = {"date": "2019-07-15", "principal": {"agency": "CBP-OFO"}, "action": "query-dataset",
+            "resource": {"type": "Dataset", "id": "cpd-arrests"},
+            "context": {"purpose": "criminal-investigation"}}
+    assert decider.decide(req(**base)).allowed
+    proposed = decider.decide(req(**base, extra_packs=["ocad-proposed-eo-2019"]))
+    assert proposed.outcome == "deny"
+    assert "ocad-proposed-eo-2019" in [p.id for p in proposed.packs]

@@ -1,0 +1,107 @@
+"""Loading packs: a pack without citation, summary, dates or valid Cedar fails to load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sanctuarygate.errors import PolicyLoadError
+from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.pack import parse_obligations
+
+RULE = '''@id("il-kifta-287g/5b-287g")
+@citation("P.A. 101-0019 §5(b)")
+@summary("No 287(g).")
+forbid (principal, action == Action::"enter-agreement", resource);
+'''
+
+
+def _write_rules(packs: Path, text: str) -> None:
+    (packs / "il-kifta-287g" / "rules.cedar").write_text(text, encoding="utf-8")
+
+
+def test_shipped_packs_load_with_citations(dates: dict[str, dt.date], packs_copy: Path) -> None:
+    lib = PolicyLibrary.load(packs_copy, dates)
+    assert len(lib.packs) >= 15
+    for rule in lib.rules.values():
+        assert rule.ref.citation and rule.ref.summary and rule.ref.confidence in "CPU"
+        assert rule.ref.id.startswith(rule.ref.pack + "/")
+    kinds = {p.kind for p in lib.packs.values()}
+    assert kinds == {"statute", "ordinance", "executive-order", "directive", "proposal"}
+
+
+@pytest.mark.parametrize("missing", ["@citation", "@summary", "@id"])
+def test_rule_without_annotation_fails(missing: str, dates: dict[str, dt.date],
+                                       packs_copy: Path) -> None:
+    text = "\n".join(line for line in RULE.splitlines() if not line.startswith(missing))
+    _write_rules(packs_copy, text)
+    with pytest.raises(PolicyLoadError, match=missing.lstrip("@") if missing != "@id" else "@id"):
+        PolicyLibrary.load(packs_copy, dates)
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    (RULE.replace("@summary", "@mood"), "unknown annotation"),
+    (RULE.replace('"il-kifta-287g/5b-287g"', '"other/5b"'), "must start with"),
+    (RULE.replace("forbid (", '@outcome("review")\nforbid ('), "forbid rule"),
+    (RULE.replace('resource);', 'resource) when { context.nonsense };'), "schema"),
+    (RULE.replace('resource);', 'resource'), "parse"),
+    ('@id("il-kifta-287g/x")\n@citation("c")\n@summary("s")\n@obligations("hug=1")\n'
+     'permit (principal, action, resource);', "obligation kind"),
+    ("", "no rules"),
+])
+def test_bad_rules_fail_to_load(text: str, match: str, dates: dict[str, dt.date],
+                                packs_copy: Path) -> None:
+    _write_rules(packs_copy, text)
+    with pytest.raises(PolicyLoadError, match=match):
+        PolicyLibrary.load(packs_copy, dates)
+
+
+@pytest.mark.parametrize(("old", "new", "match"), [
+    ("kind: statute", "kind: rumour", "kind must be"),
+    ("confidence: C", "confidence: X", "confidence"),
+    ("id: il-kifta-287g", "id: something-else", "folder name"),
+    ("{setting: kifta_effective}", "{setting: no_such_date}", "unknown setting"),
+    ("{setting: kifta_effective}", "null", "effective_from is required"),
+    ("effective_until: null", "effective_until: 2001-01-01", "after effective_from"),
+])
+def test_bad_manifest_fails_to_load(old: str, new: str, match: str,
+                                    dates: dict[str, dt.date], packs_copy: Path) -> None:
+    manifest = packs_copy / "il-kifta-287g" / "manifest.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    assert old in text
+    manifest.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match=match):
+        PolicyLibrary.load(packs_copy, dates)
+
+
+def test_unconfirmed_dates_come_from_settings(dates: dict[str, dt.date], packs_copy: Path) -> None:
+    moved = {**dates, "o2021_117_effective": dt.date(2021, 2, 23)}
+    lib = PolicyLibrary.load(packs_copy, moved)
+    assert lib.packs["chi-wco-2021"].effective_from == dt.date(2021, 2, 23)
+    assert lib.packs["chi-wco-2012"].effective_until == dt.date(2021, 2, 23)
+    assert lib.packs["chi-wco-2012"].in_force(dt.date(2021, 2, 22))
+    assert not lib.packs["chi-wco-2012"].in_force(dt.date(2021, 2, 23))
+
+
+def test_profile_naming_a_proposal_fails(dates: dict[str, dt.date], packs_copy: Path) -> None:
+    profiles = packs_copy / "profiles.yaml"
+    profiles.write_text(profiles.read_text().replace("packs: [nyc-9-131]",
+                                                     "packs: [nyc-9-131, ocad-proposed-eo-2019]"))
+    with pytest.raises(PolicyLoadError, match="proposal"):
+        PolicyLibrary.load(packs_copy, dates)
+
+
+def test_profile_cycle_fails(dates: dict[str, dt.date], packs_copy: Path) -> None:
+    profiles = packs_copy / "profiles.yaml"
+    profiles.write_text(profiles.read_text().replace("packs: [il-trust-2017,",
+                                                     "includes: [chicago]\n    packs: [il-trust-2017,"))
+    with pytest.raises(PolicyLoadError, match="cycle"):
+        PolicyLibrary.load(packs_copy, dates)
+
+
+def test_parse_obligations() -> None:
+    obs = parse_obligations("mask-fields=immigration, citizenship; no-notice-to-immigration", "r")
+    assert [(o.kind, o.values) for o in obs] == [
+        ("mask-fields", ("immigration", "citizenship")), ("no-notice-to-immigration", ())]

@@ -1,0 +1,72 @@
+"""Invariants: exhaustive evaluation finds a counterexample when a rule breaks one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sanctuarygate.errors import PolicyLoadError, UnknownProfileError
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.default import default_library
+from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.verify import Invariant, load_invariants, verify
+from sanctuarygate.settings import PACKAGE_PACKS
+
+INVARIANTS = load_invariants(PACKAGE_PACKS / "invariants.yaml")
+BY_ID = {i.id: i for i in INVARIANTS}
+
+
+def test_shipped_invariants_load() -> None:
+    assert "no-dhs-standing-database-access" in BY_ID
+    assert "no-detainer-holds-in-illinois" in BY_ID
+
+
+def test_small_invariant_holds_and_counts_requests() -> None:
+    report = verify(Decider(default_library(), cache_size=0), [BY_ID["no-287g-in-illinois"]],
+                    "chicago", dt.date(2025, 11, 22))
+    (res,) = report.results
+    assert report.ok and not res.skipped and res.checked > 100
+
+
+def test_invariant_outside_its_dates_or_profiles_is_skipped() -> None:
+    lib = default_library()
+    early = verify(Decider(lib), [BY_ID["no-detainer-holds-in-illinois"]], "illinois",
+                   dt.date(2017, 8, 27))
+    elsewhere = verify(Decider(lib), [BY_ID["no-detainer-holds-in-illinois"]], "california",
+                       dt.date(2025, 1, 1))
+    assert early.results[0].skipped and elsewhere.results[0].skipped
+
+
+def test_broken_pack_yields_counterexample(packs_copy: Path, dates: dict[str, dt.date]) -> None:
+    (packs_copy / "il-kifta-287g" / "rules.cedar").write_text(
+        '@id("il-kifta-287g/oops")\n@citation("none")\n@summary("A bad edit.")\n'
+        'permit (principal, action == Action::"enter-agreement", resource);\n', encoding="utf-8")
+    lib = PolicyLibrary.load(packs_copy, dates)
+    report = verify(Decider(lib, cache_size=0), [BY_ID["no-287g-in-illinois"]], "illinois",
+                    dt.date(2025, 1, 1))
+    assert not report.ok
+    request, decision = report.results[0].counterexample  # type: ignore[misc]
+    assert request.action == "enter-agreement" and request.resource.get("kind") == "287g"
+    assert decision.outcome == "allow" and decision.rules[0].id == "il-kifta-287g/oops"
+
+
+def test_unknown_profile_is_an_error() -> None:
+    with pytest.raises(UnknownProfileError):
+        verify(Decider(default_library()), INVARIANTS, "gotham", dt.date(2025, 1, 1))
+
+
+def test_malformed_invariants_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "inv.yaml"
+    bad.write_text("invariants:\n  - id: x\n    statement: s\n    never: [maybe]\n")
+    with pytest.raises(PolicyLoadError):
+        load_invariants(bad)
+
+
+def test_invariant_applies() -> None:
+    inv = Invariant("x", "s", frozenset({"allow"}), {}, ("chicago",), dt.date(2020, 1, 1),
+                    dt.date(2021, 1, 1))
+    assert inv.applies("chicago", dt.date(2020, 6, 1))
+    assert not inv.applies("chicago", dt.date(2021, 1, 1))
+    assert not inv.applies("illinois", dt.date(2020, 6, 1))
