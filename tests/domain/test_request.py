@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -94,7 +95,7 @@ json_values = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(sorted(BASE) + ["x"]), json_values, max_size=7))
+@given(st.dictionaries(st.sampled_from([*sorted(BASE), "x"]), json_values, max_size=7))
 def test_any_mapping_parses_or_raises_input_error(data: dict[str, Any]) -> None:
     try:
         r = parse_request(data)
@@ -108,7 +109,5 @@ def test_any_mapping_parses_or_raises_input_error(data: dict[str, Any]) -> None:
 @given(field=st.sampled_from(["profile", "date", "action", "principal", "resource", "context"]),
        value=json_values)
 def test_mutating_one_field_never_crashes(field: str, value: Any) -> None:
-    try:
+    with contextlib.suppress(InputError):
         parse_request({**BASE, field: value})
-    except InputError:
-        pass

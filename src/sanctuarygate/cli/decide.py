@@ -37,7 +37,8 @@ def read_request_file(path: str) -> Any:
 
 
 def decide(
-    file: Annotated[str, typer.Argument(help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
+    file: Annotated[str, typer.Argument(
+        help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
 ) -> None:
     """Decide one request and print the answer with the clauses that decide it.

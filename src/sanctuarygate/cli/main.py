@@ -62,7 +62,7 @@ def exit_code(exc: BaseException) -> int:
 def run() -> None:
     """Console-script entry point: run the app, turning errors into one line and a code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the exit code of typer.Exit
     except SanctuaryGateError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exit_code(exc))
@@ -80,3 +80,4 @@ def run() -> None:
         typer.echo(f"error: unexpected failure ({type(exc).__name__}: {exc}); nothing was allowed",
                    err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

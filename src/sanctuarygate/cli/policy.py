@@ -28,8 +28,10 @@ def _day(text: str | None) -> dt.date:
 
 @app.command("packs")
 def packs(
-    profile: Annotated[str | None, typer.Option(help="Only the packs that bind this profile.")] = None,
-    date: Annotated[str | None, typer.Option(help="Mark which are in force on this day (YYYY-MM-DD).")] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="Only the packs that bind this profile.")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="Mark which are in force on this day (YYYY-MM-DD).")] = None,
 ) -> None:
     """List the policy packs: id, kind, dates, confidence, number of rules."""
     lib = default_library()
@@ -54,7 +56,8 @@ def profiles() -> None:
 
 @app.command("verify")
 def verify_cmd(
-    profile: Annotated[list[str] | None, typer.Option("--profile", help="Profile(s) to check; default: all.")] = None,
+    profile: Annotated[list[str] | None, typer.Option(
+        "--profile", help="Profile(s) to check; default: all.")] = None,
     date: Annotated[str | None, typer.Option(help="Day to check (YYYY-MM-DD); default: today.")] = None,
 ) -> None:
     """Evaluate a profile's whole request space and check the declared invariants.

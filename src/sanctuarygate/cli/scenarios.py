@@ -38,8 +38,8 @@ def run(
         for result in run_file(path, decider):
             if result.passed:
                 passed += 1
-                if verbose:
-                    typer.echo(f"ok    {path.name}:{result.id} -> {result.decision.outcome if result.decision else ''}")
+                if verbose and result.decision is not None:
+                    typer.echo(f"ok    {path.name}:{result.id} -> {result.decision.outcome}")
             else:
                 failed += 1
                 typer.echo(f"FAIL  {path}:{result.id}: {result.reason}")

@@ -203,10 +203,10 @@ class _Space:
             kinds = self.reduce(sorted(voc.PROPERTY_KINDS))
             owners = self.reduce(sorted(voc.PROPERTY_OWNERS))
             for kind, owner, leased in itertools.product(kinds, owners, (None, True, False)):
-                facts: dict[str, Any] = {"kind": kind, "owner": owner}
+                prop: dict[str, Any] = {"kind": kind, "owner": owner}
                 if leased is not None:
-                    facts["leased"] = leased
-                yield facts
+                    prop["leased"] = leased
+                yield prop
         elif rtype == "Agreement":
             for kind in sorted(voc.AGREEMENT_KINDS):
                 yield {"kind": kind}

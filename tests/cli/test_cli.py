@@ -1,0 +1,115 @@
+"""The command line: thin shells, one-line errors, documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REQUEST = """profile: chicago
+date: 2025-11-03
+principal: {agency: ICE-ERO}
+action: notify-release
+resource: {type: Person, in_custody: true}
+context: {purpose: civil-immigration-enforcement, document: {kind: none}}
+"""
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "legal" / "scenarios.yaml"
+
+
+def sg(*args: str, stdin: str | None = None, env: dict[str, str] | None = None
+       ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_decide_prints_outcome_and_citations(tmp_path: Path) -> None:
+    f = tmp_path / "req.yaml"
+    f.write_text(REQUEST)
+    out = sg("decide", str(f))
+    assert out.returncode == 0, out.stderr
+    assert "NO - DENY" in out.stdout and "2-173-020(a)(3)" in out.stdout
+
+
+def test_decide_json_from_stdin() -> None:
+    out = sg("decide", "-", "--json", stdin=REQUEST)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["outcome"] == "deny"
+    assert body["request"]["principal"] == {"agency": "ICE-ERO"}
+    assert all({"id", "citation", "summary"} <= set(r) for r in body["rules"])
+
+
+@pytest.mark.parametrize(("stdin", "code", "needle"), [
+    ("profile: chicago\n", 2, "date: is required"),
+    (REQUEST.replace("ICE-ERO", "NOBODY"), 2, "unknown agency id 'NOBODY'"),
+    ("{not yaml", 2, "not YAML"),
+])
+def test_bad_input_is_one_line_and_exit_2(stdin: str, code: int, needle: str) -> None:
+    out = sg("decide", "-", stdin=stdin)
+    assert out.returncode == code
+    assert out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and needle in out.stderr
+
+
+def test_missing_file_is_exit_2(tmp_path: Path) -> None:
+    out = sg("decide", str(tmp_path / "nope.yaml"))
+    assert out.returncode == 2 and "cannot read" in out.stderr
+
+
+def test_bad_setting_is_exit_5() -> None:
+    out = sg("decide", "-", stdin=REQUEST, env={"SANCTUARYGATE_O2021_117_EFFECTIVE": "soon"})
+    assert out.returncode == 5
+    assert "SANCTUARYGATE_O2021_117_EFFECTIVE" in out.stderr
+
+
+def test_broken_pack_is_exit_3(tmp_path: Path) -> None:
+    import shutil
+
+    from sanctuarygate.settings import PACKAGE_PACKS
+
+    packs = tmp_path / "packs"
+    shutil.copytree(PACKAGE_PACKS, packs)
+    (packs / "il-kifta-287g" / "rules.cedar").write_text("forbid (principal, action, resource);")
+    out = sg("decide", "-", stdin=REQUEST, env={"SANCTUARYGATE_PACKS_DIR": str(packs)})
+    assert out.returncode == 3 and "@id" in out.stderr
+
+
+def test_scenarios_run_shared_file() -> None:
+    assert SHARED.is_file(), f"shared scenarios not found at {SHARED}"
+    out = sg("scenarios", "run", str(SHARED))
+    assert out.returncode == 0, out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "35 passed, 0 failed"
+
+
+def test_scenarios_run_reports_failures(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text("cases:\n- id: wrong\n" + "".join("  " + line + "\n" for line in REQUEST.splitlines())
+                 + "  expect: {outcome: allow, cites: ['nowhere']}\n")
+    out = sg("scenarios", "run", str(f))
+    assert out.returncode == 1
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("FAIL") and "wrong" in lines[0] and "outcome deny" in lines[0]
+    assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_policy_verify_one_profile() -> None:
+    out = sg("policy", "verify", "--profile", "new-york-city", "--date", "2025-11-22")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ok    new-york-city 2025-11-22 no-dhs-standing-database-access" in out.stdout
+
+
+def test_policy_verify_bad_date_is_exit_2() -> None:
+    out = sg("policy", "verify", "--date", "tomorrow")
+    assert out.returncode == 2 and "--date" in out.stderr
+
+
+def test_help_lists_commands() -> None:
+    out = sg("--help")
+    assert out.returncode == 0
+    for word in ("decide", "scenarios", "policy", "serve", "demo"):
+        assert word in out.stdout
