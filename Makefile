@@ -1,0 +1,51 @@
+# The two commands of the README:
+#   make demo   create the venv, install, seed the embedded SQLite demo, serve on 127.0.0.1:8000
+#   make test   the whole suite: lint, types, shared + pack scenarios, invariants, pytest
+VENV    ?= .venv
+PYTHON  ?= python3
+PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SHARED  ?= ../shared
+BIN     := $(VENV)/bin
+
+.PHONY: demo test install lint scenarios verify pytest bench docs chromium clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/sanctuarygate demo --host 127.0.0.1 --port 8000
+
+test: install chromium lint scenarios verify pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+scenarios: install
+	$(BIN)/sanctuarygate scenarios run $(SHARED)/legal/scenarios.yaml --packs
+
+verify: install
+	$(BIN)/sanctuarygate policy verify
+
+pytest: install
+	SANCTUARYGATE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/decisions.py --quick
+
+docs: install
+	$(BIN)/python -m sanctuarygate.cli.reference > docs/cli.md
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium), or set SANCTUARYGATE_SKIP_BROWSER=1"; fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

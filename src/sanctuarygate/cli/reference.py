@@ -1,0 +1,42 @@
+"""Generate the CLI reference (``docs/cli.md``) from the commands' own ``--help``.
+
+Run ``python -m sanctuarygate.cli.reference > docs/cli.md`` (``make docs``); a test fails when the
+file is out of date.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+import typer
+from typer.testing import CliRunner
+
+from sanctuarygate.cli.main import app
+
+
+def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    out = [(path, cmd)]
+    if isinstance(cmd, click.Group):
+        for name in sorted(cmd.commands):
+            out += _walk(cmd.commands[name], [*path, name])
+    return out
+
+
+def reference() -> str:
+    """The whole reference as Markdown."""
+    root = typer.main.get_command(app)
+    parts = ["# CLI reference", "",
+             "Generated from `--help` by `make docs` (`python -m sanctuarygate.cli.reference`).",
+             ""]
+    runner = CliRunner()
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    for path, _cmd in _walk(root, ["sanctuarygate"]):
+        result = runner.invoke(app, [*path[1:], "--help"], env=env, prog_name="sanctuarygate")
+        text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
+        parts += [f"## `{' '.join(path)}`", "", "```text", text, "```", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(reference(), end="")
