@@ -21,6 +21,7 @@ request(s) and asks the engine; only the ``Decision`` cache keyed by the whole r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
@@ -114,10 +115,8 @@ class Decider:
             if len(self._cache) >= self.cache_size:
                 # Web workers decide on several threads: another thread may have evicted
                 # the same entry, or be resizing the dict; either way, evicting is best-effort.
-                try:
+                with contextlib.suppress(StopIteration, RuntimeError):
                     self._cache.pop(next(iter(self._cache)), None)
-                except (StopIteration, RuntimeError):
-                    pass
             self._cache[request] = decision
         return decision
 
