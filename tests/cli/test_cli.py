@@ -113,3 +113,10 @@ def test_help_lists_commands() -> None:
     assert out.returncode == 0
     for word in ("decide", "scenarios", "policy", "serve", "demo"):
         assert word in out.stdout
+
+
+def test_usage_error_is_exit_2() -> None:
+    out = sg("decide")
+    assert out.returncode == 2 and "Missing argument" in out.stderr
+    out = sg("scenarios", "run")
+    assert out.returncode == 2 and "--packs" in out.stderr

@@ -7,17 +7,17 @@ file is out of date.
 from __future__ import annotations
 
 import os
+from typing import Any
 
-import click
 import typer
 from typer.testing import CliRunner
 
 from sanctuarygate.cli.main import app
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     out = [(path, cmd)]
-    if isinstance(cmd, click.Group):
+    if hasattr(cmd, "commands"):  # a group (typer vendors its own click classes)
         for name in sorted(cmd.commands):
             out += _walk(cmd.commands[name], [*path, name])
     return out
