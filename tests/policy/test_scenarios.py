@@ -30,17 +30,7 @@ PACKS_DIR = REPO / "src" / "sanctuarygate" / "packs"
 PACK_FILES = tuple(sorted(PACKS_DIR.glob("*/scenarios.yaml")))
 
 #: Case id -> why the engine answers differently from the law. Each is a strict xfail.
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    "il-trust-2021-fbi-query-shared-with-fdns": (
-        "decide.py sets onward_immigration only for recipients inside ICE/CBP; USCIS-FDNS, which "
-        "refers cases to ICE (REFERENCE B: review), passes as an ordinary recipient"
-    ),
-    "chi-wco-2021-corporation-counsel-litigation": (
-        "chi-wco-2021 lacks the 2-173-030(a) exception for Corporation Counsel in litigation "
-        "(REFERENCE CHI-5 [C]); not changed here because invariants.yaml "
-        "(no-status-questions-by-chicago-staff) says Chicago staff never ask without a mandate"
-    ),
-}
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 
 def _cases(path: Path) -> list[Mapping[str, Any]]:

@@ -11,8 +11,9 @@ small without losing a case, and both are sound for Cedar:
 * string values (purpose, property kind, owner, use ...) take the values that some policy names,
   plus the purposes that decide() itself reads (civil-immigration-enforcement, unknown), plus one
   value that nothing names;
-* onward recipients enter a decision only through "is any of them a civil-immigration agency",
-  so one such recipient and none cover every list.
+* onward recipients enter a decision only through two flags ("is any of them a civil-immigration
+  agency", "can any of them refer cases to one"), so none, ICE-ERO and USCIS-FDNS cover every
+  list.
 
 Every request goes through :meth:`Decider.decide`, the same door as every other caller.
 """
@@ -150,10 +151,13 @@ class _Space:
 
     def principals(self, where: Mapping[str, Any]) -> list[tuple[str, Agency]]:
         under = where.get("principal_in")
+        excluded = where.get("principal_not_in") or ()
         kinds = [where["principal_kind"]] if where.get("principal_kind") else ["agency", "employee"]
         classes: dict[tuple[Any, ...], tuple[str, Agency]] = {}
         for agency in self.lib.directory:
             if under and not any(agency.is_under(u) for u in under):
+                continue
+            if any(agency.is_under(x) for x in excluded):
                 continue
             related = frozenset(n for n in self.named_agencies if agency.is_under(n))
             for kind in kinds:
@@ -221,7 +225,7 @@ class _Space:
         documents = [{"kind": k, "verified": v} for k in kinds
                      for v in ((False,) if k == "none" else (True, False))]
         for (kind, agency), action in itertools.product(self.principals(where), actions):
-            onward: list[list[str]] = [[], ["ICE-ERO"]] if action in DATA_ACTIONS else [[]]
+            onward: list[list[str]] = [[], ["ICE-ERO"], ["USCIS-FDNS"]] if action in DATA_ACTIONS else [[]]
             uses: list[str | None] = (self.reduce(sorted(voc.PROPERTY_USES))  # type: ignore[assignment]
                                       if action == "use-property" else [None])
             notices: list[bool | None] = [None, True] if action == "grant-access" else [None]
