@@ -7,7 +7,20 @@ identifiers and never an immigration status.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -27,4 +40,43 @@ desk_answer = Table(
     Column("rules", JSON, nullable=False),
     Column("packs", JSON, nullable=False),
     Column("source", String(64), nullable=False),
+)
+
+# --- the decision log (RFC 9162 Merkle tree; see store/log.py) -------------------------------
+
+#: One row per log entry, numbered from 0 without gaps: the canonical JSON body as published.
+log_entry = Table(
+    "log_entry",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Hashes of the complete, aligned subtrees (level 0 = leaf hashes); they never change.
+log_node = Table(
+    "log_node",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+#: A single row (id 1) holding the tree size; appenders lock it, so the log is one sequence.
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+#: Signed checkpoints (C2SP tlog-checkpoint notes), one per published tree size.
+log_checkpoint = Table(
+    "log_checkpoint",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

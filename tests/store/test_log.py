@@ -1,0 +1,156 @@
+"""The stored log: one gapless sequence, consistent tree, proofs, durability under kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from sanctuarygate.audit import merkle
+from sanctuarygate.store.db import upgrade
+from sanctuarygate.store.log import (
+    LogIntegrityError,
+    LogRangeError,
+    LogReader,
+    append,
+    append_many,
+    entries,
+    tree_size,
+)
+from sanctuarygate.store.tables import log_entry, log_node
+
+WRITER = Path(__file__).with_name("log_writer.py")
+
+
+def _url_and_schema(engine: Engine) -> tuple[str, str]:
+    url = engine.url.render_as_string(hide_password=False)
+    schema = "-"
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.exec_driver_sql("select current_schema()").scalar_one()
+    return url, schema
+
+
+def _memory_tree(engine: Engine) -> merkle.MemoryTree:
+    tree = merkle.MemoryTree()
+    with engine.connect() as conn:
+        for e in entries(conn, 0, tree_size(conn)):
+            assert e.index == tree.size
+            tree.append(e.body.encode())
+    return tree
+
+
+def test_append_and_prove(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    reader = LogReader()
+    with db_engine.begin() as conn:
+        assert append(conn, b'{"n":0}') == 0
+        assert append_many(conn, [f'{{"n":{i}}}'.encode() for i in range(1, 40)]) == list(range(1, 40))
+    tree = _memory_tree(db_engine)
+    with db_engine.connect() as conn:
+        for size in (1, 2, 3, 7, 8, 9, 39, 40):
+            _, root = reader.root(conn, size)
+            assert root == merkle.root(tree, size)
+            for index in (0, size // 2, size - 1):
+                proof = reader.inclusion_proof(conn, index, size)
+                assert merkle.verify_inclusion(tree.complete_node(0, index), index, size, proof, root)
+        old_root = reader.root(conn, 13)[1]
+        proof = reader.consistency_proof(conn, 13, 40)
+        assert merkle.verify_consistency(13, 40, old_root, reader.root(conn)[1], proof)
+
+
+def test_rollback_leaves_no_gap(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    with pytest.raises(RuntimeError), db_engine.begin() as conn:
+        append(conn, b'{"lost":true}')
+        raise RuntimeError("the guarded action failed")
+    with db_engine.begin() as conn:
+        assert tree_size(conn) == 0
+        assert append(conn, b'{"kept":true}') == 0
+
+
+def test_range_errors(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    reader = LogReader()
+    with db_engine.begin() as conn:
+        append_many(conn, [b"{}"] * 3)
+    with db_engine.connect() as conn:
+        with pytest.raises(LogRangeError):
+            reader.inclusion_proof(conn, 3, 3)
+        with pytest.raises(LogRangeError):
+            reader.root(conn, 4)
+        with pytest.raises(LogRangeError):
+            reader.consistency_proof(conn, 3, 2)
+        with pytest.raises(LogRangeError):
+            entries(conn, 5, 9)
+
+
+def test_missing_node_is_integrity_error(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    with db_engine.begin() as conn:
+        append_many(conn, [b"{}"] * 4)
+        conn.execute(log_node.delete().where(log_node.c.level == 2))
+    with db_engine.connect() as conn, pytest.raises(LogIntegrityError):
+        LogReader().root(conn, 4)
+
+
+def _writers(engine: Engine, n: int, count: int) -> list[subprocess.Popen[str]]:
+    url, schema = _url_and_schema(engine)
+    return [subprocess.Popen([sys.executable, str(WRITER), url, schema, f"w{k}", str(count)],
+                             stdout=subprocess.PIPE, text=True) for k in range(n)]
+
+
+def _check_sequence(engine: Engine, acked: dict[int, str]) -> None:
+    tree = _memory_tree(engine)
+    with engine.connect() as conn:
+        size = tree_size(conn)
+        bodies = {int(i): b for i, b in conn.execute(select(log_entry.c.idx, log_entry.c.body))}
+        stored_root = LogReader().root(conn, size)[1]
+    assert sorted(bodies) == list(range(size))  # no gap, no duplicate
+    assert stored_root == tree.root()
+    for index, body in acked.items():  # every acknowledged entry is in the verified tree
+        assert bodies[index] == body
+
+
+@pytest.mark.parametrize(("writers", "count"), [(4, 1000)])
+def test_concurrent_writers_keep_one_sequence(db_engine: Engine, writers: int, count: int) -> None:
+    if db_engine.dialect.name == "sqlite":
+        count = 250  # SQLite serialises writers on one file lock; fewer rows keep the test short
+    upgrade(db_engine)
+    procs = _writers(db_engine, writers, count)
+    acked: dict[int, str] = {}
+    for proc in procs:
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0
+        for line in out.splitlines():
+            _, index, body = line.split(" ", 2)
+            assert int(index) not in acked
+            acked[int(index)] = body
+    assert len(acked) == writers * count
+    _check_sequence(db_engine, acked)
+    per_writer: dict[str, list[int]] = {}
+    for index in sorted(acked):
+        per_writer.setdefault(acked[index].split('"writer":"')[1], []).append(index)
+    assert all(len(v) == count for v in per_writer.values())
+
+
+def test_acknowledged_appends_survive_kill_9(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    (proc,) = _writers(db_engine, 1, 100_000)
+    acked: dict[int, str] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        _, index, body = line.rstrip("\n").split(" ", 2)
+        acked[int(index)] = body
+        if len(acked) >= 300:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    _check_sequence(db_engine, acked)
