@@ -14,6 +14,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_KIFTA_EFFECTIVE``         effective date of P.A. 101-0019, the 287(g) ban
                                           (unconfirmed day in June 2019; default 2019-06-21)
 ``SANCTUARYGATE_DECISION_CACHE_SIZE``     decisions kept in memory for repeated requests (0: none)
+``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
+                                          and the name of its signing key
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     o2021_117_effective: dt.date = dt.date(2021, 1, 27)
     kifta_effective: dt.date = dt.date(2019, 6, 21)
     decision_cache_size: int = Field(default=10_000, ge=0)
+    log_origin: str = Field(default="sanctuarygate.example/demo", min_length=1,
+                            pattern=r"^[^\s+]+$")
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,102 @@
+"""The decision log as the application uses it: record, checkpoint, read, prove.
+
+``DecisionLog`` ties the stored log (``store/log.py``) to the signing key and the person-HMAC
+key in the data directory (never in the database or the repository). With no signing key yet,
+the first append creates one and says so (``key_created`` and a warning on the logger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from sanctuarygate.audit.checkpoint import Checkpoint, sign_checkpoint
+from sanctuarygate.audit.entry import person_hash
+from sanctuarygate.audit.keys import Signer, Verifier, load_or_create_signer, load_verifiers
+from sanctuarygate.audit.pseudonym import load_or_create_person_key
+from sanctuarygate.audit.record import record_decision
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import Request
+from sanctuarygate.store import log as store
+from sanctuarygate.store.log import Entry, LogReader
+
+logger = logging.getLogger("sanctuarygate.audit")
+
+
+class DecisionLog:
+    """One log: a database engine, an origin name (the checkpoint's first line), a data dir."""
+
+    def __init__(self, engine: Engine, *, origin: str, data_dir: Path) -> None:
+        self.engine = engine
+        self.origin = origin
+        self.data_dir = data_dir
+        self.reader = LogReader()
+        self._signer: Signer | None = None
+        self.key_created = False
+
+    @property
+    def signer(self) -> Signer:
+        """The signing key, created in the data directory on first use."""
+        if self._signer is None:
+            self._signer, created = load_or_create_signer(self.data_dir, self.origin)
+            if created:
+                self.key_created = True
+                logger.warning("created a new log signing key for %s in %s", self.origin,
+                               self.data_dir / "keys")
+        return self._signer
+
+    def verifiers(self) -> list[Verifier]:
+        """Every public key this log has signed with, oldest first."""
+        _ = self.signer
+        return load_verifiers(self.data_dir, self.origin)
+
+    def subject(self, identifier: str) -> str:
+        """The keyed hash under which a person identifier may appear in the log."""
+        return person_hash(load_or_create_person_key(self.data_dir), identifier)
+
+    def record(self, request: Request, decision: Decision, *, actor: str,
+               subject: str | None = None) -> int:
+        """Record a decision in a transaction of its own; returns the log index once durable.
+        Callers that guard an action use :func:`record_decision` in their own transaction."""
+        _ = self.signer  # the first append makes sure a key exists, and says so
+        with self.engine.begin() as conn:
+            return record_decision(conn, request, decision, actor=actor,
+                                   subject=self.subject(subject) if subject else None)
+
+    def checkpoint(self) -> str:
+        """A signed checkpoint for the current tree (reuses the stored one if nothing changed)."""
+        with self.engine.begin() as conn:
+            size, root_hash = self.reader.root(conn)
+            latest = store.latest_checkpoint(conn)
+            if latest is not None and latest[0] == size:
+                return latest[1]
+            note = sign_checkpoint(Checkpoint(self.origin, size, root_hash), self.signer)
+            store.save_checkpoint(conn, size, root_hash, note)
+            return note
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return store.tree_size(conn)
+
+    def entries(self, start: int, end: int) -> list[Entry]:
+        with self.engine.connect() as conn:
+            return store.entries(conn, start, end)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return self.reader.inclusion_proof(conn, index, size)
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return self.reader.consistency_proof(conn, old, new)
+
+    def checkpoints(self) -> list[tuple[int, str]]:
+        with self.engine.connect() as conn:
+            return store.checkpoints(conn)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
