@@ -8,6 +8,7 @@ dropped afterwards. If the variable is set and the server is unreachable, the te
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ from sqlalchemy import Engine, create_engine, text
 from sanctuarygate.store.db import make_engine
 
 PG_URL = os.environ.get("SANCTUARYGATE_TEST_POSTGRES_URL")  # test-only; the app uses Settings
+
+# Tests never touch the user's data directory: decisions the web tests record, and the log's
+# keys, go to a private folder (read by Settings on first use, after this line).
+os.environ["SANCTUARYGATE_DATA_DIR"] = tempfile.mkdtemp(prefix="sanctuarygate-test-")
+os.environ.pop("SANCTUARYGATE_DATABASE_URL", None)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 
 from sanctuarygate.audit.bundle import BundleError, export_bundle, verify_bundle
 from sanctuarygate.audit.entry import canonical_json

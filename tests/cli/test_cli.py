@@ -120,3 +120,24 @@ def test_usage_error_is_exit_2() -> None:
     assert out.returncode == 2 and "Missing argument" in out.stderr
     out = sg("scenarios", "run")
     assert out.returncode == 2 and "--packs" in out.stderr
+
+
+def test_record_export_verify_round_trip(tmp_path: Path) -> None:
+    env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
+    first = sg("decide", "-", "--record", "--json", stdin=REQUEST, env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["log_index"] == 0
+    assert "signing key" in first.stderr  # the first append creates the key and says so
+    old = sg("log", "checkpoint", env=env)
+    assert old.returncode == 0 and old.stdout.startswith("sanctuarygate.example/demo\n1\n")
+    (tmp_path / "old.cp").write_text(old.stdout)
+    assert sg("decide", "-", "--record", stdin=REQUEST, env=env).returncode == 0
+    assert sg("log", "export", str(tmp_path / "b"), env=env).returncode == 0
+    ok = sg("log", "verify", str(tmp_path / "b"), "--previous", str(tmp_path / "old.cp"), env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "consistent with the previous checkpoint (size 1)" in ok.stdout
+    entries = tmp_path / "b" / "entries.jsonl"
+    entries.write_text(entries.read_text().replace('"deny"', '"allo"', 1))
+    bad = sg("log", "verify", str(tmp_path / "b"), env=env)
+    assert bad.returncode == 1 and "do not hash to the checkpoint" in bad.stderr
+    assert sg("log", "verify", str(tmp_path / "nothing"), env=env).returncode == 2

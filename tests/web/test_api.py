@@ -35,7 +35,10 @@ def test_api_answers_every_shared_case_as_the_library_does(
     expected = decider.decide(parse_request(case)).to_dict()
     body = response.json()
     assert body.pop("request") == parse_request(case).to_dict()
+    index = body.pop("log_index")
     assert body == expected
+    logged = client.get(f"/api/v1/log/entries?start={index}&end={index + 1}").json()
+    assert logged["entries"][0]["entry"]["outcome"] == expected["outcome"]
 
 
 def test_unknown_agency_is_a_422_problem_naming_the_field(client: TestClient) -> None:

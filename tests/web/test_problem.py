@@ -22,6 +22,8 @@ def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
         return cls("atlantis")
     if issubclass(cls, errors.UnknownAgencyError | errors.UnknownDatasetError):
         return cls("X", field="resource.id")
+    if cls.__name__ == "InvalidSignatureError":
+        return cls("log.example", b"\x00\x01\x02\x03")  # type: ignore[call-arg]
     return cls("something went wrong")
 
 

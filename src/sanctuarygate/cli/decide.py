@@ -11,6 +11,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from sanctuarygate.audit.default import default_log
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import InputError
@@ -40,6 +41,9 @@ def decide(
     file: Annotated[str, typer.Argument(
         help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Record the answer in the public decision log.")] = False,
+    actor: Annotated[str, typer.Option(help="Who gives the answer (with --record).")] = "desk:cli",
 ) -> None:
     """Decide one request and print the answer with the clauses that decide it.
 
@@ -54,10 +58,18 @@ def decide(
     """
     request = parse_request(read_request_file(file))
     decision = default_decider().decide(request)
+    index = None
+    if record:
+        index = default_log().record(request, decision, actor=actor)  # says so if it made a key
     if as_json:
-        typer.echo(json.dumps({**decision.to_dict(), "request": request.to_dict()}, indent=2))
+        body = {**decision.to_dict(), "request": request.to_dict()}
+        if index is not None:
+            body["log_index"] = index
+        typer.echo(json.dumps(body, indent=2))
         return
     print_decision(decision, Console())
+    if index is not None:
+        typer.echo(f"\nRecorded as entry {index} of the public decision log.")
 
 
 def print_decision(decision: Decision, console: Console) -> None:

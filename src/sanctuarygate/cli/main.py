@@ -18,6 +18,7 @@ import sys
 import typer
 
 from sanctuarygate.cli import decide as decide_cmd
+from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
@@ -49,6 +50,8 @@ app.command("serve")(serve_cmd.serve)
 app.command("demo")(serve_cmd.demo)
 app.add_typer(scenarios_cmd.app, name="scenarios")
 app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(log_cmd.app, name="log")
+app.add_typer(log_cmd.keys, name="key")
 
 
 def exit_code(exc: BaseException) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, tuple_, update
 
 from sanctuarygate.audit import merkle
-from sanctuarygate.errors import SanctuaryGateError
+from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.store.tables import log_checkpoint, log_entry, log_head, log_node
 
 
@@ -32,8 +32,8 @@ class LogIntegrityError(SanctuaryGateError):
     title = "The decision log is inconsistent"
 
 
-class LogRangeError(SanctuaryGateError, ValueError):
-    """A requested index, size or range is outside the log."""
+class LogRangeError(InputError):
+    """A requested index, size or range is outside the log (bad input, answered 422)."""
 
     title = "Outside the log"
 

@@ -26,6 +26,7 @@ from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.web.log_api import LogDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -49,7 +50,8 @@ def get_decider(request: Request) -> Decider:
 DeciderDep = Annotated[Decider, Depends(get_decider)]
 
 
-def decision_body(asked: PolicyRequest, decision: Decision) -> dict[str, Any]:
+def decision_body(asked: PolicyRequest, decision: Decision,
+                  log_index: int | None = None) -> dict[str, Any]:
     """The API's answer to a decision request: the decision plus the request it answers.
 
     Later fields (the audit log's ``log_index``) join here, in one place.
@@ -59,17 +61,23 @@ def decision_body(asked: PolicyRequest, decision: Decision) -> dict[str, Any]:
     >>> body["outcome"], body["request"]["action"]
     ('deny', 'honor-detainer')
     """
-    return {**decision.to_dict(), "request": asked.to_dict()}
+    body = {**decision.to_dict(), "request": asked.to_dict()}
+    if log_index is not None:
+        body["log_index"] = log_index
+    return body
 
 
 @router.post("/decisions", summary="Decide a request")
 def create_decision(
     decider: DeciderDep,
+    log: LogDep,
     body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
 ) -> dict[str, Any]:
-    """Decide one request in the scenario-case format; the answer cites the deciding rules."""
+    """Decide one request in the scenario-case format; the answer cites the deciding rules and
+    carries ``log_index``, the decision's entry in the public log (recorded before answering)."""
     asked = parse_request(body)
-    return decision_body(asked, decider.decide(asked))
+    decision = decider.decide(asked)
+    return decision_body(asked, decision, log.record(asked, decision, actor="api"))
 
 
 @router.get("/agencies", summary="Search the agency directory")

@@ -15,15 +15,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from sanctuarygate.audit.default import default_log
+from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.web import api, pages
+from sanctuarygate.web import api, log_api, pages
 from sanctuarygate.web.problem import install_problem_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(decider: Decider | None = None) -> FastAPI:
+def create_app(decider: Decider | None = None, log: DecisionLog | None = None) -> FastAPI:
     """A new app deciding with ``decider``, or with the default decider, loaded on first use.
 
     >>> create_app().url_path_for("create_decision")
@@ -32,8 +34,10 @@ def create_app(decider: Decider | None = None) -> FastAPI:
     app = FastAPI(title="sanctuarygate", openapi_url="/api/v1/openapi.json",
                   docs_url="/api/docs", redoc_url=None)
     app.state.decider = (lambda: decider) if decider is not None else default_decider
+    app.state.log = (lambda: log) if log is not None else default_log
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
+    app.include_router(log_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -30,6 +30,7 @@ from sanctuarygate.errors import InputError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web import labels
 from sanctuarygate.web.api import DeciderDep
+from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.problem import Problem, problem_for
 
 router = APIRouter(include_in_schema=False)
@@ -130,15 +131,17 @@ def desk(request: Request, decider: DeciderDep) -> Response:
 
 
 @router.post("/decide", response_class=HTMLResponse)
-def decide(request: Request, decider: DeciderDep,
+def decide(request: Request, decider: DeciderDep, log: LogDep,
            form: Annotated[DeskForm, Form()]) -> Response:
-    """Decide the form's request; the whole page without JS, the card alone for htmx."""
+    """Decide the form's request and record the answer in the public log; the whole page
+    without JS, the card alone for htmx."""
     answer: dict[str, Any]
     try:
         asked = parse_request(form.to_mapping())
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
-        answer = {"asked": asked, "decision": decision, "place": place}
+        index = log.record(asked, decision, actor="desk")
+        answer = {"asked": asked, "decision": decision, "place": place, "log_index": index}
         status = 200
     except InputError as exc:
         answer = _input_problem(exc, decider)

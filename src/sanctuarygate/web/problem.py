@@ -27,6 +27,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from sanctuarygate.audit.bundle import BundleError
+from sanctuarygate.audit.checkpoint import CheckpointMismatchError, MalformedCheckpointError
+from sanctuarygate.audit.keys import KeyFormatError
+from sanctuarygate.audit.note import (
+    InvalidSignatureError,
+    MalformedNoteError,
+    NoteError,
+    UnknownKeyError,
+)
 from sanctuarygate.errors import (
     ConfigurationError,
     InputError,
@@ -37,6 +46,7 @@ from sanctuarygate.errors import (
     UnknownDatasetError,
     UnknownProfileError,
 )
+from sanctuarygate.store.log import LogIntegrityError, LogRangeError
 
 PROBLEM_JSON: Final = "application/problem+json"
 
@@ -55,6 +65,16 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     PolicyEvaluationError: (500, "policy-evaluation"),
     PolicyLoadError: (500, "policy-load"),
     ConfigurationError: (500, "configuration"),
+    LogRangeError: (422, "outside-log"),
+    LogIntegrityError: (500, "log-integrity"),
+    NoteError: (500, "log-signature"),
+    MalformedNoteError: (500, "log-signature"),
+    UnknownKeyError: (500, "log-signature"),
+    InvalidSignatureError: (500, "log-signature"),
+    MalformedCheckpointError: (500, "log-signature"),
+    CheckpointMismatchError: (500, "log-signature"),
+    KeyFormatError: (500, "log-key"),
+    BundleError: (500, "log-bundle"),
     SanctuaryGateError: (500, "internal"),
 }
 

@@ -1,0 +1,74 @@
+"""The public log API under ``/api/v1/log``: checkpoint, entries, inclusion and consistency
+proofs (hashes in base64, as in the checkpoint). Anyone may read it; nothing here changes it.
+
+>>> router.prefix
+'/api/v1/log'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from sanctuarygate.audit.log import DecisionLog
+
+router = APIRouter(prefix="/api/v1/log", tags=["log"])
+MAX_ENTRIES = 1000
+
+
+def get_log(request: Request) -> DecisionLog:
+    """The app's decision log (FastAPI dependency), opened on first use."""
+    provider: Callable[[], DecisionLog] = request.app.state.log
+    return provider()
+
+
+LogDep = Annotated[DecisionLog, Depends(get_log)]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse, summary="Latest signed checkpoint")
+def checkpoint(log: LogDep) -> PlainTextResponse:
+    """The signed checkpoint (C2SP tlog-checkpoint in a signed note) for the current tree."""
+    return PlainTextResponse(log.checkpoint(), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/entries", summary="Entries as published")
+def entries(log: LogDep, start: Annotated[int, Query(ge=0)] = 0,
+            end: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    """Entries ``start <= index < end`` (at most 1000): each with its exact published body."""
+    stop = min(end if end is not None else start + MAX_ENTRIES, start + MAX_ENTRIES)
+    found = log.entries(start, stop)
+    return {"size": log.size(), "start": start,
+            "entries": [{"index": e.index, "body": e.body, "entry": json.loads(e.body),
+                         "leaf_hash": _b64(e.leaf_hash)} for e in found]}
+
+
+@router.get("/proof/inclusion", summary="Inclusion proof")
+def inclusion(log: LogDep, index: Annotated[int, Query(ge=0)],
+              size: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
+    proof = log.inclusion_proof(index, size)
+    with log.engine.connect() as conn:
+        root = log.reader.root(conn, size)[1]
+    leaf = log.entries(index, index + 1)[0].leaf_hash
+    return {"index": index, "size": size, "leaf_hash": _b64(leaf), "root_hash": _b64(root),
+            "proof": [_b64(p) for p in proof]}
+
+
+@router.get("/proof/consistency", summary="Consistency proof")
+def consistency(log: LogDep, first: Annotated[int, Query(alias="from", ge=0)],
+                second: Annotated[int, Query(alias="to", ge=0)]) -> dict[str, Any]:
+    """RFC 9162 consistency proof between the trees of ``from`` and ``to`` entries."""
+    proof = log.consistency_proof(first, second)
+    with log.engine.connect() as conn:
+        old_root, new_root = log.reader.root(conn, first)[1], log.reader.root(conn, second)[1]
+    return {"from": first, "to": second, "old_root_hash": _b64(old_root),
+            "new_root_hash": _b64(new_root), "proof": [_b64(p) for p in proof]}
