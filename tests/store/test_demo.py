@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sanctuarygate.store.demo import seed_demo
+from sanctuarygate.store.db import make_engine
+from sanctuarygate.store.log import LogReader, tree_size
+from sanctuarygate.store.tables import desk_answer
 
 
-def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
+def test_seed_demo_is_idempotent_and_logs_every_answer(tmp_path: Path) -> None:
+    from sanctuarygate.store.demo import seed_demo
+
     url = f"sqlite:///{tmp_path / 'demo' / 'sg.db'}"
     first = seed_demo(url)
     assert "recorded answers" in first and (tmp_path / "demo" / "sg.db").exists()
     assert seed_demo(url) == first
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        answers = conn.execute(desk_answer.select()).fetchall()
+        assert answers and tree_size(conn) == len(answers)
+        assert LogReader().root(conn)[0] == len(answers)
+    engine.dispose()
