@@ -111,7 +111,10 @@ PROPERTY_USES: Final = frozenset(
 ASSISTANCE_KINDS: Final = frozenset(
     {"perimeter", "transport", "equipment", "courthouse-arrest", "on-site-support", "other"}
 )
-CHANNELS: Final = frozenset({"in-person", "telephone", "email", "mail", "electronic"})
+#: ``data-platform``: the request comes through the data gateway, a standing data-sharing
+#: platform (5 ILCS 805/15(h)(5)), rather than as a one-off request to a person.
+CHANNELS: Final = frozenset({"in-person", "telephone", "email", "mail", "electronic",
+                             "data-platform"})
 AGREEMENT_KINDS: Final = frozenset({"287g", "detention-contract", "data-sharing", "task-force"})
 
 OUTCOMES: Final = ("allow", "allow-with-conditions", "deny", "review")
