@@ -1,0 +1,219 @@
+"""Query planning: what a partner agency may see of a dataset, and why.
+
+One decision for the dataset (``query-dataset``), one batch of decisions for its columns
+(``read-field``); a column is released only when its own decision allows it and no
+``mask-fields`` obligation covers one of its tags. Withheld columns are never selected. A filter
+or sort on a withheld column is refused: it would leak the value.
+
+The plan is computed before any row is read, and shown as-is by ``GET /api/v1/query/plan``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanctuarygate.domain.dataset import Catalog, Dataset
+from sanctuarygate.domain.decision import Decision, Obligation
+from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.errors import InputError, SanctuaryGateError
+from sanctuarygate.gateway.filter import Filter, parse_filter
+from sanctuarygate.policy.decide import Decider
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 1_000_000
+FORMATS = ("jsonl", "csv")
+
+
+class QueryRefusedError(SanctuaryGateError):
+    """The rules do not allow the query; carries the decision (answered 403 with it)."""
+
+    title = "The rules do not allow this query"
+
+    def __init__(self, message: str, *, decision: Decision | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """A validated query: dataset, fields, filters, purpose, document, onward recipients."""
+
+    dataset: str
+    fields: tuple[str, ...]
+    filters: tuple[Filter, ...]
+    purpose: str
+    document: Mapping[str, Any]
+    onward_recipients: tuple[str, ...]
+    limit: int
+    sort: str | None = None
+    descending: bool = False
+    format: str = "jsonl"
+
+
+def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
+    """Validate a query body against the catalog; InputError names the bad field.
+
+    >>> from sanctuarygate.policy.default import default_library
+    >>> parse_spec({"dataset": "cpd-arrests", "fields": ["*"],
+    ...             "purpose": "criminal-investigation"}, default_library().catalog).limit
+    1000
+    """
+    if not isinstance(body, Mapping):
+        raise InputError("a query is a JSON object")
+    known = {"dataset", "fields", "filters", "purpose", "document", "onward_recipients", "limit",
+             "sort", "descending", "format", "agency"}
+    extra = sorted(set(body) - known)
+    if extra:
+        raise InputError(f"unexpected field(s): {', '.join(extra)}")
+    name = body.get("dataset")
+    if not isinstance(name, str):
+        raise InputError("is required", field="dataset")
+    ds = catalog.get(name, field="dataset")
+    names = [n for n, _ in ds.fields]
+    fields = body.get("fields", ["*"])
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise InputError('a list of field names, or ["*"]', field="fields")
+    unknown = [f for f in fields if f != "*" and f not in names]
+    if unknown:
+        raise InputError(f"no such field(s) in {name}: {', '.join(unknown)}", field="fields")
+    raw_filters = body.get("filters") or []
+    if not isinstance(raw_filters, list) or len(raw_filters) > 20:
+        raise InputError("a list of at most 20 filters", field="filters")
+    filters = tuple(parse_filter(f, names, where=f"filters[{i}]") for i, f in enumerate(raw_filters))
+    limit = body.get("limit", DEFAULT_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"a whole number from 1 to {MAX_LIMIT}", field="limit")
+    sort = body.get("sort")
+    if sort is not None and sort not in names:
+        raise InputError(f"no field {sort!r} to sort by", field="sort")
+    fmt = body.get("format", "jsonl")
+    if fmt not in FORMATS:
+        raise InputError(f"one of {', '.join(FORMATS)}", field="format")
+    document = body.get("document") or {"kind": "none"}
+    if not isinstance(document, Mapping):
+        raise InputError("must be {kind, verified}", field="document")
+    onward = body.get("onward_recipients") or []
+    if not isinstance(onward, list):
+        raise InputError("must be a list of agency ids", field="onward_recipients")
+    purpose = body.get("purpose", "unknown")
+    if not isinstance(purpose, str):
+        raise InputError("must be text", field="purpose")
+    expanded = tuple(names) if "*" in fields else tuple(dict.fromkeys(fields))
+    return QuerySpec(name, expanded, filters, purpose, dict(document),
+                     tuple(str(a) for a in onward), limit, sort, bool(body.get("descending")),
+                     fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldVerdict:
+    name: str
+    tags: tuple[str, ...]
+    released: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.name, "tags": list(self.tags), "released": self.released,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What would be released and why; ``terms`` travel with the data."""
+
+    spec: QuerySpec
+    agency: str
+    dataset: Dataset
+    request: Request
+    decision: Decision
+    fields: tuple[FieldVerdict, ...] = ()
+    terms: tuple[Obligation, ...] = field(default=())
+
+    @property
+    def released(self) -> tuple[str, ...]:
+        wanted = set(self.spec.fields)
+        return tuple(f.name for f in self.fields if f.released and f.name in wanted)
+
+    @property
+    def withheld(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if not f.released)
+
+    @property
+    def key_field(self) -> str:
+        return self.dataset.fields[0][0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency, "dataset": self.dataset.id,
+            "outcome": self.decision.outcome,
+            "released": list(self.released), "withheld": list(self.withheld),
+            "fields": [f.to_dict() for f in self.fields],
+            "filters": [f.to_dict() for f in self.spec.filters],
+            "terms": [o.to_dict() for o in self.terms],
+            "citations": list(self.decision.citations),
+            "decision": self.decision.to_dict(),
+        }
+
+
+#: Queries through the gateway come over a standing data-sharing platform (vocabulary.CHANNELS).
+CHANNEL = "data-platform"
+
+
+def _request(spec: QuerySpec, agency: str, profile: str, day: dt.date, action: str,
+             resource: dict[str, Any]) -> Request:
+    return parse_request({
+        "profile": profile, "date": day, "principal": {"agency": agency}, "action": action,
+        "resource": resource,
+        "context": {"purpose": spec.purpose, "document": dict(spec.document),
+                    "onward_recipients": list(spec.onward_recipients), "channel": CHANNEL}})
+
+
+def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
+               day: dt.date) -> Plan:
+    """Decide the dataset and each column; raise QueryRefusedError when the dataset is not
+    allowed or a filter/sort touches a withheld column."""
+    ds = decider.library.catalog.get(spec.dataset, field="dataset")
+    asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id})
+    decision = decider.decide(asked)
+    if not decision.allowed:
+        raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
+    masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
+    field_requests = [_request(spec, agency, profile, day, "read-field",
+                               {"type": "Field", "dataset": ds.id, "id": name})
+                      for name, _ in ds.fields]
+    verdicts = []
+    terms: list[Obligation] = [o for o in decision.obligations if o.kind != "mask-fields"]
+    for (name, tags), d in zip(ds.fields, decider.decide_many(field_requests), strict=True):
+        hidden = sorted(set(tags) & (masked | {t for o in d.obligations if o.kind == "mask-fields"
+                                              for t in o.values}))
+        if not d.allowed:
+            verdicts.append(FieldVerdict(name, tuple(sorted(tags)), False, f"read-field: {d.outcome}"))
+        elif hidden:
+            verdicts.append(FieldVerdict(name, tuple(sorted(tags)), False,
+                                         f"masked ({', '.join(hidden)})"))
+        else:
+            verdicts.append(FieldVerdict(name, tuple(sorted(tags)), True, "released"))
+            terms += [o for o in d.obligations if o.kind != "mask-fields" and o not in terms]
+    plan = Plan(spec, agency, ds, asked, decision, tuple(verdicts), tuple(dict.fromkeys(terms)))
+    _refuse_leaks(plan)
+    if not plan.released:
+        raise QueryRefusedError("no field you asked for may be released", decision=decision,
+                                field="fields")
+    return plan
+
+
+def _refuse_leaks(plan: Plan) -> None:
+    withheld = set(plan.withheld)
+    touched: Sequence[tuple[str, str]] = [(f.field, f"filters[{i}]")
+                                          for i, f in enumerate(plan.spec.filters)]
+    if plan.spec.sort:
+        touched = [*touched, (plan.spec.sort, "sort")]
+    for name, where in touched:
+        if name in withheld:
+            raise QueryRefusedError(
+                f"{where} uses the withheld field {name!r}: filtering or sorting on it would "
+                "leak its value", decision=plan.decision, field=where)

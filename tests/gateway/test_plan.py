@@ -1,0 +1,110 @@
+"""Query planning: one decision for the dataset, one per column; withheld columns never leak."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sanctuarygate.errors import InputError, UnknownAgencyError, UnknownDatasetError
+from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec, plan_query
+from sanctuarygate.policy.default import default_decider, default_library
+
+DAY = dt.date(2025, 11, 22)
+DHS_IMMIGRATION = [a.id for a in default_library().directory if a.immigration_agency]
+DATASETS = [d.id for d in default_library().catalog]
+SENSITIVE = {"immigration", "citizenship", "birthplace"}
+
+
+def plan(agency: str = "FBI", profile: str = "chicago", **body: Any) -> Any:
+    spec = parse_spec({"dataset": "cpd-arrests", "purpose": "criminal-investigation", **body},
+                      default_library().catalog)
+    return plan_query(default_decider(), spec, agency=agency, profile=profile, day=DAY)
+
+
+def test_fbi_gets_masked_arrests_with_terms() -> None:
+    p = plan()
+    assert "citizenship" in p.withheld and "birthplace" in p.withheld
+    assert "charge" in p.released and "citizenship" not in p.released
+    kinds = {t.kind for t in p.terms}
+    assert {"no-onward-sharing", "purpose-limit"} <= kinds
+    assert any("2-173-030" in c for c in p.decision.citations)
+
+
+@pytest.mark.parametrize("agency", DHS_IMMIGRATION)
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("purpose", ["criminal-investigation", "civil-immigration-enforcement",
+                                     "unknown", "disaster-relief"])
+def test_ice_and_cbp_are_refused_at_every_dataset(agency: str, dataset: str, purpose: str) -> None:
+    with pytest.raises(QueryRefusedError) as info:
+        plan(agency=agency, dataset=dataset, purpose=purpose)
+    assert info.value.decision is not None and not info.value.decision.allowed
+
+
+@pytest.mark.parametrize("agency", ["FEMA", "USSS", "TSA", "CISA", "USCG", "FLETC", "USCIS"])
+@pytest.mark.parametrize("purpose", ["civil-immigration-enforcement", "unknown", "disaster-relief",
+                                     "protective-operation", "benefits-adjudication"])
+def test_other_dhs_components_refused_outside_criminal_work(agency: str, purpose: str) -> None:
+    with pytest.raises(QueryRefusedError):
+        plan(agency=agency, purpose=purpose)
+
+
+def test_onward_sharing_to_ice_is_refused() -> None:
+    with pytest.raises(QueryRefusedError):
+        plan(onward_recipients=["ICE-ERO"])
+
+
+@pytest.mark.parametrize("where", [
+    {"filters": [{"field": "citizenship", "op": "eq", "value": "X"}]},
+    {"filters": [{"field": "birthplace", "op": "is-null"}]},
+    {"sort": "immigration_status_note"},
+])
+def test_filter_or_sort_on_withheld_column_is_refused(where: dict[str, Any]) -> None:
+    with pytest.raises(QueryRefusedError, match="withheld field"):
+        plan(**where)
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({"dataset": "nope"}, UnknownDatasetError),
+    ({"fields": ["charge", "shoe_size"]}, InputError),
+    ({"fields": "charge"}, InputError),
+    ({"limit": 0}, InputError),
+    ({"limit": True}, InputError),
+    ({"format": "xml"}, InputError),
+    ({"filters": [{"field": "charge", "op": "drop table"}]}, InputError),
+    ({"filters": [{"field": "charge", "op": "eq", "value": {"$ne": 1}}]}, InputError),
+    ({"onward_recipients": ["SPECTRE"]}, UnknownAgencyError),
+    ({"sql": "select 1"}, InputError),
+])
+def test_bad_queries_are_input_errors(body: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        plan(**body)
+
+
+names = [n for n, _ in default_library().catalog.get("cpd-arrests").fields]
+
+
+@settings(max_examples=150, deadline=None)
+@given(fields=st.lists(st.sampled_from([*names, "*"]), min_size=1, max_size=6),
+       filter_fields=st.lists(st.sampled_from(names), max_size=3),
+       sort=st.none() | st.sampled_from(names),
+       agency=st.sampled_from(["FBI", "DEA", "ATF", "USMS", "ISP", "TSA-FAMS"]),
+       document=st.sampled_from(["none", "grand-jury-subpoena", "court-order"]))
+def test_masked_fields_are_never_released(fields: list[str], filter_fields: list[str],
+                                          sort: str | None, agency: str, document: str) -> None:
+    lib = default_library()
+    tags = dict(lib.catalog.get("cpd-arrests").fields)
+    body = {"fields": fields, "sort": sort,
+            "document": {"kind": document, "verified": True},
+            "filters": [{"field": f, "op": "eq", "value": "x"} for f in filter_fields]}
+    try:
+        p = plan(agency=agency, **body)
+    except QueryRefusedError:
+        return
+    for name in p.released:
+        assert not (set(tags[name]) & SENSITIVE), (name, p.terms)
+    for f in p.spec.filters:
+        assert f.field in p.released or f.field not in p.withheld
