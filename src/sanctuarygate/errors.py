@@ -4,7 +4,11 @@
     ├── InputError                  bad input from a caller (request file, form, JSON body)
     │   ├── UnknownAgencyError      an agency id the directory does not know
     │   ├── UnknownDatasetError     a dataset id the catalog does not know
-    │   └── UnknownProfileError     a profile (place) that is not defined
+    │   ├── UnknownProfileError     a profile (place) that is not defined
+    │   ├── UnknownAgencyKeyError   an agency key id that was never issued (revoke, CLI)
+    │   └── AgencyKeyRevokedError   revoking an agency key that is already revoked
+    ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
+    │                               malformed, unknown, revoked, wrong-agency)
     ├── PolicyLoadError             a pack, profile, schema or directory file is malformed
     ├── PolicyEvaluationError       the engine could not evaluate a request (never an allow)
     └── ConfigurationError          a setting is missing or has a bad value
@@ -65,6 +69,51 @@ class UnknownProfileError(InputError):
         hint = f" (known: {', '.join(known)})" if known else ""
         super().__init__(f"unknown profile {profile_id!r}{hint}", field="profile")
         self.profile_id = profile_id
+
+
+class UnknownAgencyKeyError(InputError):
+    """An agency key id that was never issued."""
+
+    title = "Unknown agency key"
+
+    def __init__(self, key_id: str, *, field: str | None = None) -> None:
+        super().__init__(f"no agency key with id {key_id!r}", field=field)
+        self.key_id = key_id
+
+
+class AgencyKeyRevokedError(InputError):
+    """An agency key that is already revoked cannot be revoked again."""
+
+    title = "Agency key already revoked"
+
+    def __init__(self, key_id: str, *, revoked_at: str | None = None) -> None:
+        when = f" on {revoked_at}" if revoked_at else ""
+        super().__init__(f"agency key {key_id!r} was already revoked{when}", field="key_id")
+        self.key_id = key_id
+
+
+class AuthenticationError(SanctuaryGateError):
+    """The caller did not prove which agency it is: no key, a malformed, unknown or revoked
+    key, or a key of another agency than the one the request names. Never an allow.
+
+    ``reason`` is one of :data:`AUTHENTICATION_REASONS`; the message never holds the key.
+
+    >>> AuthenticationError("no API key", reason="missing").reason
+    'missing'
+    """
+
+    title = "Not authenticated"
+
+    def __init__(self, message: str, *, reason: str = "unknown") -> None:
+        if reason not in AUTHENTICATION_REASONS:
+            raise ValueError(f"unknown authentication failure reason {reason!r}")
+        super().__init__(message)
+        self.reason = reason
+
+
+#: Why an authentication failed: no key at all, not in the key format, not a key issued here
+#: (or a wrong secret), a revoked key, a key of another agency than the one claimed.
+AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency"})
 
 
 class PolicyLoadError(SanctuaryGateError):

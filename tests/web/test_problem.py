@@ -33,8 +33,11 @@ def test_every_error_class_has_a_row_in_the_table(cls: type[errors.SanctuaryGate
 
 
 @pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
-def test_input_errors_are_422_and_the_rest_500(cls: type[errors.SanctuaryGateError]) -> None:
+def test_statuses_input_422_authentication_401_rest_500(cls: type[errors.SanctuaryGateError]) -> None:
     problem = problem_for(_example(cls))
+    if issubclass(cls, errors.AuthenticationError):
+        assert problem.status == 401 and problem.to_dict()["reason"] == "unknown"
+        return
     assert problem.status == (422 if issubclass(cls, errors.InputError) else 500)
     assert problem.title == cls.title
     if problem.status == 500:

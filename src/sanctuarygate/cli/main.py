@@ -4,7 +4,7 @@ Errors end the command with one line on stderr and an exit code from one table:
 
 ====  ==========================================================
 1     unexpected failure (a bug; nothing was allowed)
-2     bad input: request file, unknown agency, dataset or profile
+2     bad input: request file, unknown agency, dataset, profile or agency key
 3     policy data failed to load (pack, profile, schema)
 4     the policy engine could not decide (nothing was allowed)
 5     configuration error (a setting named in the message)
@@ -17,6 +17,7 @@ import sys
 
 import typer
 
+from sanctuarygate.cli import agency as agency_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
@@ -52,6 +53,7 @@ app.add_typer(scenarios_cmd.app, name="scenarios")
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(log_cmd.keys, name="key")
+app.add_typer(agency_cmd.app, name="agency")
 
 
 def exit_code(exc: BaseException) -> int:

@@ -80,3 +80,19 @@ log_checkpoint = Table(
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- agency credentials (see store/credential.py) --------------------------------------------
+
+#: API keys of partner agencies, one agency each. Only a SHA-256 hash of the key is kept: the
+#: key itself is shown once, when it is issued, and is never stored or logged.
+agency_key = Table(
+    "agency_key",
+    metadata,
+    Column("key_id", String(16), primary_key=True, autoincrement=False),
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)

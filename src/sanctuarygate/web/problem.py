@@ -37,12 +37,15 @@ from sanctuarygate.audit.note import (
     UnknownKeyError,
 )
 from sanctuarygate.errors import (
+    AgencyKeyRevokedError,
+    AuthenticationError,
     ConfigurationError,
     InputError,
     PolicyEvaluationError,
     PolicyLoadError,
     SanctuaryGateError,
     UnknownAgencyError,
+    UnknownAgencyKeyError,
     UnknownDatasetError,
     UnknownProfileError,
 )
@@ -62,6 +65,9 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     UnknownAgencyError: (422, "unknown-agency"),
     UnknownDatasetError: (422, "unknown-dataset"),
     UnknownProfileError: (422, "unknown-profile"),
+    UnknownAgencyKeyError: (422, "unknown-agency-key"),
+    AgencyKeyRevokedError: (422, "agency-key-revoked"),
+    AuthenticationError: (401, "unauthenticated"),
     PolicyEvaluationError: (500, "policy-evaluation"),
     PolicyLoadError: (500, "policy-load"),
     ConfigurationError: (500, "configuration"),
@@ -122,8 +128,9 @@ def problem_for(exc: BaseException) -> Problem:
         detail = str(exc)
         if status >= 500:
             detail = f"{detail.rstrip('.')}. {NOT_ALLOWED}"
+        extra = {"reason": exc.reason} if isinstance(exc, AuthenticationError) else {}
         return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
-                       getattr(exc, "field", None))
+                       getattr(exc, "field", None), extra)
     # The message of an unexpected exception may hold internals; it goes to the log only.
     return Problem(500, "Internal error",
                    f"An unexpected error occurred and nothing was decided. {NOT_ALLOWED}",
@@ -150,6 +157,19 @@ def http_problem(exc: HTTPException, path: str) -> Problem:
     if exc.status_code == 404 and detail == phrase:
         detail = f"There is no page or endpoint at {path}."
     return Problem(exc.status_code, phrase, detail)
+
+
+def challenge(exc: BaseException) -> dict[str, str]:
+    """The ``WWW-Authenticate`` header every 401 carries (RFC 9110 11.6.1, RFC 6750 section 3):
+    no error code when no key was sent, ``invalid_token`` when the key was not usable.
+
+    >>> challenge(AuthenticationError("revoked", reason="revoked"))["WWW-Authenticate"]
+    'Bearer realm="sanctuarygate", error="invalid_token"'
+    """
+    if not isinstance(exc, AuthenticationError):
+        return {}
+    error = "" if exc.reason == "missing" else ', error="invalid_token"'
+    return {"WWW-Authenticate": f'Bearer realm="sanctuarygate"{error}'}
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -181,7 +201,7 @@ def install_problem_handlers(app: FastAPI, *, html: HtmlRenderer | None = None) 
         if problem.server_side:
             log.error("%s %s: %s", request.method, request.url.path, problem.detail,
                       exc_info=exc)
-        return respond(request, problem)
+        return respond(request, problem, challenge(exc) or None)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -1,0 +1,63 @@
+"""``sanctuarygate agency key ...``: issue, list and revoke partner agencies' API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from sanctuarygate.audit.default import default_log
+from sanctuarygate.policy.default import default_library
+from sanctuarygate.store.credential import issue_key, list_keys, revoke_key
+
+app = typer.Typer(help="Partner agencies: their API keys for the data gateway.",
+                  no_args_is_help=True)
+key = typer.Typer(help="API keys: one agency each, stored hashed, revocable, every use logged.",
+                  no_args_is_help=True)
+app.add_typer(key, name="key")
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@key.command("issue")
+def issue(
+    agency: Annotated[str, typer.Argument(help="Agency id from the directory, e.g. FBI.")],
+    label: Annotated[str, typer.Option(help="Who or what holds the key (for the list).")] = "",
+) -> None:
+    """Issue a new key; the key itself is printed once, alone on the last line."""
+    directory = default_library().directory
+    with default_log().engine.begin() as conn:
+        issued = issue_key(conn, agency, label, directory=directory)
+    name = directory.get(issued.info.agency_id).name
+    typer.echo(f"issued key {issued.info.key_id} for {issued.info.agency_id} ({name}); "
+               "it is shown only now and is not stored: hand it over securely")
+    typer.echo(issued.key)
+
+
+@key.command("list")
+def list_cmd(
+    agency: Annotated[str | None, typer.Option(help="Only this agency's keys.")] = None,
+) -> None:
+    """List keys (never the keys themselves): id, agency, label, created, last used, revoked."""
+    with default_log().engine.connect() as conn:
+        keys = list_keys(conn, agency_id=agency)
+    typer.echo(f"{'KEY ID':8}  {'AGENCY':18}  {'CREATED':16}  {'LAST USED':16}  "
+               f"{'REVOKED':16}  LABEL")
+    for k in keys:
+        typer.echo(f"{k.key_id:8}  {k.agency_id:18}  {_when(k.created_at):16}  "
+                   f"{_when(k.last_used_at):16}  {_when(k.revoked_at):16}  {k.label}".rstrip())
+    if not keys:
+        typer.echo("(no keys)")
+
+
+@key.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (8 hex digits) shown by `list`.")],
+) -> None:
+    """Revoke a key at once: every later request with it gets 401."""
+    with default_log().engine.begin() as conn:
+        info = revoke_key(conn, key_id)
+    typer.echo(f"revoked key {info.key_id} of {info.agency_id} at {_when(info.revoked_at)} UTC")
