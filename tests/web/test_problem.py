@@ -33,10 +33,14 @@ def test_every_error_class_has_a_row_in_the_table(cls: type[errors.SanctuaryGate
 
 
 @pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
-def test_statuses_input_422_authentication_401_rest_500(cls: type[errors.SanctuaryGateError]) -> None:
+def test_statuses_input_422_authentication_401_refused_403_rest_500(
+        cls: type[errors.SanctuaryGateError]) -> None:
     problem = problem_for(_example(cls))
     if issubclass(cls, errors.AuthenticationError):
         assert problem.status == 401 and problem.to_dict()["reason"] == "unknown"
+        return
+    if cls.__name__ == "QueryRefusedError":  # the rules refused: 403, with the decision
+        assert problem.status == 403
         return
     assert problem.status == (422 if issubclass(cls, errors.InputError) else 500)
     assert problem.title == cls.title

@@ -49,6 +49,7 @@ from sanctuarygate.errors import (
     UnknownDatasetError,
     UnknownProfileError,
 )
+from sanctuarygate.gateway.plan import QueryRefusedError
 from sanctuarygate.store.log import LogIntegrityError, LogRangeError
 
 PROBLEM_JSON: Final = "application/problem+json"
@@ -72,6 +73,7 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     PolicyLoadError: (500, "policy-load"),
     ConfigurationError: (500, "configuration"),
     LogRangeError: (422, "outside-log"),
+    QueryRefusedError: (403, "query-refused"),
     LogIntegrityError: (500, "log-integrity"),
     NoteError: (500, "log-signature"),
     MalformedNoteError: (500, "log-signature"),
@@ -128,7 +130,11 @@ def problem_for(exc: BaseException) -> Problem:
         detail = str(exc)
         if status >= 500:
             detail = f"{detail.rstrip('.')}. {NOT_ALLOWED}"
-        extra = {"reason": exc.reason} if isinstance(exc, AuthenticationError) else {}
+        extra: dict[str, Any] = {}
+        if isinstance(exc, AuthenticationError):
+            extra = {"reason": exc.reason}
+        elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
+            extra = {"decision": exc.decision.to_dict()}
         return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
                        getattr(exc, "field", None), extra)
     # The message of an unexpected exception may hold internals; it goes to the log only.
