@@ -99,3 +99,34 @@ def decision_entry(request: Request, decision: Decision, *, actor: str, at: dt.d
     if subject is not None:
         entry["subject"] = subject
     return entry
+
+
+def query_entry(*, agency: str, key_id: str, dataset: str, purpose: str, document_kind: str,
+                onward: list[str], released: list[str], withheld: list[str],
+                filters: list[dict[str, Any]], decision: Decision, terms: list[dict[str, Any]],
+                watermark_key: str | None, at: dt.datetime, status: str) -> dict[str, Any]:
+    """The entry for a gateway query. Filters are logged by field and operator only: their
+    values may name a person, and never enter the log.
+
+    >>> from sanctuarygate.domain.decision import Decision
+    >>> e = query_entry(agency="FBI", key_id="0a1b2c3d", dataset="cpd-arrests",
+    ...     purpose="criminal-investigation", document_kind="none", onward=[],
+    ...     released=["charge"], withheld=["citizenship"],
+    ...     filters=[{"field": "name", "op": "eq", "value": "Jane Doe"}],
+    ...     decision=Decision("allow"), terms=[], watermark_key="abc", at=dt.datetime(2025, 1, 1),
+    ...     status="released")
+    >>> "Jane" in canonical_json(e).decode(), e["filters"]
+    (False, [{'field': 'name', 'op': 'eq'}])
+    """
+    return {
+        "v": ENTRY_VERSION, "kind": "query", "status": status,
+        "time": at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "agency": agency, "key_id": key_id, "dataset": dataset, "purpose": purpose,
+        "document_kind": document_kind, "onward_recipients": onward,
+        "released": released, "withheld": withheld,
+        "filters": [{"field": f["field"], "op": f["op"]} for f in filters],
+        "outcome": decision.outcome,
+        "rules": [{"id": r.id, "citation": r.citation} for r in decision.rules],
+        "terms": terms, "watermark_key": watermark_key,
+        "packs": [p.to_dict() for p in decision.packs],
+    }

@@ -23,6 +23,7 @@ from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
+from sanctuarygate.cli import trace as trace_cmd
 from sanctuarygate.errors import (
     ConfigurationError,
     InputError,
@@ -47,6 +48,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("decide")(decide_cmd.decide)
+app.command("trace")(trace_cmd.trace)
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(serve_cmd.demo)
 app.add_typer(scenarios_cmd.app, name="scenarios")
