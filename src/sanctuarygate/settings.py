@@ -16,10 +16,15 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_DECISION_CACHE_SIZE``     decisions kept in memory for repeated requests (0: none)
 ``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
                                           and the name of its signing key
+``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
+                                          reads and never copies (default: SQLite file
+                                          ``records.db`` in the data dir)
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
 'sqlite:////tmp/sg/sanctuarygate.db'
+>>> Settings(data_dir="/tmp/sg").records_url_resolved
+'sqlite:////tmp/sg/records.db'
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("sanctuarygate")))
     database_url: str | None = None
+    records_url: str | None = None
     packs_dir: Path = PACKAGE_PACKS
     o2021_117_effective: dt.date = dt.date(2021, 1, 27)
     kifta_effective: dt.date = dt.date(2019, 6, 21)
@@ -51,7 +57,7 @@ class Settings(BaseSettings):
     log_origin: str = Field(default="sanctuarygate.example/demo", min_length=1,
                             pattern=r"^[^\s+]+$")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "records_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:
         if value is not None and "://" not in value:
@@ -64,6 +70,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'sanctuarygate.db'}"
+
+    @property
+    def records_url_resolved(self) -> str:
+        """The city's records database: the configured URL, or a SQLite file in the data dir."""
+        if self.records_url:
+            return self.records_url
+        return f"sqlite:///{self.data_dir / 'records.db'}"
 
     def pack_dates(self) -> dict[str, dt.date]:
         """Dates that pack manifests may refer to as ``{setting: NAME}``."""

@@ -21,6 +21,7 @@ from sanctuarygate.cli import agency as agency_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
+from sanctuarygate.cli import records as records_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
 from sanctuarygate.cli import trace as trace_cmd
@@ -55,6 +56,7 @@ app.add_typer(scenarios_cmd.app, name="scenarios")
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(log_cmd.keys, name="key")
+app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
 
 
