@@ -16,6 +16,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_DECISION_CACHE_SIZE``     decisions kept in memory for repeated requests (0: none)
 ``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
                                           and the name of its signing key
+``SANCTUARYGATE_PROFILE``                 the place whose packs bind the gateway's decisions
+                                          (a profile id, default ``chicago``)
 ``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
                                           reads and never copies (default: SQLite file
                                           ``records.db`` in the data dir)
@@ -50,6 +52,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("sanctuarygate")))
     database_url: str | None = None
     records_url: str | None = None
+    profile: str = "chicago"
     packs_dir: Path = PACKAGE_PACKS
     o2021_117_effective: dt.date = dt.date(2021, 1, 27)
     kifta_effective: dt.date = dt.date(2019, 6, 21)

@@ -36,7 +36,7 @@ class Filter:
 
 def _scalar(value: Any, where: str) -> Scalar:
     if value is None or isinstance(value, bool | int):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise InputError(f"value longer than {MAX_TEXT} characters", field=where)

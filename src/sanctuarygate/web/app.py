@@ -14,18 +14,21 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.gateway.default import default_records
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.web import api, log_api, pages
+from sanctuarygate.web import api, log_api, pages, query_api
 from sanctuarygate.web.problem import install_problem_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(decider: Decider | None = None, log: DecisionLog | None = None) -> FastAPI:
+def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
+               records: Engine | None = None) -> FastAPI:
     """A new app deciding with ``decider``, or with the default decider, loaded on first use.
 
     >>> create_app().url_path_for("create_decision")
@@ -35,9 +38,11 @@ def create_app(decider: Decider | None = None, log: DecisionLog | None = None) -
                   docs_url="/api/docs", redoc_url=None)
     app.state.decider = (lambda: decider) if decider is not None else default_decider
     app.state.log = (lambda: log) if log is not None else default_log
+    app.state.records = (lambda: records) if records is not None else default_records
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)
+    app.include_router(query_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -1,0 +1,220 @@
+"""The gateway end to end over HTTP, on SQLite and PostgreSQL records databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.gateway.generate import generate
+from sanctuarygate.gateway.records import view_of
+from sanctuarygate.gateway.trace import trace_file
+from sanctuarygate.gateway.watermark import load_or_create_key
+from sanctuarygate.policy.default import default_library
+from sanctuarygate.settings import get_settings
+from sanctuarygate.store.credential import issue_key, revoke_key
+from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.web.app import create_app
+
+with warnings.catch_warnings():  # Starlette's TestClient warns about httpx (see tests/web)
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+ROWS = 300
+SENSITIVE = {"birthplace", "citizenship", "immigration_status_note", "subject_birthplace"}
+QUERY = {"dataset": "cpd-arrests", "fields": ["*"], "purpose": "criminal-investigation",
+         "limit": 100}
+
+
+@pytest.fixture
+def gateway(db_engine: Engine, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    generate(db_engine, ROWS, seed=3)
+    log_engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    upgrade(log_engine)
+    log = DecisionLog(log_engine, origin="test.example/gateway", data_dir=tmp_path / "data")
+    with log_engine.begin() as conn:
+        keys = {a: issue_key(conn, a, "test").key for a in ("FBI", "DEA", "ICE-ERO", "ICE-HSI")}
+        revoked = issue_key(conn, "ATF", "old")
+        revoke_key(conn, revoked.info.key_id)
+    keys["revoked"] = revoked.key
+    client = TestClient(create_app(log=log, records=db_engine))
+    yield {"client": client, "keys": keys, "log": log, "records": db_engine}
+    log_engine.dispose()
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _lines(body: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in body.splitlines() if line]
+
+
+def test_fbi_gets_masked_watermarked_rows_with_terms(gateway: dict[str, Any]) -> None:
+    r = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    records = _lines(r.text)
+    trailer = records.pop()["_trailer"]
+    assert len(records) == 100 == trailer["rows"]
+    for row in records:
+        assert not (SENSITIVE & set(row)), row
+        assert len(row["_wm"]) == 32
+    assert "citizenship" in r.headers["X-Sanctuarygate-Withheld"]
+    terms = json.loads(r.headers["X-Sanctuarygate-Terms"])
+    assert {t["kind"] for t in terms} >= {"no-onward-sharing", "purpose-limit"}
+    assert trailer["terms"] == terms and trailer["log_index"] == int(r.headers["X-Log-Index"])
+    entries = [json.loads(e.body) for e in gateway["log"].entries(0, gateway["log"].size())]
+    query = next(e for e in entries if e.get("kind") == "query")
+    assert query["agency"] == "FBI" and "citizenship" in query["withheld"]
+    assert query["watermark_key"] == trailer["watermark_key"]
+    assert any(e.get("kind") == "query-complete" and e["rows"] == 100 for e in entries)
+    assert any(e.get("kind") == "key-use" for e in entries)
+
+
+def test_csv_has_no_withheld_columns_and_ends_with_trailer(gateway: dict[str, Any]) -> None:
+    r = gateway["client"].post("/api/v1/query", json={**QUERY, "format": "csv", "limit": 5},
+                               headers=_auth(gateway["keys"]["DEA"]))
+    assert r.status_code == 200, r.text
+    lines = r.text.splitlines()
+    assert lines[-1].startswith("# {\"_trailer\"")
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[:-1]))))
+    assert len(rows) == 5 and not (SENSITIVE & set(rows[0]))
+
+
+@pytest.mark.parametrize(("who", "extra", "reason"), [
+    (None, {}, "missing"), ("revoked", {}, "revoked"), ("FBI", {"agency": "DEA"}, "wrong-agency"),
+    ("sgk_00000000_" + "A" * 43, {}, "unknown")])
+def test_bad_keys_are_401(gateway: dict[str, Any], who: str | None, extra: dict[str, Any],
+                          reason: str) -> None:
+    key = gateway["keys"].get(who, who) if who else None
+    r = gateway["client"].post("/api/v1/query", json={**QUERY, **extra},
+                               headers=_auth(key) if key else {})
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["reason"] == reason
+
+
+@pytest.mark.parametrize("agency", ["ICE-ERO", "ICE-HSI"])
+def test_ice_is_refused_403_with_the_decision_and_it_is_logged(gateway: dict[str, Any],
+                                                               agency: str) -> None:
+    r = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"][agency]))
+    assert r.status_code == 403
+    body = r.json()
+    assert body["decision"]["outcome"] == "deny" and body["decision"]["rules"]
+    entries = [json.loads(e.body) for e in gateway["log"].entries(0, gateway["log"].size())]
+    assert any(e.get("kind") == "query" and e["status"] == "refused" for e in entries)
+
+
+def test_filter_on_withheld_column_is_refused(gateway: dict[str, Any]) -> None:
+    q = {**QUERY, "filters": [{"field": "citizenship", "op": "eq", "value": "MEXICO"}]}
+    r = gateway["client"].post("/api/v1/query", json=q, headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 403 and "withheld field" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["' OR 1=1 --", "x'); DROP VIEW cpd_arrests; --",
+                                   "%", "_", "\\", "1; DELETE FROM persons"])
+@pytest.mark.parametrize("op", ["eq", "prefix", "ne"])
+def test_injection_in_filter_values_is_inert(gateway: dict[str, Any], value: str, op: str) -> None:
+    records: Engine = gateway["records"]
+    ds = default_library().catalog.get("cpd-arrests")
+    with records.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(view_of(ds))).scalar_one()
+    q = {**QUERY, "filters": [{"field": "charge", "op": op, "value": value}], "limit": 1000}
+    r = gateway["client"].post("/api/v1/query", json=q, headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 200, r.text
+    rows = _lines(r.text)[:-1]
+    expected = 0 if op in ("eq", "prefix") else before
+    assert len(rows) == expected
+    with records.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(view_of(ds))).scalar_one() == before
+
+
+def test_trace_names_the_recipient(gateway: dict[str, Any], tmp_path: Path) -> None:
+    r = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"]["DEA"]))
+    leak = tmp_path / "leak.jsonl"
+    leak.write_text(r.text)
+    lib = default_library()
+    report = trace_file(leak, load_or_create_key(get_settings().data_dir),
+                        [a.id for a in lib.directory], {d.id: d.key for d in lib.catalog})
+    assert dict(report.recipients) == {("DEA", "cpd-arrests"): 100}
+
+
+def test_plan_shows_what_would_be_released(gateway: dict[str, Any]) -> None:
+    r = gateway["client"].get("/api/v1/query/plan",
+                              params={"dataset": "cpd-arrests", "purpose": "criminal-investigation"},
+                              headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["allowed"] and "citizenship" in body["withheld"] and "charge" in body["released"]
+    refused = gateway["client"].get("/api/v1/query/plan", params={"dataset": "cpd-arrests"},
+                                    headers=_auth(gateway["keys"]["ICE-ERO"]))
+    assert refused.status_code == 200 and refused.json()["allowed"] is False
+
+
+def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str, Any]) -> None:
+    """A real outage: the records database backend is terminated while rows stream over a real
+    HTTP server; the stream ends with an explicit error record and the failure is logged."""
+    records: Engine = gateway["records"]
+    if records.dialect.name != "postgresql":
+        pytest.skip("a real outage (terminated backend) is staged on PostgreSQL")
+    generate(records, 3000, seed=4)  # more rows than one server-side fetch (1000)
+    app = create_app(log=gateway["log"], records=records)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    admin = create_engine(records.url)
+    lines: list[str] = []
+    try:
+        url = f"http://127.0.0.1:{server.config.port}/api/v1/query"
+        with httpx.stream("POST", url, json={**QUERY, "limit": 5000}, timeout=60,
+                          headers=_auth(gateway["keys"]["FBI"])) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                lines.append(line)
+                if len(lines) == 10:
+                    _terminate_readers(admin)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        admin.dispose()
+    last = json.loads(lines[-1])
+    assert "_error" in last, last
+    assert last["_error"]["rows_sent"] == len(lines) - 1 < 3000
+    for line in lines[:-1]:
+        assert not (SENSITIVE & set(json.loads(line)))
+    entries = [json.loads(e.body) for e in gateway["log"].entries(0, gateway["log"].size())]
+    assert any(e.get("kind") == "query-error" for e in entries)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _terminate_readers(admin: Engine) -> None:
+    """Kill the backends holding an open read (the gateway's server-side cursor)."""
+    with admin.connect() as conn:
+        killed = conn.execute(text(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+            "where pid <> pg_backend_pid() and datname = current_database() "
+            "and state in ('active', 'idle in transaction')")).scalar_one()
+        conn.commit()
+    assert killed >= 1
