@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sanctuarygate.store.db import make_engine
-from sanctuarygate.store.log import LogReader, tree_size
+from sanctuarygate.store.log import LogReader, entries, tree_size
 from sanctuarygate.store.tables import desk_answer
 
 
@@ -17,6 +18,8 @@ def test_seed_demo_is_idempotent_and_logs_every_answer(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         answers = conn.execute(desk_answer.select()).fetchall()
-        assert answers and tree_size(conn) == len(answers)
-        assert LogReader().root(conn)[0] == len(answers)
+        size = tree_size(conn)
+        kinds = [json.loads(e.body)["kind"] for e in entries(conn, 0, size)]
+        assert answers and kinds.count("decision") == len(answers)
+        assert LogReader().root(conn)[0] == size
     engine.dispose()

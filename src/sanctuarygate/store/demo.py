@@ -1,17 +1,25 @@
 """The embedded demo: an SQLite database with the schema, example desk answers and their
-entries in the public decision log (each answer and its entry in one transaction)."""
+entries in the public decision log (each answer and its entry in one transaction), a small
+synthetic police records database for the gateway, and an FBI key to query it with."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
 from sanctuarygate.domain.request import parse_request
+from sanctuarygate.errors import ConfigurationError
+from sanctuarygate.gateway.generate import generate
+from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.policy.scenario import load_cases
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
+from sanctuarygate.store.credential import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.tables import desk_answer
 
@@ -38,13 +46,51 @@ def seed_demo(url: str | None = None) -> str:
                     with engine.begin() as conn:
                         record_answer(conn, request, decision, source="demo-seed")
                         record_decision(conn, request, decision, actor="demo-seed")
+        key_file = _demo_key(engine, settings.data_dir)
         log.checkpoint()
         with engine.connect() as conn:
             counts = count_by_outcome(conn)
         size = log.size()
     finally:
         engine.dispose()
+    records = _demo_records(settings.records_url_resolved if url is None else None)
     total = sum(counts.values())
     parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
     return (f"demo database ready at {target}: {total} recorded answers ({parts}); "
-            f"decision log of {size} entries, checkpoint signed")
+            f"decision log of {size} entries, checkpoint signed; {records}; "
+            f"an FBI gateway key is in {key_file}")
+
+
+DEMO_ARRESTS = 2_000
+
+
+def _demo_records(url: str | None) -> str:
+    """Fill the records database with a small synthetic set, unless it already holds data."""
+    if url is None:
+        return "records database left alone"
+    engine = make_engine(url)
+    try:
+        try:
+            arrests = view_counts(engine, default_decider().library.catalog)["cpd-arrests"]
+        except ConfigurationError:
+            arrests = 0
+        if not arrests:
+            generate(engine, DEMO_ARRESTS, seed=0)
+            arrests = DEMO_ARRESTS
+    finally:
+        engine.dispose()
+    return f"records database with {arrests} arrests at {url}"
+
+
+def _demo_key(engine: Engine, data_dir: Path) -> Path:
+    """Issue one FBI key for the demo and keep it in the data directory (mode 0600)."""
+    path = data_dir / "demo-fbi.key"
+    if path.exists():
+        return path
+    with engine.begin() as conn:
+        issued = issue_key(conn, "FBI", "demo")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(issued.key + "\n")
+    return path
