@@ -7,7 +7,7 @@ PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SHARED  ?= ../shared
 BIN     := $(VENV)/bin
 
-.PHONY: demo test install lint scenarios verify pytest bench docs chromium clean
+.PHONY: demo test install lint scenarios verify pytest bench bench-log docs chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ pytest: install
 
 bench: install
 	$(BIN)/python bench/decisions.py --quick
+
+# Durable appends and inclusion proofs of the decision log, on SQLite and on PostgreSQL at $(PG_URL).
+bench-log: install
+	$(BIN)/python bench/log.py --quick --pg-url $(PG_URL)
 
 docs: install
 	$(BIN)/python -m sanctuarygate.cli.reference > docs/cli.md

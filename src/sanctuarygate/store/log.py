@@ -1,13 +1,17 @@
 """The decision log in the database: append entries, read them, prove them.
 
 One sequence, many writers: every append first takes the row lock on ``log_head`` with
-``UPDATE log_head SET size = size ... RETURNING size`` (a row lock on PostgreSQL; the database
+``UPDATE log_head SET size = size + n ... RETURNING size`` (a row lock on PostgreSQL; the database
 write lock on SQLite), so concurrent appenders from any number of processes queue up and the
 entries are numbered 0, 1, 2, ... with no gap and no duplicate. The append runs in the caller's
-transaction: the entry is committed together with the action it guards, or not at all.
+transaction: the entry is committed together with the action it guards, or not at all. The lock
+is held until that transaction ends, so one entry per commit is bounded by the commit's flush;
+``append_many`` puts many entries under one lock and one commit.
 
 Only complete, aligned subtree hashes are stored (``log_node``); roots and RFC 9162 proofs are
 composed from them (``audit/merkle.py``). Complete nodes never change, so readers may cache them.
+A proof, cold or warm, is one statement: the tree size and the uncached nodes it needs.
+(``bench/log.py`` measures both; see docs/benchmarks.md.)
 
     with engine.begin() as conn:
         index = append(conn, canonical_json_bytes)
@@ -16,10 +20,25 @@ composed from them (``audit/merkle.py``). Complete nodes never change, so reader
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Executable,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.errors import InputError, SanctuaryGateError
@@ -46,14 +65,10 @@ class _Nodes:
         self.cache = cache if cache is not None else {}
 
     def load(self, keys: Iterable[tuple[int, int]]) -> None:
-        wanted = [k for k in keys if k not in self.cache]
-        if not wanted:
-            return
-        rows = self.conn.execute(
-            select(log_node.c.level, log_node.c.idx, log_node.c.hash)
-            .where(tuple_(log_node.c.level, log_node.c.idx).in_(wanted)))
-        for level, idx, value in rows:
-            self.cache[(int(level), int(idx))] = bytes(value)
+        """Fetch the uncached ``keys`` in one query (absent ones stay absent)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self.cache]
+        if wanted:
+            self.cache.update(_read_nodes(self.conn, wanted)[1])
 
     def complete_node(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -66,11 +81,92 @@ class _Nodes:
         return found
 
 
-def _siblings(index: int) -> list[tuple[int, int]]:
-    """The left siblings that appending at ``index`` will combine with."""
+class _Keys:
+    """``merkle.NodeReader`` that notes which nodes are read and answers a placeholder.
+
+    Which nodes a root or proof reads depends only on the sizes and indexes, never on the hashes,
+    so one dry run names every node the real composition will read.
+    """
+
+    PLACEHOLDER = bytes(merkle.HASH_SIZE)
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+
+    def complete_node(self, level: int, index: int) -> bytes:
+        self.keys.append((level, index))
+        return self.PLACEHOLDER
+
+
+#: Statements built once: they are the hot path of every append and proof.
+_LOCK_HEAD = (update(log_head).where(log_head.c.id == 1)
+              .values(size=log_head.c.size + bindparam("n", type_=BigInteger))
+              .returning(log_head.c.size))
+_SIZE = select(log_head.c.size).where(log_head.c.id == 1)
+_INSERT_ENTRIES = insert(log_entry)
+_INSERT_NODES = insert(log_node)
+#: The head's size as a row ``(-1, size, NULL)``, to go with nodes in one statement.
+_SIZE_ROW = select(literal(-1), log_head.c.size, null()).where(log_head.c.id == 1)
+
+#: PostgreSQL: entries and nodes in one statement (one round trip, whatever the batch size).
+_PG_INSERT = text(
+    f"WITH e AS (INSERT INTO {log_entry.name} (idx, leaf_hash, body, created_at)"
+    " SELECT i, h, b, CAST(:at AS timestamptz) FROM unnest(CAST(:e_idx AS bigint[]),"
+    " CAST(:e_hash AS bytea[]), CAST(:e_body AS text[])) AS t (i, h, b))"
+    f" INSERT INTO {log_node.name} (level, idx, hash) SELECT * FROM unnest("
+    "CAST(:n_level AS smallint[]), CAST(:n_idx AS bigint[]), CAST(:n_hash AS bytea[]))")
+#: PostgreSQL: nodes by key, an index search each; the same statement for any number of keys.
+_PG_NODES_SQL = (
+    "SELECT n.level, n.idx, n.hash FROM unnest(CAST(:levels AS smallint[]),"
+    f" CAST(:idxs AS bigint[])) AS k (level, idx) JOIN {log_node.name} AS n"
+    " ON n.level = k.level AND n.idx = k.idx")
+_PG_NODES = text(_PG_NODES_SQL)
+_PG_SIZE_AND_NODES = text(
+    f"SELECT -1, size, NULL FROM {log_head.name} WHERE id = 1 UNION ALL {_PG_NODES_SQL}")
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_nodes(count: int, with_size: bool) -> Executable:
+    """``count`` nodes by key, ``(level = :l0 AND idx = :i0) OR ...``: an index search each
+    (SQLite scans the whole table for a row-value ``IN``)."""
+    nodes = select(log_node.c.level, log_node.c.idx, log_node.c.hash).where(or_(*(
+        and_(log_node.c.level == bindparam(f"l{k}"), log_node.c.idx == bindparam(f"i{k}"))
+        for k in range(count))))
+    return union_all(_SIZE_ROW, nodes) if with_size else nodes
+
+
+def _read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
+                with_size: bool = False) -> tuple[int | None, dict[tuple[int, int], bytes]]:
+    """The stored nodes among ``keys`` in one statement, and the tree size if ``with_size``
+    (read by the same statement, so from the same snapshot)."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_PG_SIZE_AND_NODES if with_size else _PG_NODES,
+                            {"levels": [k[0] for k in keys], "idxs": [k[1] for k in keys]})
+    else:
+        rows = conn.execute(_sqlite_nodes(len(keys), with_size),
+                            {f"{c}{k}": v for k, key in enumerate(keys)
+                             for c, v in zip("li", key, strict=True)})
+    size, found = None, {}
+    for level, idx, value in rows:
+        if value is None:
+            size = int(idx)
+        else:
+            found[(int(level), int(idx))] = bytes(value)
+    return size, found
+
+
+def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
+    """The stored nodes that appending leaves ``[size, end)`` combines with.
+
+    At each level, the node holding leaf ``size`` is the first one the batch can complete; if it
+    is a right child and the batch completes it, its left sibling (all below ``size``) is needed.
+    Every other left sibling is a node of the batch itself.
+    """
     out, level = [], 0
-    while (index >> level) & 1:
-        out.append((level, (index >> level) - 1))
+    while ((size >> level) + 1) << level <= end:
+        position = size >> level
+        if position & 1:
+            out.append((level, position - 1))
         level += 1
     return out
 
@@ -86,33 +182,43 @@ def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> i
 
 def append_many(conn: Connection, bodies: Sequence[bytes], *,
                 at: dt.datetime | None = None) -> list[int]:
-    """Append several entries under one lock and one commit (group commit); indexes in order."""
+    """Append several entries under one lock and one commit (group commit); indexes in order.
+
+    Three statements, or two: lock the head and move it on, read the stored left siblings the
+    batch needs (none when the log's size is even), write the entries and nodes (one statement
+    on PostgreSQL). The lock is held until the caller's transaction ends.
+    """
     if not bodies:
         return []
-    size = conn.execute(update(log_head).where(log_head.c.id == 1)
-                        .values(size=log_head.c.size).returning(log_head.c.size)).scalar_one()
-    size = int(size)
+    leaves = [merkle.leaf_hash(b) for b in bodies]  # before the lock: nothing here needs it
+    texts = [b.decode("utf-8") for b in bodies]
     when = at or dt.datetime.now(dt.UTC)
+    end = int(conn.execute(_LOCK_HEAD, {"n": len(bodies)}).scalar_one())
+    size = end - len(bodies)
     nodes = _Nodes(conn)
-    nodes.load(k for i in range(size, size + len(bodies)) for k in _siblings(i) if k[1] < (size >> k[0]))
-    entries, new = [], []
-    for offset, body in enumerate(bodies):
-        index = size + offset
-        leaf = merkle.leaf_hash(body)
-        entries.append({"idx": index, "leaf_hash": leaf, "body": body.decode("utf-8"),
-                        "created_at": when})
+    nodes.load(_left_siblings(size, end))
+    new: list[tuple[int, int, bytes]] = []
+    for index, leaf in enumerate(leaves, start=size):
         for level, idx, value in merkle.new_nodes(index, leaf, nodes):
             nodes.cache[(level, idx)] = value
-            new.append({"level": level, "idx": idx, "hash": value})
-    conn.execute(insert(log_entry), entries)
-    conn.execute(insert(log_node), new)
-    conn.execute(update(log_head).where(log_head.c.id == 1).values(size=size + len(bodies)))
-    return list(range(size, size + len(bodies)))
+            new.append((level, idx, value))
+    indexes = list(range(size, end))
+    if conn.dialect.name == "postgresql":
+        conn.execute(_PG_INSERT, {
+            "at": when, "e_idx": indexes, "e_hash": leaves, "e_body": texts,
+            "n_level": [n[0] for n in new], "n_idx": [n[1] for n in new],
+            "n_hash": [n[2] for n in new]})
+    else:
+        conn.execute(_INSERT_ENTRIES, [
+            {"idx": i, "leaf_hash": h, "body": b, "created_at": when}
+            for i, h, b in zip(indexes, leaves, texts, strict=True)])
+        conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in new])
+    return indexes
 
 
 def tree_size(conn: Connection) -> int:
     """The number of committed entries."""
-    return int(conn.execute(select(log_head.c.size).where(log_head.c.id == 1)).scalar_one())
+    return int(conn.execute(_SIZE).scalar_one())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,33 +246,57 @@ class LogReader:
         self.max_cached = max_cached
         self._cache: dict[tuple[int, int], bytes] = {}
 
-    def _nodes(self, conn: Connection) -> _Nodes:
+    def _current_size(self, conn: Connection,
+                      compose: Callable[[merkle.NodeReader], object] | None) -> int:
+        """The committed tree size. With ``compose``, the nodes it will read that are not cached
+        yet come with it, in the same statement: a proof is one query, cold or warm."""
         if len(self._cache) > self.max_cached:
             self._cache.clear()
-        return _Nodes(conn, self._cache)
+        wanted: list[tuple[int, int]] = []
+        if compose is not None:
+            keys = _Keys()
+            compose(keys)
+            wanted = [k for k in dict.fromkeys(keys.keys) if k not in self._cache]
+        if not wanted:
+            return tree_size(conn)
+        size, found = _read_nodes(conn, wanted, with_size=True)
+        self._cache.update(found)
+        return tree_size(conn) if size is None else size  # no head row: fails as tree_size does
 
-    def _check(self, conn: Connection, size: int) -> None:
-        current = tree_size(conn)
+    @staticmethod
+    def _check(current: int, size: int) -> None:
         if size < 0 or size > current:
             raise LogRangeError(f"tree size {size} is outside the log of size {current}")
 
     def root(self, conn: Connection, size: int | None = None) -> tuple[int, bytes]:
         """(size, root hash) for ``size`` entries (default: all committed)."""
         size = tree_size(conn) if size is None else size
-        self._check(conn, size)
-        return size, merkle.root(self._nodes(conn), size)
+
+        def compose(reader: merkle.NodeReader) -> bytes:
+            return merkle.root(reader, size)
+
+        self._check(self._current_size(conn, compose if size >= 0 else None), size)
+        return size, compose(_Nodes(conn, self._cache))  # a missing node: LogIntegrityError
 
     def inclusion_proof(self, conn: Connection, index: int, size: int) -> list[bytes]:
-        self._check(conn, size)
-        if not 0 <= index < size:
+        def compose(reader: merkle.NodeReader) -> list[bytes]:
+            return merkle.inclusion_proof(reader, index, size)
+
+        valid = 0 <= index < size
+        self._check(self._current_size(conn, compose if valid else None), size)
+        if not valid:
             raise LogRangeError(f"index {index} is not in a tree of size {size}")
-        return merkle.inclusion_proof(self._nodes(conn), index, size)
+        return compose(_Nodes(conn, self._cache))
 
     def consistency_proof(self, conn: Connection, old: int, new: int) -> list[bytes]:
-        self._check(conn, new)
-        if not 0 <= old <= new:
+        def compose(reader: merkle.NodeReader) -> list[bytes]:
+            return merkle.consistency_proof(reader, old, new)
+
+        valid = 0 <= old <= new
+        self._check(self._current_size(conn, compose if valid else None), new)
+        if not valid:
             raise LogRangeError(f"no consistency proof from {old} to {new}")
-        return merkle.consistency_proof(self._nodes(conn), old, new)
+        return compose(_Nodes(conn, self._cache))
 
 
 def save_checkpoint(conn: Connection, size: int, root_hash: bytes, note: str) -> None:
