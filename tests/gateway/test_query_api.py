@@ -34,6 +34,7 @@ with warnings.catch_warnings():  # Starlette's TestClient warns about httpx (see
     from fastapi.testclient import TestClient
 
 ROWS = 300
+OUTAGE_APP = "sanctuarygate-outage-test"
 SENSITIVE = {"birthplace", "citizenship", "immigration_status_note", "subject_birthplace"}
 QUERY = {"dataset": "cpd-arrests", "fields": ["*"], "purpose": "criminal-investigation",
          "limit": 100}
@@ -172,7 +173,12 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
     if records.dialect.name != "postgresql":
         pytest.skip("a real outage (terminated backend) is staged on PostgreSQL")
     generate(records, 3000, seed=4)  # more rows than one server-side fetch (1000)
-    app = create_app(log=gateway["log"], records=records)
+    with records.connect() as conn:
+        schema = conn.exec_driver_sql("select current_schema()").scalar_one()
+    # A records engine of its own, named, so the outage hits only this test's connections.
+    served = create_engine(records.url, connect_args={
+        "options": f"-csearch_path={schema}", "application_name": OUTAGE_APP})
+    app = create_app(log=gateway["log"], records=served)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -194,6 +200,7 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
         server.should_exit = True
         thread.join(timeout=10)
         admin.dispose()
+        served.dispose()
     last = json.loads(lines[-1])
     assert "_error" in last, last
     assert last["_error"]["rows_sent"] == len(lines) - 1 < 3000
@@ -215,6 +222,6 @@ def _terminate_readers(admin: Engine) -> None:
         killed = conn.execute(text(
             "select count(pg_terminate_backend(pid)) from pg_stat_activity "
             "where pid <> pg_backend_pid() and datname = current_database() "
-            "and state in ('active', 'idle in transaction')")).scalar_one()
+            "and application_name = :app"), {"app": OUTAGE_APP}).scalar_one()
         conn.commit()
     assert killed >= 1
