@@ -1,6 +1,14 @@
 """Streaming a planned query: rows read with a server-side cursor, watermarked, encoded as JSON
 lines or CSV, in constant memory. The stream ends with a trailer carrying the terms; any error
 ends it with an explicit error record instead. No withheld column is ever selected.
+
+Rows travel in batches: the rows of each database fetch (``BATCH`` rows) go out as one chunk of
+the response, so the web server hands a chunk to its event loop once per fetch, not once per
+row, and nothing already read waits behind the next fetch. For JSON lines a fetch is encoded
+column by column (``Rows.json_lines``) with the json module's own string and integer encoders:
+the bytes are those of ``json.dumps`` row by row. A column holding any other type, or any
+failure, sends that fetch down the row-by-row path, which fails where it always did: the rows
+before the failure go out, then the error record.
 """
 
 from __future__ import annotations
@@ -11,7 +19,8 @@ import datetime as dt
 import decimal
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -19,9 +28,17 @@ from sqlalchemy import Engine, select
 from sanctuarygate.gateway.filter import condition
 from sanctuarygate.gateway.plan import Plan
 from sanctuarygate.gateway.records import view_of
-from sanctuarygate.gateway.watermark import TAG_FIELD, row_tag
+from sanctuarygate.gateway.watermark import TAG_FIELD, tagger
 
 BATCH = 1000
+_NONE = type(None)
+#: Types ``_plain`` returns unchanged (exact types: a subclass goes through ``_plain``).
+_AS_IS = frozenset({str, int, float, bool, _NONE})
+_DATES = frozenset({dt.date, _NONE})
+#: ``json.dumps(row, ensure_ascii=False, separators=(",", ":"))`` without a new encoder per row.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: The function that encoder applies to every str (keys and values) when ``ensure_ascii=False``.
+_json_str = json.encoder.encode_basestring
 
 
 def select_rows(plan: Plan) -> Any:
@@ -50,47 +67,183 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def rows(engine: Engine, plan: Plan, key: bytes) -> Iterator[dict[str, Any]]:
-    """Released rows as dicts with the recipient's watermark, read in batches."""
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            select_rows(plan))
+def _plain_column(values: Sequence[Any]) -> Sequence[Any]:
+    """``_plain`` of every value of a column."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return values
+    if kinds <= _DATES:
+        iso = dt.date.isoformat
+        return [None if v is None else iso(v) for v in values]
+    return [v if type(v) in _AS_IS else _plain(v) for v in values]
+
+
+def _json_column(values: Sequence[Any]) -> list[str] | None:
+    """The JSON text of every value of a column, as json writes it (str: ``encode_basestring``,
+    int: ``int.__repr__``, None: ``null``); None if the column holds another type.
+
+    >>> _json_column(["é", None]), _json_column([7, None]), _json_column([1.5])
+    (['"é"', 'null'], ['7', 'null'], None)
+    """
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return list(map(_json_str, values))
+    if kinds <= {int}:
+        return list(map(int.__repr__, values))
+    if kinds <= {str, _NONE}:
+        return ["null" if v is None else _json_str(v) for v in values]
+    if kinds <= {int, _NONE}:
+        return ["null" if v is None else int.__repr__(v) for v in values]
+    return None
+
+
+class Rows:
+    """The released rows of a plan with the recipient's watermark, read from the database one
+    fetch (``BATCH`` rows) at a time. Iterate it for one dict per row; ``encode`` takes whole
+    fetches (``fetches``) and turns each into one chunk (``json_lines``, or ``records``)."""
+
+    def __init__(self, engine: Engine, plan: Plan, key: bytes) -> None:
+        self._engine, self._plan = engine, plan
+        self._released = plan.released
+        names = list(dict.fromkeys([plan.key_field, *plan.released]))  # as select_rows: key first
+        self._at = [names.index(n) for n in plan.released]
+        at = self._at
+        self._pick: Callable[[Any], tuple[Any, ...]] = (
+            itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],))
+        self._tag = tagger(key, plan.agency, plan.dataset.id)
+        keys = [_json_str(n).replace("%", "%%") for n in (*plan.released, TAG_FIELD)]
+        self._template = "{" + ",".join(k + ":%s" for k in keys) + "}\n"
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for fetch in self.fetches():
+            yield from self.records(fetch)
+
+    def fetches(self) -> Iterator[Sequence[Any]]:
+        """The selected rows (row key first), one list per fetch of the server-side cursor."""
+        with self._engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+                select_rows(self._plan))
+            try:
+                yield from result.partitions()
+            finally:  # close the server-side cursor, even when its connection has died
+                with contextlib.suppress(Exception):
+                    result.close()
+
+    def records(self, fetch: Sequence[Any]) -> Iterator[dict[str, Any]]:
+        """One dict per row: the released values made plain, then the watermark."""
+        released, pick, tag, as_is, plain = (self._released, self._pick, self._tag, _AS_IS,
+                                             _plain)
+        for row in fetch:
+            data = {n: v if type(v) in as_is else plain(v)
+                    for n, v in zip(released, pick(row), strict=True)}
+            data[TAG_FIELD] = tag(str(row[0]))
+            yield data
+
+    def json_lines(self, fetch: Sequence[Any]) -> bytes | None:
+        """The JSON lines of ``records(fetch)``, encoded column by column; None if a column
+        holds a type only json encodes, or if anything fails (then use ``records``)."""
         try:
-            for row in result:
-                data = row._mapping
-                out = {n: _plain(data[n]) for n in plan.released}
-                out[TAG_FIELD] = row_tag(key, plan.agency, plan.dataset.id,
-                                         str(data[plan.key_field]))
-                yield out
-        finally:  # close the server-side cursor, even when its connection has died
-            with contextlib.suppress(Exception):
-                result.close()
+            columns = list(zip(*fetch, strict=True))
+            texts: list[list[str]] = []
+            for i in self._at:
+                text = _json_column(_plain_column(columns[i]))
+                if text is None:
+                    return None
+                texts.append(text)
+            texts.append(list(map(_json_str, map(self._tag, map(str, columns[0])))))
+            template = self._template
+            return "".join([template % values for values in zip(*texts, strict=True)]).encode()
+        except Exception:
+            return None
 
 
-def encode(plan: Plan, source: Iterator[dict[str, Any]], trailer: Callable[[int], Mapping[str, Any]],
+def rows(engine: Engine, plan: Plan, key: bytes) -> Rows:
+    """Released rows as dicts with the recipient's watermark, read in batches.
+
+    >>> import datetime as dt
+    >>> from sqlalchemy import create_engine
+    >>> from sanctuarygate.gateway.generate import generate
+    >>> from sanctuarygate.gateway.plan import parse_spec, plan_query
+    >>> from sanctuarygate.policy.decide import Decider
+    >>> from sanctuarygate.policy.default import default_library
+    >>> engine = create_engine("sqlite://")
+    >>> _ = generate(engine, rows=3, seed=1)
+    >>> decider = Decider(default_library())
+    >>> spec = parse_spec({"dataset": "cpd-arrests", "purpose": "criminal-investigation"},
+    ...                   decider.library.catalog)
+    >>> plan = plan_query(decider, spec, agency="FBI", profile="chicago", day=dt.date(2025, 11, 3))
+    >>> got = list(rows(engine, plan, b"k" * 32))
+    >>> len(got), "citizenship" in got[0], len(got[0]["_wm"])
+    (3, False, 32)
+    >>> body = b"".join(encode(plan, rows(engine, plan, b"k" * 32), lambda n: {"rows": n},
+    ...                        lambda exc, n: {}))
+    >>> body.splitlines()[-1]
+    b'{"_trailer":{"rows":3}}'
+    >>> body.splitlines()[0] == _dumps(got[0]).encode()
+    True
+    """
+    return Rows(engine, plan, key)
+
+
+def encode(plan: Plan, source: Iterable[dict[str, Any]],
+           trailer: Callable[[int], Mapping[str, Any]],
            on_error: Callable[[Exception, int], Mapping[str, Any]]) -> Iterator[bytes]:
-    """Encode rows as the plan's format; end with the trailer, or with an error record."""
+    """Encode rows as the plan's format; end with the trailer, or with an error record.
+
+    A ``Rows`` source is sent one chunk per database fetch; any other iterable one chunk per row.
+    """
     count = 0
     header = [*plan.released, TAG_FIELD]
-    if plan.spec.format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+    as_csv = plan.spec.format == "csv"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if as_csv:
         writer.writerow(header)
         yield buf.getvalue().encode()
+    groups: Iterator[Sequence[Any]]
+    records: Callable[[Sequence[Any]], Iterable[dict[str, Any]]]
+    json_lines: Callable[[Sequence[Any]], bytes | None] = _no_lines
+    if isinstance(source, Rows):
+        groups, records = source.fetches(), source.records
+        if not as_csv:
+            json_lines = source.json_lines
+    else:
+        groups, records = ([row] for row in source), iter
+    dumps = _dumps
+    chunk: list[bytes] = []
     try:
-        for row in source:
-            count += 1
-            if plan.spec.format == "csv":
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n").writerow([row.get(h) for h in header])
-                yield buf.getvalue().encode()
-            else:
-                yield (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        for group in groups:
+            lines = json_lines(group)
+            if lines is not None:
+                count += len(group)
+                yield lines
+                continue
+            for row in records(group):
+                count += 1
+                if as_csv:
+                    buf.seek(0)
+                    buf.truncate()
+                    writer.writerow([row.get(h) for h in header])
+                    chunk.append(buf.getvalue().encode())
+                else:
+                    chunk.append((dumps(row) + "\n").encode())
+            if chunk:
+                data = b"".join(chunk)
+                chunk.clear()
+                yield data
     except Exception as exc:  # the stream ends with an explicit error record, never silently
+        if chunk:  # the rows encoded before the failure
+            data = b"".join(chunk)
+            chunk.clear()
+            yield data
         record = on_error(exc, count)
         yield _final("_error", record, plan.spec.format)
         return
     yield _final("_trailer", trailer(count), plan.spec.format)
+
+
+def _no_lines(group: Sequence[Any]) -> None:
+    return None
 
 
 def _final(kind: str, record: Mapping[str, Any], fmt: str) -> bytes:

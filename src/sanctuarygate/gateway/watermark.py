@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 KEY_FILE = "watermark.key"
@@ -45,8 +45,29 @@ def key_id(key: bytes) -> str:
 
 
 def row_tag(key: bytes, agency: str, dataset: str, row_key: str) -> str:
+    """The tag of one row (see the module docstring)."""
     msg = b"\x00".join(s.encode("utf-8") for s in (agency, dataset, row_key))
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
+
+
+def tagger(key: bytes, agency: str, dataset: str) -> Callable[[str], str]:
+    """``row_tag`` for many rows of one release: the HMAC of the fixed part of the message
+    (key, agency, dataset) is computed once and copied for each row key.
+
+    >>> tag = tagger(b"k" * 32, "DEA", "cpd-arrests")
+    >>> tag("7") == row_tag(b"k" * 32, "DEA", "cpd-arrests", "7")
+    True
+    """
+    prefix = hmac.new(key, b"\x00".join(s.encode("utf-8") for s in (agency, dataset)) + b"\x00",
+                      hashlib.sha256)
+    copy = prefix.copy
+
+    def tag(row_key: str) -> str:
+        mac = copy()
+        mac.update(row_key.encode("utf-8"))
+        return mac.hexdigest()[:32]
+
+    return tag
 
 
 def recipient(key: bytes, agencies: Iterable[str], dataset: str, row_key: str,
