@@ -172,7 +172,7 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
     records: Engine = gateway["records"]
     if records.dialect.name != "postgresql":
         pytest.skip("a real outage (terminated backend) is staged on PostgreSQL")
-    generate(records, 3000, seed=4)  # more rows than one server-side fetch (1000)
+    generate(records, 30_000, seed=4)  # more rows than the socket buffers hold
     with records.connect() as conn:
         schema = conn.exec_driver_sql("select current_schema()").scalar_one()
     # A records engine of its own, named, so the outage hits only this test's connections.
@@ -189,7 +189,7 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
     lines: list[str] = []
     try:
         url = f"http://127.0.0.1:{server.config.port}/api/v1/query"
-        with httpx.stream("POST", url, json={**QUERY, "limit": 5000}, timeout=60,
+        with httpx.stream("POST", url, json={**QUERY, "limit": 50_000}, timeout=60,
                           headers=_auth(gateway["keys"]["FBI"])) as r:
             assert r.status_code == 200
             for line in r.iter_lines():
@@ -203,7 +203,7 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
         served.dispose()
     last = json.loads(lines[-1])
     assert "_error" in last, last
-    assert last["_error"]["rows_sent"] == len(lines) - 1 < 3000
+    assert last["_error"]["rows_sent"] == len(lines) - 1 < 30_000
     for line in lines[:-1]:
         assert not (SENSITIVE & set(json.loads(line)))
     entries = [json.loads(e.body) for e in gateway["log"].entries(0, gateway["log"].size())]
