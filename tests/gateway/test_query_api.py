@@ -225,3 +225,23 @@ def _terminate_readers(admin: Engine) -> None:
             "and application_name = :app"), {"app": OUTAGE_APP}).scalar_one()
         conn.commit()
     assert killed >= 1
+
+
+def test_trace_command_names_the_recipient(gateway: dict[str, Any], tmp_path: Path) -> None:
+    """`sanctuarygate trace FILE` on a CSV extract (the CLI reads the same data-dir key)."""
+    import os
+    import subprocess
+    import sys
+
+    r = gateway["client"].post("/api/v1/query", json={**QUERY, "format": "csv", "limit": 7},
+                               headers=_auth(gateway["keys"]["FBI"]))
+    leak = tmp_path / "leak.csv"
+    leak.write_text(r.text)
+    out = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
+                         capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
+    assert "7 row(s) of cpd-arrests were released to FBI" in out.stdout
+    leak.write_text("arrest_id,_wm\n1,00000000000000000000000000000000\n")
+    unknown = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
+                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert unknown.returncode == 1 and "no watermark of ours" in unknown.stdout
