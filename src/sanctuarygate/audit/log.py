@@ -35,6 +35,7 @@ class DecisionLog:
         self.data_dir = data_dir
         self.reader = LogReader()
         self._signer: Signer | None = None
+        self._person_key: bytes | None = None
         self.key_created = False
 
     @property
@@ -55,7 +56,9 @@ class DecisionLog:
 
     def subject(self, identifier: str) -> str:
         """The keyed hash under which a person identifier may appear in the log."""
-        return person_hash(load_or_create_person_key(self.data_dir), identifier)
+        if self._person_key is None:
+            self._person_key = load_or_create_person_key(self.data_dir)
+        return person_hash(self._person_key, identifier)
 
     def record(self, request: Request, decision: Decision, *, actor: str,
                subject: str | None = None) -> int:

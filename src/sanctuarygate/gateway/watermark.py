@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from sanctuarygate.secret import load_or_create_secret
 
 KEY_FILE = "watermark.key"
 TAG_FIELD = "_wm"
@@ -25,18 +25,7 @@ TAG_FIELD = "_wm"
 
 def load_or_create_key(data_dir: Path) -> bytes:
     """The watermark key, created (mode 0600) on first use."""
-    path = data_dir / "keys" / KEY_FILE
-    if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker made it first
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.hex() + "\n")
-    return key
+    return load_or_create_secret(data_dir, KEY_FILE)
 
 
 def key_id(key: bytes) -> str:
