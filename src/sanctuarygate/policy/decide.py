@@ -261,18 +261,19 @@ class Decider:
 
     def _context_base(self, request: Request, immigration_agency: bool) -> dict[str, Any]:
         ctx = request.context
-        onward = referral = False
+        onward = referral = dhs = False
         if ctx.onward_recipients:
             directory = self.library.directory
             recipients = [directory.get(a, field="context.onward_recipients")
                           for a in ctx.onward_recipients]
             onward = any(a.immigration_agency for a in recipients)
             referral = any(a.refers_to_immigration for a in recipients)
+            dhs = any(a.is_under("DHS") for a in recipients)
         civil = ctx.purpose in CIVIL_PURPOSES
         return {"purpose": ctx.purpose, "civil_purpose": civil,
                 "immigration_agency": immigration_agency,
                 "immigration_agent": immigration_agency or civil, "onward_immigration": onward,
-                "onward_referral": referral,
+                "onward_referral": referral, "onward_dhs": dhs,
                 "channel": ctx.channel or "", "use": ctx.use or "",
                 "assistance": ctx.assistance or ""}
 
