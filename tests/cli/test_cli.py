@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from sanctuarygate.settings import PACKAGE_PACKS
 
 REQUEST = """profile: chicago
 date: 2025-11-03
@@ -101,6 +104,24 @@ def test_policy_verify_one_profile() -> None:
     out = sg("policy", "verify", "--profile", "new-york-city", "--date", "2025-11-22")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "ok    new-york-city 2025-11-22 no-dhs-standing-database-access" in out.stdout
+
+
+def test_policy_verify_in_worker_processes_reports_a_broken_pack(tmp_path: Path) -> None:
+    """Two profiles, two worker processes: the workers read the same settings (here a broken
+    packs folder), the failure is printed with its counterexample, and the exit code is 1."""
+    packs = tmp_path / "packs"
+    shutil.copytree(PACKAGE_PACKS, packs)
+    with (packs / "nyc-9-131" / "rules.cedar").open("a", encoding="utf-8") as f:
+        f.write('\n@id("nyc-9-131/oops")\n@citation("none")\n@summary("A bad edit.")\n'
+                'permit (principal, action == Action::"grant-database-access", resource);\n')
+    out = sg("policy", "verify", "--profile", "california", "--profile", "new-york-city",
+             "--date", "2025-11-22", "--jobs", "2", env={"SANCTUARYGATE_PACKS_DIR": str(packs)})
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("ok    california 2025-11-22 no-dhs-standing-database-access")
+    assert any(line.startswith("FAIL  new-york-city 2025-11-22 no-dhs-standing-database-access")
+               for line in lines)
+    assert "nyc-9-131/oops" in out.stdout and "action: grant-database-access" in out.stdout
 
 
 def test_policy_verify_bad_date_is_exit_2() -> None:

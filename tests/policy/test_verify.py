@@ -52,6 +52,23 @@ def test_broken_pack_yields_counterexample(packs_copy: Path, dates: dict[str, dt
     assert decision.outcome == "allow" and decision.rules[0].id == "il-kifta-287g/oops"
 
 
+def test_platform_channel_is_in_the_space(packs_copy: Path, dates: dict[str, dt.date]) -> None:
+    """Without the DHS platform rule, a DHS component's criminal query through the platform is
+    allowed; the invariant finds it only because the space asks over the data-platform channel."""
+    rules = packs_copy / "il-trust-2021" / "rules.cedar"
+    text = rules.read_text(encoding="utf-8")
+    assert '(principal in Agency::"DHS" || context.onward_dhs)' in text
+    rules.write_text(text.replace('(principal in Agency::"DHS" || context.onward_dhs)', "false"),
+                     encoding="utf-8")
+    lib = PolicyLibrary.load(packs_copy, dates)
+    report = verify(Decider(lib, cache_size=0), [BY_ID["no-dhs-data-platform-release"]], "illinois",
+                    dt.date(2025, 11, 22))
+    request, decision = report.results[0].counterexample  # type: ignore[misc]
+    assert request.context.channel == "data-platform"
+    assert request.context.purpose == "criminal-investigation"
+    assert decision.allowed
+
+
 def test_unknown_profile_is_an_error() -> None:
     with pytest.raises(UnknownProfileError):
         verify(Decider(default_library()), INVARIANTS, "gotham", dt.date(2025, 1, 1))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated
 
 import typer
@@ -59,6 +62,8 @@ def verify_cmd(
     profile: Annotated[list[str] | None, typer.Option(
         "--profile", help="Profile(s) to check; default: all.")] = None,
     date: Annotated[str | None, typer.Option(help="Day to check (YYYY-MM-DD); default: today.")] = None,
+    jobs: Annotated[int, typer.Option(
+        min=0, help="Profiles checked at once, each in its own process (0: one per CPU).")] = 0,
 ) -> None:
     """Evaluate a profile's whole request space and check the declared invariants.
 
@@ -67,22 +72,43 @@ def verify_cmd(
     """
     lib = default_library()
     day = _day(date)
-    invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
-    failed = 0
-    for name in profile or list(lib.profiles):
-        report = verify(Decider(lib, cache_size=0), invariants, name, day)
-        for res in report.results:
-            if res.skipped:
-                continue
-            if res.counterexample is None:
-                typer.echo(f"ok    {name} {day} {res.invariant.id}: {res.checked} requests")
-                continue
-            failed += 1
-            request, decision = res.counterexample
-            typer.echo(f"FAIL  {name} {day} {res.invariant.id}: {res.invariant.statement}")
-            typer.echo(f"      counterexample after {res.checked} requests, outcome "
-                       f"{decision.outcome} by {', '.join(r.id for r in decision.rules) or 'no rule'}:")
-            for line in yaml.safe_dump(request.to_dict(), sort_keys=False).splitlines():
-                typer.echo(f"        {line}")
+    names = profile or list(lib.profiles)
+    for name in names:
+        lib.profile(name)  # an unknown profile is a clear error before any work
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(names) == 1:
+        reports = map(_verify_profile, names, [day] * len(names))
+        failed = sum(_print(lines) for lines in reports)
+    else:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=spawn) as pool:
+            failed = sum(_print(lines) for lines in pool.map(_verify_profile, names,
+                                                             [day] * len(names)))
     if failed:
         raise typer.Exit(1)
+
+
+def _print(lines: list[str]) -> int:
+    for line in lines:
+        typer.echo(line)
+    return sum(line.startswith("FAIL") for line in lines)
+
+
+def _verify_profile(name: str, day: dt.date) -> list[str]:
+    """One profile's report as printed lines (runs in a worker process)."""
+    invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
+    report = verify(Decider(default_library(), cache_size=0), invariants, name, day)
+    lines = []
+    for res in report.results:
+        if res.skipped:
+            continue
+        if res.counterexample is None:
+            lines.append(f"ok    {name} {day} {res.invariant.id}: {res.checked} requests")
+            continue
+        request, decision = res.counterexample
+        lines.append(f"FAIL  {name} {day} {res.invariant.id}: {res.invariant.statement}")
+        lines.append(f"      counterexample after {res.checked} requests, outcome "
+                     f"{decision.outcome} by {', '.join(r.id for r in decision.rules) or 'no rule'}:")
+        lines += [f"        {line}"
+                  for line in yaml.safe_dump(request.to_dict(), sort_keys=False).splitlines()]
+    return lines

@@ -22,6 +22,10 @@ class ParsedPolicy:
 
     effect: str
     annotations: dict[str, str]
+    #: The action ids its scope names (``None``: every action).
+    actions: frozenset[str] | None = None
+    #: The ``context`` attributes its conditions read.
+    context_reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,9 @@ class CedarEngine:
             raise PolicyLoadError("templates are not allowed in packs", source=source)
         policies = data.get("staticPolicies", {})
         ordered = sorted(policies.items(), key=lambda kv: int(kv[0].removeprefix("policy")))
-        return [ParsedPolicy(p["effect"], dict(p.get("annotations") or {})) for _, p in ordered]
+        return [ParsedPolicy(p["effect"], dict(p.get("annotations") or {}), _scope(p["action"]),
+                             frozenset(_context_reads(p.get("conditions"))))
+                for _, p in ordered]
 
     def validate(self, text: str, *, source: str) -> None:
         """Check the policies against the schema; raise PolicyLoadError listing the errors."""
@@ -112,3 +118,27 @@ class CedarEngine:
             out.append(EngineResult(res.decision.value, tuple(map(names.get, raw, raw)),
                                     tuple(diag.errors)))
         return out
+
+
+def _scope(action: dict[str, Any]) -> frozenset[str] | None:
+    """The action ids named by a policy's action scope (Cedar's JSON policy format)."""
+    if action.get("op") == "All":
+        return None
+    named = action.get("entities") or [action["entity"]]
+    return frozenset(e["id"] for e in named)
+
+
+def _context_reads(node: Any) -> set[str]:
+    """Every ``context.X`` (or ``context has X``) in a JSON policy expression."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for op in (".", "has"):
+            inner = node.get(op)
+            if isinstance(inner, dict) and inner.get("left") == {"Var": "context"}:
+                found.add(inner["attr"])
+        for value in node.values():
+            found |= _context_reads(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _context_reads(value)
+    return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,9 @@ class Rule:
     ref: RuleRef
     obligations: tuple[Obligation, ...]
     review: bool
+    #: The actions its scope names (``None``: every action) and the context attributes it reads.
+    actions: frozenset[str] | None = None
+    context_reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,8 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
     parsed = engine.parse(text, source=f"{source}/rules.cedar")
     if not parsed:
         raise PolicyLoadError("rules.cedar holds no rules", source=source)
-    rules = tuple(_rule(p.effect, p.annotations, manifest, source) for p in parsed)
+    rules = tuple(replace(_rule(p.effect, p.annotations, manifest, source), actions=p.actions,
+                          context_reads=p.context_reads) for p in parsed)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]
     return Pack(
         id=manifest["id"], title=manifest["title"], jurisdiction=manifest["jurisdiction"],

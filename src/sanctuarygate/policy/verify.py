@@ -11,9 +11,13 @@ small without losing a case, and both are sound for Cedar:
 * string values (purpose, property kind, owner, use ...) take the values that some policy names,
   plus the purposes that decide() itself reads (civil-immigration-enforcement, unknown), plus one
   value that nothing names;
-* onward recipients enter a decision only through two flags ("is any of them a civil-immigration
-  agency", "can any of them refer cases to one"), so none, ICE-ERO and USCIS-FDNS cover every
-  list.
+* onward recipients enter a decision only through three flags ("is any of them a
+  civil-immigration agency", "can any of them refer cases to one", "is any of them under DHS"),
+  so none, ICE-ERO, USCIS-FDNS and TSA cover every list;
+* the channel enters only as ``context.channel`` compared with literals, so the channels some
+  policy names, plus none, cover every channel; they are asked only for the actions in the
+  scope of a policy that reads ``context.channel`` (for the others no policy can tell channels
+  apart).
 
 Every request goes through :meth:`Decider.decide`, the same door as every other caller.
 """
@@ -40,6 +44,8 @@ from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entitie
 
 DATA_ACTIONS = frozenset({"query-dataset", "grant-database-access", "read-field",
                           "answer-inquiry", "notify-release"})
+#: One onward recipient per combination of the flags decide() derives from the list.
+ONWARD = (["ICE-ERO"], ["USCIS-FDNS"], ["TSA"])
 PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
 
 
@@ -133,6 +139,12 @@ class _Space:
         self.literals = frozenset(re.findall(r'"([^"]*)"', text))
         self.principal_attrs = tuple(sorted(set(re.findall(r"principal\.(\w+)", text))))
         self.resource_attrs = tuple(sorted(set(re.findall(r"resource\.(\w+)", text))))
+        self.channels: list[str | None] = [None, *sorted(voc.CHANNELS & self.literals)]
+        scopes = [r.actions for r in lib.rules.values() if "channel" in r.context_reads]
+        #: Actions whose answer may depend on the channel (an action group counts as all).
+        self.channel_actions: frozenset[str] = frozenset(voc.ACTIONS)
+        if all(s is not None and s <= voc.ACTIONS for s in scopes):
+            self.channel_actions = frozenset(a for s in scopes if s for a in s)
         self.attrs = {(e["uid"]["type"], e["uid"]["id"]): e["attrs"]
                       for e in entities(lib.directory, lib.catalog)}
 
@@ -225,18 +237,23 @@ class _Space:
         documents = [{"kind": k, "verified": v} for k in kinds
                      for v in ((False,) if k == "none" else (True, False))]
         for (kind, agency), action in itertools.product(self.principals(where), actions):
-            onward: list[list[str]] = [[], ["ICE-ERO"], ["USCIS-FDNS"]] if action in DATA_ACTIONS else [[]]
+            data = action in DATA_ACTIONS
+            onward: list[list[str]] = [[], *ONWARD] if data else [[]]
+            channels = where.get("channels") or (
+                self.channels if action in self.channel_actions else [None])
             uses: list[str | None] = (self.reduce(sorted(voc.PROPERTY_USES))  # type: ignore[assignment]
                                       if action == "use-property" else [None])
             notices: list[bool | None] = [None, True] if action == "grant-access" else [None]
             attach: list[list[str]] = ([[], ["judicial-warrant"]] if action == "honor-detainer"
                                        else [[]])
             for resource in self.resources(action, where):
-                for purpose, doc, recipients, use, notice, extra in itertools.product(
-                        purposes, documents, onward, uses, notices, attach):
+                for purpose, doc, recipients, use, notice, extra, channel in itertools.product(
+                        purposes, documents, onward, uses, notices, attach, channels):
                     context: dict[str, Any] = {"purpose": purpose,
                                                "document": {**doc, "attachments": extra},
                                                "onward_recipients": recipients}
+                    if channel:
+                        context["channel"] = channel
                     if use:
                         context["use"] = use
                     if notice is not None:
