@@ -52,6 +52,23 @@ def test_other_dhs_components_refused_outside_criminal_work(agency: str, purpose
         plan(agency=agency, purpose=purpose)
 
 
+@pytest.mark.parametrize("agency", ["FEMA", "USSS", "TSA-FAMS", "CISA", "USCG-CGIS", "FLETC",
+                                    "USCIS", "DHS"])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_other_dhs_components_criminal_work_goes_to_a_person(agency: str, dataset: str) -> None:
+    """DHS shares data inside itself: a platform query for criminal work is reviewed, not run."""
+    with pytest.raises(QueryRefusedError) as info:
+        plan(agency=agency, dataset=dataset)
+    assert info.value.decision is not None and info.value.decision.outcome == "review"
+
+
+@pytest.mark.parametrize("onward", [["TSA"], ["FBI", "USCG"]])
+def test_data_passed_on_to_dhs_goes_to_a_person(onward: list[str]) -> None:
+    with pytest.raises(QueryRefusedError) as info:
+        plan(onward_recipients=onward)
+    assert info.value.decision is not None and info.value.decision.outcome == "review"
+
+
 def test_onward_sharing_to_ice_is_refused() -> None:
     with pytest.raises(QueryRefusedError):
         plan(onward_recipients=["ICE-ERO"])

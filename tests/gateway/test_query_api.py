@@ -120,6 +120,42 @@ def test_ice_is_refused_403_with_the_decision_and_it_is_logged(gateway: dict[str
     assert any(e.get("kind") == "query" and e["status"] == "refused" for e in entries)
 
 
+DHS_TREE = [a.id for a in default_library().directory if a.is_under("DHS")]
+
+
+def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
+    """Every agency under DHS, at every dataset the records database serves, for any purpose:
+    403, no row, the decision in the body (ICE and CBP denied, the other components sent to a
+    person), and one refused query in the log for each."""
+    log: DecisionLog = gateway["log"]
+    with log.engine.begin() as conn:
+        keys = {a: issue_key(conn, a, "dhs test").key for a in DHS_TREE}
+    before = log.size()
+    outcomes: dict[str, set[str]] = {}
+    asked = 0
+    for agency, key in keys.items():
+        for ds in default_library().catalog:
+            for purpose in ("criminal-investigation", "unknown"):
+                r = gateway["client"].post("/api/v1/query", headers=_auth(key), json={
+                    "dataset": ds.id, "fields": ["*"], "purpose": purpose, "limit": 10})
+                asked += 1
+                assert r.status_code == 403, (agency, ds.id, purpose, r.text[:300])
+                assert r.headers["content-type"].startswith("application/problem+json")
+                decision = r.json()["decision"]
+                assert r.json()["log_index"] >= before
+                assert decision["outcome"] in ("deny", "review") and decision["rules"]
+                outcomes.setdefault(agency, set()).add(decision["outcome"])
+    assert outcomes["ICE-ERO"] == outcomes["CBP-USBP"] == outcomes["ICE-HSI"] == {"deny"}
+    assert "review" in outcomes["USSS"] and "review" in outcomes["FEMA"]
+    r = gateway["client"].post("/api/v1/query", headers=_auth(keys["USSS"]), json=QUERY)
+    assert r.json()["detail"].startswith("review: a person must decide this query")
+    assert "CPD records unit, quoting the log index" in r.json()["detail"]
+    entries = [json.loads(e.body) for e in log.entries(before, log.size())]
+    refused = [e for e in entries if e.get("kind") == "query"]
+    assert len(refused) == asked + 1 and all(e["status"] == "refused" for e in refused)
+    assert not any(e.get("kind") == "query-complete" for e in entries)
+
+
 def test_filter_on_withheld_column_is_refused(gateway: dict[str, Any]) -> None:
     q = {**QUERY, "filters": [{"field": "citizenship", "op": "eq", "value": "MEXICO"}]}
     r = gateway["client"].post("/api/v1/query", json=q, headers=_auth(gateway["keys"]["FBI"]))

@@ -37,6 +37,8 @@ class QueryRefusedError(SanctuaryGateError):
         super().__init__(message)
         self.decision = decision
         self.field = field
+        #: Where the refusal was logged (set by the HTTP layer once it is).
+        self.log_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,11 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     ds = decider.library.catalog.get(spec.dataset, field="dataset")
     asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id})
     decision = decider.decide(asked)
+    if decision.outcome == "review":
+        raise QueryRefusedError(
+            f"review: a person must decide this query, and the gateway releases nothing until "
+            f"then. Ask the {ds.keeper} records unit, quoting the log index. "
+            f"{decision.explanation}", decision=decision)
     if not decision.allowed:
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}

@@ -135,6 +135,8 @@ def problem_for(exc: BaseException) -> Problem:
             extra = {"reason": exc.reason}
         elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
             extra = {"decision": exc.decision.to_dict()}
+            if exc.log_index is not None:
+                extra["log_index"] = exc.log_index
         return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
                        getattr(exc, "field", None), extra)
     # The message of an unexpected exception may hold internals; it goes to the log only.

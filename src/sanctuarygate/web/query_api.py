@@ -100,7 +100,7 @@ def run_query(decider: DeciderDep, log: LogDep, key: VerifiedKey, records: Recor
         if refusal.decision is not None:
             with log.engine.begin() as conn:
                 record_key_use(conn, key, what="POST /api/v1/query")
-                append(conn, _entry(refusal, spec, key, None, "refused"))
+                refusal.log_index = append(conn, _entry(refusal, spec, key, None, "refused"))
         raise
     wm_key = load_or_create_key(get_settings().data_dir)
     wm_id = key_id(wm_key)
