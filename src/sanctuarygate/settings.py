@@ -21,12 +21,18 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
                                           reads and never copies (default: SQLite file
                                           ``records.db`` in the data dir)
+``SANCTUARYGATE_GATEWAY_PACKS``           packs the city adopts for its gateway on top of the
+                                          profile, comma-separated (default: none; e.g.
+                                          ``ocad-proposed-eo-2019`` cuts every DHS agency off
+                                          CPD data)
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
 'sqlite:////tmp/sg/sanctuarygate.db'
 >>> Settings(data_dir="/tmp/sg").records_url_resolved
 'sqlite:////tmp/sg/records.db'
+>>> Settings(gateway_packs=" ocad-proposed-eo-2019, ").gateway_pack_ids
+('ocad-proposed-eo-2019',)
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Settings(BaseSettings):
     packs_dir: Path = PACKAGE_PACKS
     o2021_117_effective: dt.date = dt.date(2021, 1, 27)
     kifta_effective: dt.date = dt.date(2019, 6, 21)
+    gateway_packs: str = ""
     decision_cache_size: int = Field(default=10_000, ge=0)
     log_origin: str = Field(default="sanctuarygate.example/demo", min_length=1,
                             pattern=r"^[^\s+]+$")
@@ -80,6 +87,11 @@ class Settings(BaseSettings):
         if self.records_url:
             return self.records_url
         return f"sqlite:///{self.data_dir / 'records.db'}"
+
+    @property
+    def gateway_pack_ids(self) -> tuple[str, ...]:
+        """The packs adopted for the gateway, in the order given."""
+        return tuple(dict.fromkeys(p.strip() for p in self.gateway_packs.split(",") if p.strip()))
 
     def pack_dates(self) -> dict[str, dt.date]:
         """Dates that pack manifests may refer to as ``{setting: NAME}``."""

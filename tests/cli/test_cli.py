@@ -124,6 +124,14 @@ def test_policy_verify_in_worker_processes_reports_a_broken_pack(tmp_path: Path)
     assert "nyc-9-131/oops" in out.stdout and "action: grant-database-access" in out.stdout
 
 
+@pytest.mark.parametrize(("key", "value"), [("SANCTUARYGATE_GATEWAY_PACKS", "ocad"),
+                                            ("SANCTUARYGATE_PROFILE", "gotham")])
+def test_serve_refuses_to_start_with_a_bad_gateway_setting(key: str, value: str) -> None:
+    out = sg("serve", "--port", "1", env={key: value})
+    assert out.returncode != 0 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()] and key in out.stderr
+
+
 def test_policy_verify_bad_date_is_exit_2() -> None:
     out = sg("policy", "verify", "--date", "tomorrow")
     assert out.returncode == 2 and "--date" in out.stderr

@@ -156,6 +156,49 @@ def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
     assert not any(e.get("kind") == "query-complete" for e in entries)
 
 
+@pytest.fixture
+def adopted(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The city has adopted the OCAD proposal for its gateway (SANCTUARYGATE_GATEWAY_PACKS)."""
+    monkeypatch.setenv("SANCTUARYGATE_GATEWAY_PACKS", "ocad-proposed-eo-2019")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("SANCTUARYGATE_GATEWAY_PACKS")
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("adopted")
+def test_an_adopted_pack_denies_every_dhs_agency(gateway: dict[str, Any]) -> None:
+    """With the OCAD order adopted, a DHS component's criminal query is denied outright (not
+    reviewed), citing the adopted pack, which the logged decision lists; the FBI is unaffected."""
+    log: DecisionLog = gateway["log"]
+    with log.engine.begin() as conn:
+        usss = issue_key(conn, "USSS", "adopted test").key
+    r = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(usss))
+    assert r.status_code == 403
+    decision = r.json()["decision"]
+    assert decision["outcome"] == "deny"
+    assert "ocad-proposed-eo-2019/dhs-databases" in [rule["id"] for rule in decision["rules"]]
+    logged = json.loads(log.entries(r.json()["log_index"], r.json()["log_index"] + 1)[0].body)
+    assert logged["outcome"] == "deny" and "ocad-proposed-eo-2019" in [p["id"] for p in logged["packs"]]
+    fbi = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"]["FBI"]))
+    assert fbi.status_code == 200
+
+
+def test_an_unknown_adopted_pack_is_a_configuration_error(gateway: dict[str, Any],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped pack id never falls back to the profile alone: 500, nothing released."""
+    monkeypatch.setenv("SANCTUARYGATE_GATEWAY_PACKS", "ocad")
+    get_settings.cache_clear()
+    try:
+        r = gateway["client"].post("/api/v1/query", json=QUERY,
+                                   headers=_auth(gateway["keys"]["FBI"]))
+    finally:
+        monkeypatch.delenv("SANCTUARYGATE_GATEWAY_PACKS")
+        get_settings.cache_clear()
+    assert r.status_code == 500
+    assert "SANCTUARYGATE_GATEWAY_PACKS: no pack 'ocad'" in r.json()["detail"]
+
+
 def test_filter_on_withheld_column_is_refused(gateway: dict[str, Any]) -> None:
     q = {**QUERY, "filters": [{"field": "citizenship", "op": "eq", "value": "MEXICO"}]}
     r = gateway["client"].post("/api/v1/query", json=q, headers=_auth(gateway["keys"]["FBI"]))

@@ -15,6 +15,13 @@ def serve(
     """Run the web app (desk page at /, JSON API under /api/v1)."""
     import uvicorn
 
+    from sanctuarygate.gateway.plan import check_gateway_config
+    from sanctuarygate.policy.default import default_library
+    from sanctuarygate.settings import get_settings
+
+    settings = get_settings()  # a bad setting stops the start with one line, not a later 500
+    check_gateway_config(default_library(), settings.profile, settings.gateway_pack_ids)
+
     uvicorn.run("sanctuarygate.web.app:create_app", factory=True, host=host, port=port,
                 workers=workers)
 

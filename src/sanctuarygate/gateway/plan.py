@@ -18,9 +18,10 @@ from typing import Any
 from sanctuarygate.domain.dataset import Catalog, Dataset
 from sanctuarygate.domain.decision import Decision, Obligation
 from sanctuarygate.domain.request import Request, parse_request
-from sanctuarygate.errors import InputError, SanctuaryGateError
+from sanctuarygate.errors import ConfigurationError, InputError, SanctuaryGateError
 from sanctuarygate.gateway.filter import Filter, parse_filter
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.library import PolicyLibrary
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 1_000_000
@@ -161,25 +162,45 @@ class Plan:
         }
 
 
+def check_gateway_config(library: PolicyLibrary, profile: str, packs: Sequence[str]) -> None:
+    """The gateway's profile and adopted packs exist; else ConfigurationError naming the key.
+
+    >>> from sanctuarygate.policy.default import default_library
+    >>> check_gateway_config(default_library(), "chicago", ["ocad-proposed-eo-2019"])
+    >>> check_gateway_config(default_library(), "chicago", ["ocad"])
+    Traceback (most recent call last):
+    sanctuarygate.errors.ConfigurationError: SANCTUARYGATE_GATEWAY_PACKS: no pack 'ocad' ...
+    """
+    if profile not in library.profiles:
+        raise ConfigurationError(f"SANCTUARYGATE_PROFILE: no profile {profile!r} "
+                                 f"(known: {', '.join(library.profiles)})")
+    for pid in packs:
+        if pid not in library.packs:
+            raise ConfigurationError(f"SANCTUARYGATE_GATEWAY_PACKS: no pack {pid!r} "
+                                     f"(see `sanctuarygate policy packs`)")
+
+
 #: Queries through the gateway come over a standing data-sharing platform (vocabulary.CHANNELS).
 CHANNEL = "data-platform"
 
 
 def _request(spec: QuerySpec, agency: str, profile: str, day: dt.date, action: str,
-             resource: dict[str, Any]) -> Request:
+             resource: dict[str, Any], extra_packs: Sequence[str]) -> Request:
     return parse_request({
         "profile": profile, "date": day, "principal": {"agency": agency}, "action": action,
-        "resource": resource,
+        "resource": resource, "extra_packs": list(extra_packs),
         "context": {"purpose": spec.purpose, "document": dict(spec.document),
                     "onward_recipients": list(spec.onward_recipients), "channel": CHANNEL}})
 
 
 def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
-               day: dt.date) -> Plan:
+               day: dt.date, extra_packs: Sequence[str] = ()) -> Plan:
     """Decide the dataset and each column; raise QueryRefusedError when the dataset is not
-    allowed or a filter/sort touches a withheld column."""
+    allowed or a filter/sort touches a withheld column. ``extra_packs`` are packs the city has
+    adopted for its gateway on top of the profile (``SANCTUARYGATE_GATEWAY_PACKS``)."""
     ds = decider.library.catalog.get(spec.dataset, field="dataset")
-    asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id})
+    asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id},
+                     extra_packs)
     decision = decider.decide(asked)
     if decision.outcome == "review":
         raise QueryRefusedError(
@@ -190,7 +211,7 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
     field_requests = [_request(spec, agency, profile, day, "read-field",
-                               {"type": "Field", "dataset": ds.id, "id": name})
+                               {"type": "Field", "dataset": ds.id, "id": name}, extra_packs)
                       for name, _ in ds.fields]
     verdicts = []
     terms: list[Obligation] = [o for o in decision.obligations if o.kind != "mask-fields"]

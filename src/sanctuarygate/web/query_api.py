@@ -23,7 +23,14 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from sanctuarygate.audit.entry import canonical_json, query_entry
-from sanctuarygate.gateway.plan import Plan, QueryRefusedError, QuerySpec, parse_spec, plan_query
+from sanctuarygate.gateway.plan import (
+    Plan,
+    QueryRefusedError,
+    QuerySpec,
+    check_gateway_config,
+    parse_spec,
+    plan_query,
+)
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.settings import get_settings
@@ -53,8 +60,10 @@ RecordsDep = Annotated[Engine, Depends(get_records)]
 
 
 def _plan(decider: Any, spec: QuerySpec, key: KeyInfo) -> Plan:
-    return plan_query(decider, spec, agency=key.agency_id, profile=get_settings().profile,
-                      day=dt.date.today())
+    settings = get_settings()
+    check_gateway_config(decider.library, settings.profile, settings.gateway_pack_ids)
+    return plan_query(decider, spec, agency=key.agency_id, profile=settings.profile,
+                      day=dt.date.today(), extra_packs=settings.gateway_pack_ids)
 
 
 def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyInfo,
