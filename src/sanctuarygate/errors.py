@@ -4,6 +4,7 @@
     ├── InputError                  bad input from a caller (request file, form, JSON body)
     │   ├── UnknownAgencyError      an agency id the directory does not know
     │   ├── UnknownDatasetError     a dataset id the catalog does not know
+    │   │   └── DatasetNotServedError   a dataset the place's gateway does not serve
     │   ├── UnknownProfileError     a profile (place) that is not defined
     │   ├── UnknownAgencyKeyError   an agency key id that was never issued (revoke, CLI)
     │   └── AgencyKeyRevokedError   revoking an agency key that is already revoked
@@ -58,6 +59,17 @@ class UnknownDatasetError(InputError):
     def __init__(self, dataset_id: str, *, field: str | None = None) -> None:
         super().__init__(f"unknown dataset id {dataset_id!r}", field=field)
         self.dataset_id = dataset_id
+
+
+class DatasetNotServedError(UnknownDatasetError):
+    """A dataset the catalog lists, kept by an agency outside the gateway's place."""
+
+    title = "Dataset not served here"
+
+    def __init__(self, dataset_id: str, keeper: str, profile: str, served: tuple[str, ...]) -> None:
+        super().__init__(dataset_id, field="dataset")
+        self.args = (f"{dataset_id} is kept by {keeper}; this gateway ({profile}) serves only "
+                     f"{', '.join(served) or 'no dataset'}",)
 
 
 class UnknownProfileError(InputError):

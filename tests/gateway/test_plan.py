@@ -9,13 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanctuarygate.errors import InputError, UnknownAgencyError, UnknownDatasetError
+from sanctuarygate.errors import (
+    DatasetNotServedError,
+    InputError,
+    UnknownAgencyError,
+    UnknownDatasetError,
+)
 from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec, plan_query
 from sanctuarygate.policy.default import default_decider, default_library
 
 DAY = dt.date(2025, 11, 22)
 DHS_IMMIGRATION = [a.id for a in default_library().directory if a.immigration_agency]
-DATASETS = [d.id for d in default_library().catalog]
+ILLINOIS = ("illinois", "chicago", "cook-county", "north-chicago", "waukegan")
+#: (profile, dataset) for every dataset an Illinois place's gateway serves.
+SERVED = [(p, d.id) for p in ILLINOIS for d in default_library().catalog
+          if d.keeper in default_library().profile(p).keepers]
 SENSITIVE = {"immigration", "citizenship", "birthplace"}
 
 
@@ -35,13 +43,29 @@ def test_fbi_gets_masked_arrests_with_terms() -> None:
 
 
 @pytest.mark.parametrize("agency", DHS_IMMIGRATION)
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize(("profile", "dataset"), SERVED)
 @pytest.mark.parametrize("purpose", ["criminal-investigation", "civil-immigration-enforcement",
                                      "unknown", "disaster-relief"])
-def test_ice_and_cbp_are_refused_at_every_dataset(agency: str, dataset: str, purpose: str) -> None:
+def test_ice_and_cbp_are_refused_at_every_dataset(agency: str, profile: str, dataset: str,
+                                                  purpose: str) -> None:
     with pytest.raises(QueryRefusedError) as info:
-        plan(agency=agency, dataset=dataset, purpose=purpose)
-    assert info.value.decision is not None and not info.value.decision.allowed
+        plan(agency=agency, profile=profile, dataset=dataset, purpose=purpose)
+    assert info.value.decision is not None and info.value.decision.outcome == "deny"
+
+
+def test_every_illinois_place_serves_its_own_datasets() -> None:
+    assert {p for p, _ in SERVED} == set(ILLINOIS)
+    assert ("chicago", "water-billing") in SERVED and ("waukegan", "cpd-arrests") not in SERVED
+
+
+@pytest.mark.parametrize(("profile", "dataset"), [("waukegan", "water-billing"),
+                                                  ("chicago", "waukegan-pd-records"),
+                                                  ("new-york-city", "cpd-arrests")])
+def test_a_dataset_outside_the_place_is_not_served(profile: str, dataset: str) -> None:
+    """A Waukegan gateway never hands out Chicago water bills, whoever asks: refused before any
+    decision, with the datasets it does serve."""
+    with pytest.raises(DatasetNotServedError, match=f"this gateway \\({profile}\\) serves only"):
+        plan(agency="FBI", profile=profile, dataset=dataset)
 
 
 @pytest.mark.parametrize("agency", ["FEMA", "USSS", "TSA", "CISA", "USCG", "FLETC", "USCIS"])
@@ -54,11 +78,12 @@ def test_other_dhs_components_refused_outside_criminal_work(agency: str, purpose
 
 @pytest.mark.parametrize("agency", ["FEMA", "USSS", "TSA-FAMS", "CISA", "USCG-CGIS", "FLETC",
                                     "USCIS", "DHS"])
-@pytest.mark.parametrize("dataset", DATASETS)
-def test_other_dhs_components_criminal_work_goes_to_a_person(agency: str, dataset: str) -> None:
+@pytest.mark.parametrize(("profile", "dataset"), SERVED)
+def test_other_dhs_components_criminal_work_goes_to_a_person(agency: str, profile: str,
+                                                             dataset: str) -> None:
     """DHS shares data inside itself: a platform query for criminal work is reviewed, not run."""
     with pytest.raises(QueryRefusedError) as info:
-        plan(agency=agency, dataset=dataset)
+        plan(agency=agency, profile=profile, dataset=dataset)
     assert info.value.decision is not None and info.value.decision.outcome == "review"
 
 

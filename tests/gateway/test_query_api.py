@@ -124,9 +124,12 @@ DHS_TREE = [a.id for a in default_library().directory if a.is_under("DHS")]
 
 
 def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
-    """Every agency under DHS, at every dataset the records database serves, for any purpose:
-    403, no row, the decision in the body (ICE and CBP denied, the other components sent to a
-    person), and one refused query in the log for each."""
+    """Every agency under DHS, at every dataset the gateway serves, for any purpose: 403, no
+    row, the decision in the body (ICE and CBP denied, the other components sent to a person),
+    and one refused query in the log for each."""
+    lib = default_library()
+    served = [d for d in lib.catalog if d.keeper in lib.profile(get_settings().profile).keepers]
+    assert {d.id for d in served} >= {"cpd-arrests", "cpd-incidents", "water-billing"}
     log: DecisionLog = gateway["log"]
     with log.engine.begin() as conn:
         keys = {a: issue_key(conn, a, "dhs test").key for a in DHS_TREE}
@@ -134,7 +137,7 @@ def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
     outcomes: dict[str, set[str]] = {}
     asked = 0
     for agency, key in keys.items():
-        for ds in default_library().catalog:
+        for ds in served:
             for purpose in ("criminal-investigation", "unknown"):
                 r = gateway["client"].post("/api/v1/query", headers=_auth(key), json={
                     "dataset": ds.id, "fields": ["*"], "purpose": purpose, "limit": 10})
@@ -197,6 +200,13 @@ def test_an_unknown_adopted_pack_is_a_configuration_error(gateway: dict[str, Any
         get_settings.cache_clear()
     assert r.status_code == 500
     assert "SANCTUARYGATE_GATEWAY_PACKS: no pack 'ocad'" in r.json()["detail"]
+
+
+def test_a_dataset_of_another_place_is_not_served(gateway: dict[str, Any]) -> None:
+    r = gateway["client"].post("/api/v1/query", json={**QUERY, "dataset": "waukegan-pd-records"},
+                               headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 422 and r.json()["field"] == "dataset"
+    assert "kept by WAUKEGAN-PD; this gateway (chicago) serves only cpd-arrests" in r.json()["detail"]
 
 
 def test_filter_on_withheld_column_is_refused(gateway: dict[str, Any]) -> None:

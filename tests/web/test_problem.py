@@ -20,6 +20,8 @@ def _all_error_classes() -> list[type[errors.SanctuaryGateError]]:
 def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
     if issubclass(cls, errors.UnknownProfileError):
         return cls("atlantis")
+    if issubclass(cls, errors.DatasetNotServedError):
+        return cls("water-billing", "CHICAGO-WATER", "waukegan", ("waukegan-pd-records",))
     if issubclass(cls, errors.UnknownAgencyError | errors.UnknownDatasetError):
         return cls("X", field="resource.id")
     if cls.__name__ == "InvalidSignatureError":

@@ -18,7 +18,12 @@ from typing import Any
 from sanctuarygate.domain.dataset import Catalog, Dataset
 from sanctuarygate.domain.decision import Decision, Obligation
 from sanctuarygate.domain.request import Request, parse_request
-from sanctuarygate.errors import ConfigurationError, InputError, SanctuaryGateError
+from sanctuarygate.errors import (
+    ConfigurationError,
+    DatasetNotServedError,
+    InputError,
+    SanctuaryGateError,
+)
 from sanctuarygate.gateway.filter import Filter, parse_filter
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
@@ -199,6 +204,10 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     allowed or a filter/sort touches a withheld column. ``extra_packs`` are packs the city has
     adopted for its gateway on top of the profile (``SANCTUARYGATE_GATEWAY_PACKS``)."""
     ds = decider.library.catalog.get(spec.dataset, field="dataset")
+    place = decider.library.profile(profile)
+    if ds.keeper not in place.keepers:
+        served = tuple(d.id for d in decider.library.catalog if d.keeper in place.keepers)
+        raise DatasetNotServedError(ds.id, ds.keeper, profile, served)
     asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id},
                      extra_packs)
     decision = decider.decide(asked)

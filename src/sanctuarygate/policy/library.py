@@ -32,6 +32,8 @@ class Profile:
     id: str
     title: str
     packs: tuple[str, ...]
+    #: The agencies whose datasets the place's data gateway serves (not inherited).
+    keepers: tuple[str, ...] = ()
 
 
 class PolicyLibrary:
@@ -69,7 +71,7 @@ class PolicyLibrary:
                 raise PolicyLoadError(f"duplicate rule id(s) {sorted(dup)}", source=sub.name)
             seen_rules |= {r.ref.id for r in pack.rules}
             packs[pack.id] = pack
-        profiles = _profiles(_yaml(folder / "profiles.yaml"), packs)
+        profiles = _profiles(_yaml(folder / "profiles.yaml"), packs, directory)
         return cls(engine, directory, catalog, packs, profiles)
 
     def profile(self, profile_id: str) -> Profile:
@@ -136,7 +138,8 @@ def _yaml(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def _profiles(data: Mapping[str, Any], packs: Mapping[str, Pack]) -> dict[str, Profile]:
+def _profiles(data: Mapping[str, Any], packs: Mapping[str, Pack],
+              directory: Directory) -> dict[str, Profile]:
     raw = data.get("profiles") or {}
     resolved: dict[str, Profile] = {}
 
@@ -161,5 +164,9 @@ def _profiles(data: Mapping[str, Any], packs: Mapping[str, Pack]) -> dict[str, P
         return tuple(out)
 
     for pid, entry in raw.items():
-        resolved[pid] = Profile(pid, str(entry.get("title") or pid), resolve(pid, ()))
+        keepers = tuple(entry.get("keepers") or ())
+        for k in keepers:
+            if k not in directory:
+                raise PolicyLoadError(f"{pid}: unknown keeper agency {k!r}", source="profiles.yaml")
+        resolved[pid] = Profile(pid, str(entry.get("title") or pid), resolve(pid, ()), keepers)
     return resolved
