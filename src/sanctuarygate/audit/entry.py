@@ -104,9 +104,11 @@ def decision_entry(request: Request, decision: Decision, *, actor: str, at: dt.d
 def query_entry(*, agency: str, key_id: str, dataset: str, purpose: str, document_kind: str,
                 onward: list[str], released: list[str], withheld: list[str],
                 filters: list[dict[str, Any]], decision: Decision, terms: list[dict[str, Any]],
-                watermark_key: str | None, at: dt.datetime, status: str) -> dict[str, Any]:
+                watermark_key: str | None, at: dt.datetime, status: str,
+                row_rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The entry for a gateway query. Filters are logged by field and operator only: their
-    values may name a person, and never enter the log.
+    values may name a person, and never enter the log. Row rules come from the packs (public
+    text) and are logged whole.
 
     >>> from sanctuarygate.domain.decision import Decision
     >>> e = query_entry(agency="FBI", key_id="0a1b2c3d", dataset="cpd-arrests",
@@ -125,6 +127,7 @@ def query_entry(*, agency: str, key_id: str, dataset: str, purpose: str, documen
         "document_kind": document_kind, "onward_recipients": onward,
         "released": released, "withheld": withheld,
         "filters": [{"field": f["field"], "op": f["op"]} for f in filters],
+        "row_rules": list(row_rules or ()),
         "outcome": decision.outcome,
         "rules": [{"id": r.id, "citation": r.citation} for r in decision.rules],
         "terms": terms, "watermark_key": watermark_key,

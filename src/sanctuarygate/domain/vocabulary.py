@@ -128,8 +128,13 @@ OBLIGATION_KINDS: Final = frozenset(
         "limit-to-consent-scope",
         "no-notice-to-immigration",
         "purpose-limit",
+        "rows-where",
     }
 )
+
+#: Operators of a structured filter (a client's query filter, or a pack's ``rows-where``).
+FILTER_OPERATORS: Final = ("eq", "ne", "lt", "le", "gt", "ge", "in", "prefix", "is-null",
+                           "not-null")
 
 #: Which resource types each action can be about (mirrors ``packs/schema.cedarschema``).
 ACTION_RESOURCES: Final[dict[str, frozenset[str]]] = {

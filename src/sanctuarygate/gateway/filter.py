@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.sql.expression import ColumnClause
 
+from sanctuarygate.domain.vocabulary import FILTER_OPERATORS
 from sanctuarygate.errors import InputError
 
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "prefix", "is-null", "not-null")
+OPERATORS = FILTER_OPERATORS
 MAX_IN = 100
 MAX_TEXT = 200
 Scalar = str | int | bool | None

@@ -22,6 +22,7 @@ from sanctuarygate.errors import (
     ConfigurationError,
     DatasetNotServedError,
     InputError,
+    PolicyEvaluationError,
     SanctuaryGateError,
 )
 from sanctuarygate.gateway.filter import Filter, parse_filter
@@ -140,6 +141,8 @@ class Plan:
     decision: Decision
     fields: tuple[FieldVerdict, ...] = ()
     terms: tuple[Obligation, ...] = field(default=())
+    #: Row rules from the packs, applied as SQL WHERE (with the caller's filters, all ANDed).
+    row_rules: tuple[RowRule, ...] = ()
 
     @property
     def released(self) -> tuple[str, ...]:
@@ -161,6 +164,7 @@ class Plan:
             "released": list(self.released), "withheld": list(self.withheld),
             "fields": [f.to_dict() for f in self.fields],
             "filters": [f.to_dict() for f in self.spec.filters],
+            "row_rules": [r.to_dict() for r in self.row_rules],
             "terms": [o.to_dict() for o in self.terms],
             "citations": list(self.decision.citations),
             "decision": self.decision.to_dict(),
@@ -183,6 +187,21 @@ def check_gateway_config(library: PolicyLibrary, profile: str, packs: Sequence[s
         if pid not in library.packs:
             raise ConfigurationError(f"SANCTUARYGATE_GATEWAY_PACKS: no pack {pid!r} "
                                      f"(see `sanctuarygate policy packs`)")
+
+
+#: Obligations the gateway applies itself, rather than passing on as terms with the data.
+APPLIED = frozenset({"mask-fields", "rows-where"})
+
+
+@dataclass(frozen=True, slots=True)
+class RowRule:
+    """A pack's row rule (``rows-where`` obligation): only rows matching ``filter`` are read."""
+
+    filter: Filter
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.filter.to_dict(), "rule": self.rule}
 
 
 #: Queries through the gateway come over a standing data-sharing platform (vocabulary.CHANNELS).
@@ -219,11 +238,12 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     if not decision.allowed:
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
+    rows_where = [o for o in decision.obligations if o.kind == "rows-where"]
     field_requests = [_request(spec, agency, profile, day, "read-field",
                                {"type": "Field", "dataset": ds.id, "id": name}, extra_packs)
                       for name, _ in ds.fields]
     verdicts = []
-    terms: list[Obligation] = [o for o in decision.obligations if o.kind != "mask-fields"]
+    terms: list[Obligation] = [o for o in decision.obligations if o.kind not in APPLIED]
     for (name, tags), d in zip(ds.fields, decider.decide_many(field_requests), strict=True):
         hidden = sorted(set(tags) & (masked | {t for o in d.obligations if o.kind == "mask-fields"
                                               for t in o.values}))
@@ -234,13 +254,34 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
                                          f"masked ({', '.join(hidden)})"))
         else:
             verdicts.append(FieldVerdict(name, tuple(sorted(tags)), True, "released"))
-            terms += [o for o in d.obligations if o.kind != "mask-fields" and o not in terms]
-    plan = Plan(spec, agency, ds, asked, decision, tuple(verdicts), tuple(dict.fromkeys(terms)))
+            terms += [o for o in d.obligations if o.kind not in APPLIED and o not in terms]
+            rows_where += [o for o in d.obligations if o.kind == "rows-where"]
+    plan = Plan(spec, agency, ds, asked, decision, tuple(verdicts), tuple(dict.fromkeys(terms)),
+                tuple(dict.fromkeys(_row_rule(o, ds) for o in rows_where)))
     _refuse_leaks(plan)
     if not plan.released:
         raise QueryRefusedError("no field you asked for may be released", decision=decision,
                                 field="fields")
     return plan
+
+
+def _row_rule(obligation: Obligation, ds: Dataset) -> RowRule:
+    """A pack's ``rows-where`` as a filter on the dataset. A field the dataset lacks, or a value
+    its column cannot hold, is the pack's error: PolicyEvaluationError, nothing is released."""
+    name, op, *rest = obligation.values[0].split(maxsplit=2)
+    values = [*rest, *obligation.values[1:]]
+    types = {n: ds.field_type(n) for n, _ in ds.fields}
+    if name not in types:
+        raise PolicyEvaluationError(f"rule {obligation.rule}: rows-where names no field {name!r} "
+                                    f"of {ds.id}; nothing is released")
+    try:
+        typed: list[str | int] = [int(v) if types[name] == "integer" else v for v in values]
+        value: Any = typed if op == "in" else typed[0] if typed else None
+        raw = {"field": name, "op": op, "value": value}
+        return RowRule(parse_filter(raw, types, where="rows-where"), obligation.rule)
+    except (ValueError, InputError) as exc:
+        raise PolicyEvaluationError(f"rule {obligation.rule}: bad rows-where for {ds.id}: {exc}; "
+                                    "nothing is released") from exc
 
 
 def _refuse_leaks(plan: Plan) -> None:

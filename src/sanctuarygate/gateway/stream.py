@@ -42,13 +42,13 @@ _json_str = json.encoder.encode_basestring
 
 
 def select_rows(plan: Plan) -> Any:
-    """The SQL for a plan: only released columns (plus the row key), filters as bound
-    parameters, a stable order, the limit."""
+    """The SQL for a plan: only released columns (plus the row key), the packs' row rules and
+    the caller's filters as bound parameters, a stable order, the limit."""
     key = plan.key_field
     names = list(dict.fromkeys([key, *plan.released]))
     view = view_of(plan.dataset)  # typed columns; only `names` are selected
     query = select(*[view.c[n] for n in names])
-    for f in plan.spec.filters:
+    for f in (*(r.filter for r in plan.row_rules), *plan.spec.filters):
         query = query.where(condition(f, view.c[f.field]))
     order = view.c[plan.spec.sort] if plan.spec.sort else view.c[key]
     query = query.order_by(order.desc() if plan.spec.descending else order.asc())

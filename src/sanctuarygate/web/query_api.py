@@ -72,15 +72,18 @@ def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyI
         plan = plan_or_refusal
         decision, released, withheld = plan.decision, list(plan.released), list(plan.withheld)
         terms = [o.to_dict() for o in plan.terms]
+        row_rules = [r.to_dict() for r in plan.row_rules]
     else:
         assert plan_or_refusal.decision is not None
         decision, released, withheld, terms = plan_or_refusal.decision, [], [], []
+        row_rules = []
     return canonical_json(query_entry(
         agency=key.agency_id, key_id=key.key_id, dataset=spec.dataset, purpose=spec.purpose,
         document_kind=str(spec.document.get("kind", "none")),
         onward=list(spec.onward_recipients), released=released, withheld=withheld,
         filters=[f.to_dict() for f in spec.filters], decision=decision, terms=terms,
-        watermark_key=watermark, at=dt.datetime.now(dt.UTC), status=status))
+        watermark_key=watermark, at=dt.datetime.now(dt.UTC), status=status,
+        row_rules=row_rules))
 
 
 def _headers(plan: Plan, index: int, watermark: str) -> dict[str, str]:
