@@ -39,6 +39,8 @@ def test_fbi_gets_masked_arrests_with_terms() -> None:
     assert "charge" in p.released and "citizenship" not in p.released
     kinds = {t.kind for t in p.terms}
     assert {"no-onward-sharing", "purpose-limit"} <= kinds
+    onward = {a for t in p.terms if t.kind == "no-onward-sharing" for a in t.values}
+    assert {"ICE-ERO", "CBP", "DHS"} <= onward  # DHS: every component (it shares inside itself)
     assert any("2-173-030" in c for c in p.decision.citations)
 
 
