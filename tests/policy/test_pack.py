@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sanctuarygate.errors import PolicyLoadError
+from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.library import PolicyLibrary
 from sanctuarygate.policy.pack import parse_obligations
 
@@ -105,3 +106,14 @@ def test_parse_obligations() -> None:
     obs = parse_obligations("mask-fields=immigration, citizenship; no-notice-to-immigration", "r")
     assert [(o.kind, o.values) for o in obs] == [
         ("mask-fields", ("immigration", "citizenship")), ("no-notice-to-immigration", ())]
+
+
+def test_rules_know_their_action_scope_and_context_reads() -> None:
+    """verify.py reduces the request space with these; read from Cedar's JSON policy form."""
+    rules = default_library().rules
+    cut_off = rules["chi-cpd-db-2019/ice-cut-off"]
+    assert cut_off.actions == {"query-dataset", "grant-database-access", "read-field"}
+    assert cut_off.context_reads == {"channel", "purpose"}
+    release = rules["il-trust-2021/15h7-onward"]
+    assert "notify-release" in (release.actions or ()) and release.context_reads >= {
+        "onward_immigration", "document"}
