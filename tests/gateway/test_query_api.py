@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import socket
@@ -152,7 +153,7 @@ def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
     assert "review" in outcomes["USSS"] and "review" in outcomes["FEMA"]
     r = gateway["client"].post("/api/v1/query", headers=_auth(keys["USSS"]), json=QUERY)
     assert r.json()["detail"].startswith("review: a person must decide this query")
-    assert "CPD records unit, quoting the log index" in r.json()["detail"]
+    assert "CPD records unit (a refused query's log_index identifies it)" in r.json()["detail"]
     entries = [json.loads(e.body) for e in log.entries(before, log.size())]
     refused = [e for e in entries if e.get("kind") == "query"]
     assert len(refused) == asked + 1 and all(e["status"] == "refused" for e in refused)
@@ -215,6 +216,48 @@ def test_filter_on_withheld_column_is_refused(gateway: dict[str, Any]) -> None:
     assert r.status_code == 403 and "withheld field" in r.json()["detail"]
 
 
+def test_typed_filters_compare_as_their_column_type(gateway: dict[str, Any]) -> None:
+    """A date filter compares dates and an integer filter numbers, on both engines."""
+    records: Engine = gateway["records"]
+    view = view_of(default_library().catalog.get("cpd-arrests"))
+    since, district = dt.date(2022, 6, 1), 7
+    with records.connect() as conn:
+        expected = conn.execute(select(func.count()).select_from(view).where(
+            (view.c.arrest_date >= since) & (view.c.district != district))).scalar_one()
+    q = {**QUERY, "limit": 1000, "filters": [
+        {"field": "arrest_date", "op": "ge", "value": since.isoformat()},
+        {"field": "district", "op": "ne", "value": district}]}
+    r = gateway["client"].post("/api/v1/query", json=q, headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 200, r.text
+    rows = _lines(r.text)[:-1]
+    assert 0 < len(rows) == expected
+    assert all(row["arrest_date"] >= "2022-06-01" and row["district"] != 7 for row in rows)
+
+
+@pytest.mark.parametrize(("flt", "message"), [
+    ({"field": "arrest_date", "op": "ge", "value": "last spring"}, "a date as YYYY-MM-DD"),
+    ({"field": "arrest_date", "op": "in", "value": ["2022-01-01", "2022-02-30"]}, "a date"),
+    ({"field": "arrest_date", "op": "eq", "value": 20220101}, "a date YYYY-MM-DD"),
+    ({"field": "district", "op": "eq", "value": "seven"}, "a whole number"),
+    ({"field": "district", "op": "eq", "value": True}, "a whole number"),
+    ({"field": "district", "op": "prefix", "value": "1"}, "'prefix' applies to text fields"),
+    ({"field": "charge", "op": "eq", "value": 12}, "text, got 12"),
+    ({"field": "charge", "op": "in", "value": ["A", None]}, "no null"),
+])
+def test_a_filter_value_its_column_cannot_hold_is_422_before_any_row(
+        gateway: dict[str, Any], flt: dict[str, Any], message: str) -> None:
+    """Refused while validating, not by the database halfway through a stream (on PostgreSQL a
+    date compared with 'last spring' would fail after the query was logged as released)."""
+    log: DecisionLog = gateway["log"]
+    size = log.size()
+    r = gateway["client"].post("/api/v1/query", json={**QUERY, "filters": [flt]},
+                               headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"].startswith("filters[0]") and message in r.json()["detail"]
+    assert log.size() == size  # nothing was released, so no query entry
+
+
 @pytest.mark.parametrize("value", ["' OR 1=1 --", "x'); DROP VIEW cpd_arrests; --",
                                    "%", "_", "\\", "1; DELETE FROM persons"])
 @pytest.mark.parametrize("op", ["eq", "prefix", "ne"])
@@ -253,6 +296,16 @@ def test_plan_shows_what_would_be_released(gateway: dict[str, Any]) -> None:
     refused = gateway["client"].get("/api/v1/query/plan", params={"dataset": "cpd-arrests"},
                                     headers=_auth(gateway["keys"]["ICE-ERO"]))
     assert refused.status_code == 200 and refused.json()["allowed"] is False
+
+
+@pytest.mark.parametrize("filters", ["[{field: charge}", "{}",
+                                     '[{"field": "district", "op": "eq", "value": "x"}]'])
+def test_plan_with_bad_filters_is_422_not_a_plan_without_them(gateway: dict[str, Any],
+                                                              filters: str) -> None:
+    r = gateway["client"].get("/api/v1/query/plan", params={
+        "dataset": "cpd-arrests", "purpose": "criminal-investigation", "filters": filters},
+        headers=_auth(gateway["keys"]["FBI"]))
+    assert r.status_code == 422 and r.json()["field"].startswith("filters"), r.text
 
 
 def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str, Any]) -> None:

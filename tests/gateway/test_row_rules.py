@@ -119,8 +119,23 @@ def test_in_rule_with_several_values(db_engine: Engine, plan_for: PlanFor) -> No
     assert got and {r["status"] for r in got} <= {"served", "recalled"}
 
 
+def test_a_date_row_rule_compares_dates(db_engine: Engine, plan_for: PlanFor) -> None:
+    """A date column is compared as a date on both engines (not as text, not refused mid-way)."""
+    generate(db_engine, 400, seed=8)
+    plan = plan_for("rows-where=issued_on ge 2020-01-01")
+    assert plan.row_rules[0].filter.value == dt.date(2020, 1, 1)
+    got = list(rows(db_engine, plan, b"k" * 32))
+    expected = _count(db_engine, plan.dataset, lambda v: v.c.issued_on >= dt.date(2020, 1, 1))
+    assert 0 < expected < _count(db_engine, plan.dataset)
+    assert len(got) == expected and min(r["issued_on"] for r in got) >= "2020-01-01"
+    assert plan.to_dict()["row_rules"][0]["value"] == "2020-01-01"
+
+
 @pytest.mark.parametrize("obligations", ["rows-where=shoe_size eq 9",
-                                         "rows-where=warrant_id lt many"])
+                                         "rows-where=warrant_id lt many",
+                                         "rows-where=issued_on ge someday",
+                                         "rows-where=issued_on in 2020-01-01,2020-13-01",
+                                         "rows-where=warrant_id prefix 1"])
 def test_a_row_rule_the_dataset_cannot_take_releases_nothing(plan_for: PlanFor,
                                                              obligations: str) -> None:
     with pytest.raises(PolicyEvaluationError, match="nothing is released"):

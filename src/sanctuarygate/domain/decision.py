@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sanctuarygate.domain.vocabulary import FILTER_OPERATORS
+
 Outcome = Literal["allow", "allow-with-conditions", "deny", "review"]
 
 
@@ -44,6 +46,29 @@ class Obligation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "values": list(self.values), "rule": self.rule}
+
+    def row_condition(self) -> dict[str, Any]:
+        """A ``rows-where=FIELD OP [VALUE][,MORE VALUES for in]`` obligation as an untyped
+        filter ``{field, op, value}``; ValueError when its syntax is wrong. The gateway types
+        the value by the dataset's catalog when it plans a query.
+
+        >>> Obligation("rows-where", ("status in served", "recalled")).row_condition()
+        {'field': 'status', 'op': 'in', 'value': ['served', 'recalled']}
+        >>> Obligation("rows-where", ("status like x",)).row_condition()
+        Traceback (most recent call last):
+        ValueError: rows-where needs FIELD OP [VALUE] with OP one of eq, ne, ...
+        """
+        parts = self.values[0].split(maxsplit=2) if self.kind == "rows-where" and self.values else []
+        unary = len(parts) == 2 and parts[1] in ("is-null", "not-null") and len(self.values) == 1
+        binary = (len(parts) == 3 and parts[1] in FILTER_OPERATORS and not unary
+                  and parts[1] not in ("is-null", "not-null")
+                  and (len(self.values) == 1 or parts[1] == "in"))
+        if not (unary or binary):
+            raise ValueError(f"rows-where needs FIELD OP [VALUE] with OP one of "
+                             f"{', '.join(FILTER_OPERATORS)}, got {', '.join(self.values)!r}")
+        values = [*parts[2:], *self.values[1:]]
+        value = values if parts[1] == "in" else values[0] if values else None
+        return {"field": parts[0], "op": parts[1], "value": value}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,21 @@
 """Structured filters: (field, operator, value), validated against the catalog. No SQL from
-clients: values only ever become bound parameters.
+clients: values only ever become bound parameters, typed as the catalog types the column
+(a date filter takes ``YYYY-MM-DD``, an integer filter a whole number), so a value the column
+cannot hold is refused before any row is read, not by the database halfway through a stream.
 
->>> f = parse_filter({"field": "charge", "op": "eq", "value": "burglary"}, {"charge"})
+>>> f = parse_filter({"field": "charge", "op": "eq", "value": "burglary"}, {"charge": "text"})
 >>> f.field, f.op
 ('charge', 'eq')
+>>> parse_filter({"field": "issued_on", "op": "ge", "value": "2024-01-31"},
+...              {"issued_on": "date"}).value
+datetime.date(2024, 1, 31)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,40 +28,56 @@ from sanctuarygate.errors import InputError
 OPERATORS = FILTER_OPERATORS
 MAX_IN = 100
 MAX_TEXT = 200
-Scalar = str | int | bool | None
+Scalar = str | int | dt.date
 
 
 @dataclass(frozen=True, slots=True)
 class Filter:
     field: str
     op: str
-    value: Scalar | tuple[Scalar, ...] = None
+    value: Scalar | tuple[Scalar, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        value = ([_plain(v) for v in self.value] if isinstance(self.value, tuple)
+                 else _plain(self.value))
         return {"field": self.field, "op": self.op, "value": value}
 
 
-def _scalar(value: Any, where: str) -> Scalar:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, str):
-        if len(value) > MAX_TEXT:
-            raise InputError(f"value longer than {MAX_TEXT} characters", field=where)
-        return value
-    raise InputError(f"value must be text, a whole number, true/false or null, got {value!r}",
-                     field=where)
+def _plain(value: Scalar | None) -> str | int | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def parse_filter(raw: Any, fields: Collection[str], *, where: str = "filters") -> Filter:
-    """Validate one filter against the dataset's field names; InputError names what is wrong."""
+def _scalar(value: Any, kind: str, where: str) -> Scalar:
+    """A value as the column's type holds it; InputError when it cannot hold it."""
+    if kind == "integer":
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**18:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
+            return int(value)
+        raise InputError(f"a whole number, got {value!r}", field=where)
+    if not isinstance(value, str):
+        raise InputError(f"text{' (a date YYYY-MM-DD)' if kind == 'date' else ''}, got {value!r}",
+                         field=where)
+    if len(value) > MAX_TEXT:
+        raise InputError(f"value longer than {MAX_TEXT} characters", field=where)
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"a date as YYYY-MM-DD, got {value!r}", field=where) from None
+    return value
+
+
+def parse_filter(raw: Any, types: Mapping[str, str], *, where: str = "filters") -> Filter:
+    """Validate one filter against the dataset's fields and their catalog types
+    (``{name: "text" | "integer" | "date"}``); InputError names what is wrong."""
     if not isinstance(raw, Mapping):
         raise InputError("a filter is {field, op, value}", field=where)
     extra = sorted(set(raw) - {"field", "op", "value"})
     if extra:
         raise InputError(f"unexpected key(s) {', '.join(extra)}", field=where)
     name, op = raw.get("field"), raw.get("op", "eq")
-    if not isinstance(name, str) or name not in fields:
+    if not isinstance(name, str) or name not in types:
         raise InputError(f"no field {name!r} in this dataset", field=f"{where}.field")
     if op not in OPERATORS:
         raise InputError(f"operator must be one of {', '.join(OPERATORS)}", field=f"{where}.op")
@@ -64,12 +87,15 @@ def parse_filter(raw: Any, fields: Collection[str], *, where: str = "filters") -
     if op == "in":
         if not isinstance(value, list) or not 0 < len(value) <= MAX_IN:
             raise InputError(f"'in' takes a list of 1 to {MAX_IN} values", field=f"{where}.value")
-        return Filter(name, op, tuple(_scalar(v, f"{where}.value") for v in value))
-    if op == "prefix" and not isinstance(value, str):
-        raise InputError("'prefix' takes text", field=f"{where}.value")
+        if None in value:
+            raise InputError("'in' takes no null (use is-null for nulls)", field=f"{where}.value")
+        return Filter(name, op, tuple(_scalar(v, types[name], f"{where}.value") for v in value))
+    if op == "prefix" and types[name] != "text":
+        raise InputError(f"'prefix' applies to text fields; {name} is {types[name]}",
+                         field=f"{where}.op")
     if value is None:
         raise InputError(f"'{op}' needs a value (use is-null for nulls)", field=f"{where}.value")
-    return Filter(name, op, _scalar(value, f"{where}.value"))
+    return Filter(name, op, _scalar(value, types[name], f"{where}.value"))
 
 
 def condition(f: Filter, column: ColumnClause[Any]) -> ColumnElement[bool]:

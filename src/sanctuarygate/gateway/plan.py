@@ -84,16 +84,17 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
         raise InputError("is required", field="dataset")
     ds = catalog.get(name, field="dataset")
     names = [n for n, _ in ds.fields]
+    types = {n: ds.field_type(n) for n in names}
     fields = body.get("fields", ["*"])
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
         raise InputError('a list of field names, or ["*"]', field="fields")
     unknown = [f for f in fields if f != "*" and f not in names]
     if unknown:
         raise InputError(f"no such field(s) in {name}: {', '.join(unknown)}", field="fields")
-    raw_filters = body.get("filters") or []
+    raw_filters = _given(body, "filters", [])
     if not isinstance(raw_filters, list) or len(raw_filters) > 20:
         raise InputError("a list of at most 20 filters", field="filters")
-    filters = tuple(parse_filter(f, names, where=f"filters[{i}]") for i, f in enumerate(raw_filters))
+    filters = tuple(parse_filter(f, types, where=f"filters[{i}]") for i, f in enumerate(raw_filters))
     limit = body.get("limit", DEFAULT_LIMIT)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"a whole number from 1 to {MAX_LIMIT}", field="limit")
@@ -103,10 +104,10 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
     fmt = body.get("format", "jsonl")
     if fmt not in FORMATS:
         raise InputError(f"one of {', '.join(FORMATS)}", field="format")
-    document = body.get("document") or {"kind": "none"}
+    document = _given(body, "document", {"kind": "none"})
     if not isinstance(document, Mapping):
         raise InputError("must be {kind, verified}", field="document")
-    onward = body.get("onward_recipients") or []
+    onward = _given(body, "onward_recipients", [])
     if not isinstance(onward, list):
         raise InputError("must be a list of agency ids", field="onward_recipients")
     purpose = body.get("purpose", "unknown")
@@ -116,6 +117,13 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
     return QuerySpec(name, expanded, filters, purpose, dict(document),
                      tuple(str(a) for a in onward), limit, sort, bool(body.get("descending")),
                      fmt)
+
+
+def _given(body: Mapping[str, Any], name: str, default: Any) -> Any:
+    """A body member, or the default when it is absent or null (not when it is ``{}``, ``0`` or
+    ``""``: those are wrong values, refused as such)."""
+    value = body.get(name)
+    return default if value is None else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +241,7 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     if decision.outcome == "review":
         raise QueryRefusedError(
             f"review: a person must decide this query, and the gateway releases nothing until "
-            f"then. Ask the {ds.keeper} records unit, quoting the log index. "
+            f"then. Ask the {ds.keeper} records unit (a refused query's log_index identifies it). "
             f"{decision.explanation}", decision=decision)
     if not decision.allowed:
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
@@ -266,19 +274,13 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
 
 
 def _row_rule(obligation: Obligation, ds: Dataset) -> RowRule:
-    """A pack's ``rows-where`` as a filter on the dataset. A field the dataset lacks, or a value
-    its column cannot hold, is the pack's error: PolicyEvaluationError, nothing is released."""
-    name, op, *rest = obligation.values[0].split(maxsplit=2)
-    values = [*rest, *obligation.values[1:]]
+    """A pack's ``rows-where`` as a typed filter on the dataset. A field the dataset lacks, or a
+    value its column cannot hold (``rows-where=issued_on ge someday``), is the pack's error:
+    PolicyEvaluationError, nothing is released."""
     types = {n: ds.field_type(n) for n, _ in ds.fields}
-    if name not in types:
-        raise PolicyEvaluationError(f"rule {obligation.rule}: rows-where names no field {name!r} "
-                                    f"of {ds.id}; nothing is released")
     try:
-        typed: list[str | int] = [int(v) if types[name] == "integer" else v for v in values]
-        value: Any = typed if op == "in" else typed[0] if typed else None
-        raw = {"field": name, "op": op, "value": value}
-        return RowRule(parse_filter(raw, types, where="rows-where"), obligation.rule)
+        return RowRule(parse_filter(obligation.row_condition(), types, where="rows-where"),
+                       obligation.rule)
     except (ValueError, InputError) as exc:
         raise PolicyEvaluationError(f"rule {obligation.rule}: bad rows-where for {ds.id}: {exc}; "
                                     "nothing is released") from exc

@@ -23,6 +23,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from sanctuarygate.audit.entry import canonical_json, query_entry
+from sanctuarygate.errors import InputError
 from sanctuarygate.gateway.plan import (
     Plan,
     QueryRefusedError,
@@ -157,8 +158,8 @@ def explain_query(
     """The plan for a query, without running it (no row is read)."""
     try:
         parsed_filters = json.loads(filters)
-    except json.JSONDecodeError:
-        parsed_filters = None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"a JSON list of {{field, op, value}}: {exc}", field="filters") from None
     flag = {"true": True, "false": False}.get(verified, verified)
     body = {"dataset": dataset, "purpose": purpose,
             "fields": [f.strip() for f in fields.split(",") if f.strip()] or ["*"],
