@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctuarygate.errors import PolicyLoadError, UnknownProfileError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.verify import Invariant, load_invariants, verify
+from sanctuarygate.policy.verify import Invariant, _Space, load_invariants, onward_lists, verify
 from sanctuarygate.settings import PACKAGE_PACKS
 
 INVARIANTS = load_invariants(PACKAGE_PACKS / "invariants.yaml")
@@ -67,6 +69,50 @@ def test_platform_channel_is_in_the_space(packs_copy: Path, dates: dict[str, dt.
     assert request.context.channel == "data-platform"
     assert request.context.purpose == "criminal-investigation"
     assert decision.allowed
+
+
+def test_default_space_asks_over_every_named_channel() -> None:
+    """An invariant that names no channel is checked over the data-platform channel too (and
+    over no channel), for the actions some rule decides by channel."""
+    space = _Space(default_library())
+    seen = {r.context.channel for r in space.requests(
+        {"actions": ["query-dataset"], "principal_in": ["FBI"], "purposes": ["unknown"],
+         "documents": ["none"]}, "chicago", dt.date(2025, 11, 22))}
+    assert seen == {None, "data-platform"}
+    assert "query-dataset" in space.channel_actions
+
+
+def test_onward_recipients_are_asked_wherever_a_rule_reads_them() -> None:
+    """805/15(i)'s criminal-investigation rule reads onward_immigration for assist-operation,
+    not only the data actions: the space gives those actions onward lists too."""
+    lib = default_library()
+    space = _Space(lib)
+    readers = {a for r in lib.rules.values() if r.actions
+               and {"onward_immigration", "onward_referral", "onward_dhs"} & r.context_reads
+               for a in r.actions}
+    assert "assist-operation" in readers and readers <= space.onward_actions
+    asked = {tuple(r.context.onward_recipients) for r in space.requests(
+        {"actions": ["assist-operation"], "principal_in": ["FBI"], "purposes": ["unknown"],
+         "documents": ["none"]}, "chicago", dt.date(2025, 11, 22))}
+    assert asked == {tuple(x) for x in onward_lists(lib)}
+
+
+def _flags(lib: PolicyLibrary, ids: list[str]) -> tuple[bool, bool, bool]:
+    agencies = [lib.directory.get(a) for a in ids]
+    return (any(a.immigration_agency for a in agencies),
+            any(a.refers_to_immigration for a in agencies),
+            any(a.is_under("DHS") for a in agencies))
+
+
+AGENCY_IDS = [a.id for a in default_library().directory]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.sampled_from(AGENCY_IDS), max_size=5))
+def test_onward_lists_cover_every_list_of_recipients(ids: list[str]) -> None:
+    """Whatever list a caller sends, one of the space's lists gives decide() the same flags."""
+    lib = default_library()
+    assert _flags(lib, ids) in {_flags(lib, x) for x in onward_lists(lib)}
 
 
 def test_unknown_profile_is_an_error() -> None:

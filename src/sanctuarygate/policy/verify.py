@@ -13,7 +13,9 @@ small without losing a case, and both are sound for Cedar:
   value that nothing names;
 * onward recipients enter a decision only through three flags ("is any of them a
   civil-immigration agency", "can any of them refer cases to one", "is any of them under DHS"),
-  so none, ICE-ERO, USCIS-FDNS and TSA cover every list;
+  each an "any of them": so one list per combination of flags that some list of directory
+  agencies yields (the closure under "or" of what single agencies yield) covers every list.
+  They are asked only for the actions in the scope of a policy that reads an ``onward_`` flag;
 * the channel enters only as ``context.channel`` compared with literals, so the channels some
   policy names, plus none, cover every channel; they are asked only for the actions in the
   scope of a policy that reads ``context.channel`` (for the others no policy can tell channels
@@ -42,10 +44,7 @@ from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 
-DATA_ACTIONS = frozenset({"query-dataset", "grant-database-access", "read-field",
-                          "answer-inquiry", "notify-release"})
-#: One onward recipient per combination of the flags decide() derives from the list.
-ONWARD = (["ICE-ERO"], ["USCIS-FDNS"], ["TSA"])
+ONWARD_FLAGS = ("onward_immigration", "onward_referral", "onward_dhs")
 PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
 
 
@@ -140,13 +139,20 @@ class _Space:
         self.principal_attrs = tuple(sorted(set(re.findall(r"principal\.(\w+)", text))))
         self.resource_attrs = tuple(sorted(set(re.findall(r"resource\.(\w+)", text))))
         self.channels: list[str | None] = [None, *sorted(voc.CHANNELS & self.literals)]
-        scopes = [r.actions for r in lib.rules.values() if "channel" in r.context_reads]
-        #: Actions whose answer may depend on the channel (an action group counts as all).
-        self.channel_actions: frozenset[str] = frozenset(voc.ACTIONS)
-        if all(s is not None and s <= voc.ACTIONS for s in scopes):
-            self.channel_actions = frozenset(a for s in scopes if s for a in s)
+        #: Actions whose answer may depend on the channel, or on the onward recipients.
+        self.channel_actions = self._scope({"channel"})
+        self.onward_actions = self._scope(set(ONWARD_FLAGS))
+        self.onward = onward_lists(lib)
         self.attrs = {(e["uid"]["type"], e["uid"]["id"]): e["attrs"]
                       for e in entities(lib.directory, lib.catalog)}
+
+    def _scope(self, reads: set[str]) -> frozenset[str]:
+        """The actions of every rule that reads one of these context attributes (a rule over an
+        action group, or over every action, counts as all actions)."""
+        scopes = [r.actions for r in self.lib.rules.values() if reads & r.context_reads]
+        if all(s is not None and s <= voc.ACTIONS for s in scopes):
+            return frozenset(a for s in scopes if s for a in s)
+        return frozenset(voc.ACTIONS)
 
     def _visible(self, etype: str, ident: str, names: Sequence[str]) -> tuple[Any, ...]:
         """The attribute values a policy can see, strings that no policy names folded to '*'."""
@@ -237,8 +243,7 @@ class _Space:
         documents = [{"kind": k, "verified": v} for k in kinds
                      for v in ((False,) if k == "none" else (True, False))]
         for (kind, agency), action in itertools.product(self.principals(where), actions):
-            data = action in DATA_ACTIONS
-            onward: list[list[str]] = [[], *ONWARD] if data else [[]]
+            onward = self.onward if action in self.onward_actions else [[]]
             channels = where.get("channels") or (
                 self.channels if action in self.channel_actions else [None])
             uses: list[str | None] = (self.reduce(sorted(voc.PROPERTY_USES))  # type: ignore[assignment]
@@ -261,3 +266,28 @@ class _Space:
                     yield parse_request({"profile": profile, "date": day,
                                          "principal": {kind: agency.id}, "action": action,
                                          "resource": resource, "context": context})
+
+
+def onward_lists(lib: PolicyLibrary) -> list[list[str]]:
+    """One list of onward recipients per combination of the flags decide() derives, for every
+    combination some list of directory agencies yields; the empty list first.
+
+    >>> from sanctuarygate.policy.default import default_library
+    >>> onward_lists(default_library())
+    [[], ['DHS'], ['ICE'], ['USCIS-FDNS'], ['ICE', 'USCIS-FDNS']]
+    """
+    def flags(agency: Agency) -> tuple[bool, bool, bool]:
+        return (agency.immigration_agency, agency.refers_to_immigration, agency.is_under("DHS"))
+
+    lists: dict[tuple[bool, ...], list[str]] = {(False, False, False): []}
+    for agency in lib.directory:
+        lists.setdefault(flags(agency), [agency.id])
+    grown = True
+    while grown:  # close under "any of them": a list's flags are the "or" of its members'
+        grown = False
+        for (a, la), (b, lb) in itertools.product(list(lists.items()), repeat=2):
+            key = tuple(x or y for x, y in zip(a, b, strict=True))
+            if key not in lists:
+                lists[key] = [*la, *lb]
+                grown = True
+    return list(lists.values())
