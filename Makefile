@@ -29,8 +29,10 @@ lint: install
 scenarios: install
 	$(BIN)/sanctuarygate scenarios run $(SHARED)/legal/scenarios.yaml --packs
 
+# Every profile, then Chicago with the pack the README shows a city adopting for its gateway.
 verify: install
 	$(BIN)/sanctuarygate policy verify
+	$(BIN)/sanctuarygate policy verify --profile chicago --extra-pack ocad-proposed-eo-2019
 
 pytest: install
 	SANCTUARYGATE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest

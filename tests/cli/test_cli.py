@@ -124,6 +124,34 @@ def test_policy_verify_in_worker_processes_reports_a_broken_pack(tmp_path: Path)
     assert "nyc-9-131/oops" in out.stdout and "action: grant-database-access" in out.stdout
 
 
+def test_policy_verify_checks_adopted_packs_too(tmp_path: Path) -> None:
+    """A pack a city adopts for its gateway is not in the profile; --extra-pack decides every
+    request with it, so a bad adopted pack is caught (and an unknown one is a one-line error)."""
+    packs = tmp_path / "packs"
+    shutil.copytree(PACKAGE_PACKS, packs)
+    adopted = packs / "city-adopted"
+    shutil.copytree(packs / "ocad-proposed-eo-2019", adopted)
+    manifest = (adopted / "manifest.yaml").read_text(encoding="utf-8")
+    (adopted / "manifest.yaml").write_text(
+        manifest.replace("id: ocad-proposed-eo-2019", "id: city-adopted"), encoding="utf-8")
+    (adopted / "rules.cedar").write_text(
+        '@id("city-adopted/oops")\n@citation("none")\n@summary("A bad adopted rule.")\n'
+        'permit (principal, action == Action::"grant-database-access", resource);\n',
+        encoding="utf-8")
+    (adopted / "scenarios.yaml").unlink(missing_ok=True)
+    env = {"SANCTUARYGATE_PACKS_DIR": str(packs)}
+    args = ("policy", "verify", "--profile", "new-york-city", "--date", "2025-11-22")
+    plain = sg(*args, env=env)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    adopted_run = sg(*args, "--extra-pack", "city-adopted", env=env)
+    assert adopted_run.returncode == 1, adopted_run.stdout + adopted_run.stderr
+    assert ("FAIL  new-york-city+city-adopted 2025-11-22 no-dhs-standing-database-access"
+            in adopted_run.stdout) and "city-adopted/oops" in adopted_run.stdout
+    unknown = sg(*args, "--extra-pack", "nope", env=env)
+    assert unknown.returncode == 2 and unknown.stderr.strip() == (
+        "error: extra_packs: unknown pack 'nope'")
+
+
 @pytest.mark.parametrize(("key", "value"), [("SANCTUARYGATE_GATEWAY_PACKS", "ocad"),
                                             ("SANCTUARYGATE_PROFILE", "gotham")])
 def test_serve_refuses_to_start_with_a_bad_gateway_setting(key: str, value: str) -> None:

@@ -64,26 +64,31 @@ def verify_cmd(
     date: Annotated[str | None, typer.Option(help="Day to check (YYYY-MM-DD); default: today.")] = None,
     jobs: Annotated[int, typer.Option(
         min=0, help="Profiles checked at once, each in its own process (0: one per CPU).")] = 0,
+    extra_pack: Annotated[list[str] | None, typer.Option(
+        "--extra-pack", help="A pack adopted on top of each profile, as a city adopts packs "
+        "for its gateway (SANCTUARYGATE_GATEWAY_PACKS); repeat for more.")] = None,
 ) -> None:
     """Evaluate a profile's whole request space and check the declared invariants.
 
     Prints a counterexample (a request in scenario format and its decision) for any invariant
-    that fails, and exits 1.
+    that fails, and exits 1. To check what a gateway decides with the packs it adopted:
+    ``policy verify --profile chicago --extra-pack ocad-proposed-eo-2019``.
     """
     lib = default_library()
     day = _day(date)
     names = profile or list(lib.profiles)
+    extra = tuple(extra_pack or ())
     for name in names:
-        lib.profile(name)  # an unknown profile is a clear error before any work
+        lib.packs_for(name, day, extra)  # an unknown profile or pack: a clear error, no work
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(names) == 1:
-        reports = map(_verify_profile, names, [day] * len(names))
+        reports = map(_verify_profile, names, [day] * len(names), [extra] * len(names))
         failed = sum(_print(lines) for lines in reports)
     else:
         spawn = multiprocessing.get_context("spawn")  # no fork of a threaded parent
         with ProcessPoolExecutor(min(jobs, len(names)), mp_context=spawn) as pool:
-            failed = sum(_print(lines) for lines in pool.map(_verify_profile, names,
-                                                             [day] * len(names)))
+            failed = sum(_print(lines) for lines in pool.map(
+                _verify_profile, names, [day] * len(names), [extra] * len(names)))
     if failed:
         raise typer.Exit(1)
 
@@ -94,10 +99,11 @@ def _print(lines: list[str]) -> int:
     return sum(line.startswith("FAIL") for line in lines)
 
 
-def _verify_profile(name: str, day: dt.date) -> list[str]:
+def _verify_profile(name: str, day: dt.date, extra: tuple[str, ...] = ()) -> list[str]:
     """One profile's report as printed lines (runs in a worker process)."""
     invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
-    report = verify(Decider(default_library(), cache_size=0), invariants, name, day)
+    report = verify(Decider(default_library(), cache_size=0), invariants, name, day, extra)
+    name = "+".join((name, *extra))
     lines = []
     for res in report.results:
         if res.skipped:

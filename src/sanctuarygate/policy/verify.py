@@ -105,11 +105,12 @@ def load_invariants(path: Path) -> list[Invariant]:
 
 
 def verify(decider: Decider, invariants: Sequence[Invariant], profile: str,
-           day: dt.date) -> VerifyReport:
+           day: dt.date, extra_packs: Sequence[str] = ()) -> VerifyReport:
     """Check every invariant that is about ``profile`` on ``day``; stop each at its first
-    counterexample."""
+    counterexample. ``extra_packs`` are packs adopted on top of the profile (a city's gateway
+    packs): every request is decided with them, as the gateway decides."""
     lib = decider.library
-    lib.profile(profile)  # unknown profile: clear error
+    lib.packs_for(profile, day, tuple(extra_packs))  # unknown profile or pack: clear error
     space = _Space(lib)
     report = VerifyReport(profile, day)
     for inv in invariants:
@@ -118,7 +119,7 @@ def verify(decider: Decider, invariants: Sequence[Invariant], profile: str,
         if not inv.applies(profile, day):
             res.skipped = True
             continue
-        for request in space.requests(inv.where, profile, day):
+        for request in space.requests(inv.where, profile, day, tuple(extra_packs)):
             res.checked += 1
             decision = decider.decide(request)
             if decision.outcome in inv.never:
@@ -235,7 +236,8 @@ class _Space:
         else:
             yield {"id": "facility"}
 
-    def requests(self, where: Mapping[str, Any], profile: str, day: dt.date) -> Iterator[Request]:
+    def requests(self, where: Mapping[str, Any], profile: str, day: dt.date,
+                 extra_packs: tuple[str, ...] = ()) -> Iterator[Request]:
         actions = where.get("actions") or sorted(voc.ACTIONS)
         purposes = where.get("purposes") or self.reduce(
             sorted(voc.PURPOSES), keep=("civil-immigration-enforcement", "unknown"))
@@ -265,7 +267,8 @@ class _Space:
                         context["truth_act_notice_given"] = notice
                     yield parse_request({"profile": profile, "date": day,
                                          "principal": {kind: agency.id}, "action": action,
-                                         "resource": resource, "context": context})
+                                         "resource": resource, "context": context,
+                                         "extra_packs": list(extra_packs)})
 
 
 def onward_lists(lib: PolicyLibrary) -> list[list[str]]:
