@@ -94,6 +94,21 @@ def test_profile_naming_a_proposal_fails(dates: dict[str, dt.date], packs_copy: 
         PolicyLibrary.load(packs_copy, dates)
 
 
+@pytest.mark.parametrize(("old", "new", "match"), [
+    ("keepers: [WAUKEGAN-PD]", "keepers: [WAUKEGAN-PD, CPD]", "keeper CPD is already served by chicago"),
+    ("keepers: [WAUKEGAN-PD]", "keepers: [WAUKEGAN-PD, GOTHAM-PD]", "unknown keeper agency"),
+])
+def test_bad_keepers_fail(old: str, new: str, match: str, dates: dict[str, dt.date],
+                          packs_copy: Path) -> None:
+    """A keeper is served by one place only: a Waukegan gateway cannot answer for CPD data
+    under Waukegan's rules."""
+    profiles = packs_copy / "profiles.yaml"
+    assert old in profiles.read_text()
+    profiles.write_text(profiles.read_text().replace(old, new))
+    with pytest.raises(PolicyLoadError, match=match):
+        PolicyLibrary.load(packs_copy, dates)
+
+
 def test_profile_cycle_fails(dates: dict[str, dt.date], packs_copy: Path) -> None:
     profiles = packs_copy / "profiles.yaml"
     profiles.write_text(profiles.read_text().replace("packs: [il-trust-2017,",

@@ -163,10 +163,15 @@ def _profiles(data: Mapping[str, Any], packs: Mapping[str, Pack],
                 out.append(p)
         return tuple(out)
 
+    served_by: dict[str, str] = {}
     for pid, entry in raw.items():
         keepers = tuple(entry.get("keepers") or ())
         for k in keepers:
             if k not in directory:
                 raise PolicyLoadError(f"{pid}: unknown keeper agency {k!r}", source="profiles.yaml")
+            if served_by.setdefault(k, pid) != pid:
+                raise PolicyLoadError(f"{pid}: keeper {k} is already served by {served_by[k]}; a "
+                                      "keeper's data is served under one place's rules",
+                                      source="profiles.yaml")
         resolved[pid] = Profile(pid, str(entry.get("title") or pid), resolve(pid, ()), keepers)
     return resolved
