@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from sanctuarygate.audit.log import DecisionLog
@@ -59,6 +61,13 @@ def gateway(db_engine: Engine, tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def _post_ascii(gateway: dict[str, Any], body: dict[str, Any]) -> Any:
+    """POST as ASCII-escaped JSON, which can carry what httpx's own encoder cannot (a lone
+    surrogate is valid JSON as \\ud800)."""
+    return gateway["client"].post("/api/v1/query", content=json.dumps(body), headers={
+        **_auth(gateway["keys"]["FBI"]), "content-type": "application/json"})
 
 
 def _lines(body: str) -> list[dict[str, Any]]:
@@ -243,6 +252,10 @@ def test_typed_filters_compare_as_their_column_type(gateway: dict[str, Any]) -> 
     ({"field": "district", "op": "prefix", "value": "1"}, "'prefix' applies to text fields"),
     ({"field": "charge", "op": "eq", "value": 12}, "text, got 12"),
     ({"field": "charge", "op": "in", "value": ["A", None]}, "no null"),
+    ({"field": "district", "op": "eq", "value": 3_000_000_000}, "a whole number from"),
+    ({"field": "district", "op": "in", "value": [7, "999999999999999999"]}, "a whole number"),
+    ({"field": "charge", "op": "eq", "value": "a\u0000b"}, "NUL character"),
+    ({"field": "charge", "op": "prefix", "value": "\ud800"}, "unpaired surrogate"),
 ])
 def test_a_filter_value_its_column_cannot_hold_is_422_before_any_row(
         gateway: dict[str, Any], flt: dict[str, Any], message: str) -> None:
@@ -250,12 +263,31 @@ def test_a_filter_value_its_column_cannot_hold_is_422_before_any_row(
     date compared with 'last spring' would fail after the query was logged as released)."""
     log: DecisionLog = gateway["log"]
     size = log.size()
-    r = gateway["client"].post("/api/v1/query", json={**QUERY, "filters": [flt]},
-                               headers=_auth(gateway["keys"]["FBI"]))
+    r = _post_ascii(gateway, {**QUERY, "filters": [flt]})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["field"].startswith("filters[0]") and message in r.json()["detail"]
     assert log.size() == size  # nothing was released, so no query entry
+
+
+FILTER_VALUES = st.one_of(st.integers(), st.text(max_size=12), st.dates().map(str),
+                          st.sampled_from(["2020-13-01", "20200101", "\x00", "\ud800", "%", "_",
+                                           2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 10**19]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flt=st.fixed_dictionaries({"field": st.sampled_from(["arrest_id", "charge", "arrest_date",
+                                                            "district", "statute"]),
+                                  "op": st.sampled_from(["eq", "ne", "lt", "ge", "prefix"]),
+                                  "value": FILTER_VALUES}))
+def test_a_filter_is_refused_whole_or_runs_to_the_trailer(gateway: dict[str, Any],
+                                                           flt: dict[str, Any]) -> None:
+    """Fail closed, on both engines: a filter is either refused before anything is released
+    (422) or the stream ends with its trailer; the database never refuses it mid-stream."""
+    r = _post_ascii(gateway, {**QUERY, "filters": [flt]})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert "_trailer" in _lines(r.text)[-1] and '"_error"' not in r.text, r.text
 
 
 @pytest.mark.parametrize("value", ["' OR 1=1 --", "x'); DROP VIEW cpd_arrests; --",

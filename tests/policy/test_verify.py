@@ -9,11 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import PolicyLoadError, UnknownProfileError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.verify import Invariant, _Space, load_invariants, onward_lists, verify
+from sanctuarygate.policy.verify import (
+    ONWARD_FLAGS,
+    Invariant,
+    _Space,
+    load_invariants,
+    onward_lists,
+    verify,
+)
 from sanctuarygate.settings import PACKAGE_PACKS
 
 INVARIANTS = load_invariants(PACKAGE_PACKS / "invariants.yaml")
@@ -97,11 +105,15 @@ def test_onward_recipients_are_asked_wherever_a_rule_reads_them() -> None:
     assert asked == {tuple(x) for x in onward_lists(lib)}
 
 
-def _flags(lib: PolicyLibrary, ids: list[str]) -> tuple[bool, bool, bool]:
-    agencies = [lib.directory.get(a) for a in ids]
-    return (any(a.immigration_agency for a in agencies),
-            any(a.refers_to_immigration for a in agencies),
-            any(a.is_under("DHS") for a in agencies))
+def _flags(ids: list[str]) -> tuple[bool, ...]:
+    """The onward flags decide() itself derives from a list of recipients."""
+    request = parse_request({"profile": "chicago", "date": "2025-11-22",
+                             "principal": {"agency": "FBI"}, "action": "query-dataset",
+                             "resource": {"type": "Dataset", "id": "cpd-arrests"},
+                             "context": {"onward_recipients": ids}})
+    context = Decider(default_library())._context_base(request, False)
+    assert {k for k in context if k.startswith("onward_")} == set(ONWARD_FLAGS)
+    return tuple(context[k] for k in ONWARD_FLAGS)
 
 
 AGENCY_IDS = [a.id for a in default_library().directory]
@@ -111,8 +123,7 @@ AGENCY_IDS = [a.id for a in default_library().directory]
 @given(ids=st.lists(st.sampled_from(AGENCY_IDS), max_size=5))
 def test_onward_lists_cover_every_list_of_recipients(ids: list[str]) -> None:
     """Whatever list a caller sends, one of the space's lists gives decide() the same flags."""
-    lib = default_library()
-    assert _flags(lib, ids) in {_flags(lib, x) for x in onward_lists(lib)}
+    assert _flags(ids) in {_flags(x) for x in onward_lists(default_library())}
 
 
 def test_unknown_profile_is_an_error() -> None:

@@ -47,25 +47,46 @@ def _plain(value: Scalar | None) -> str | int | None:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+#: What PostgreSQL's INTEGER (the catalog's ``integer``, bound as ``::INTEGER``) can hold.
+INT_RANGE = range(-(2**31), 2**31)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _scalar(value: Any, kind: str, where: str) -> Scalar:
-    """A value as the column's type holds it; InputError when it cannot hold it."""
+    """A value as the column's type holds it, on SQLite and PostgreSQL alike; InputError when
+    it cannot hold it (so the database never refuses it halfway through a stream)."""
     if kind == "integer":
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**18:
-            return value
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
-            return int(value)
-        raise InputError(f"a whole number, got {value!r}", field=where)
+        number = (value if isinstance(value, int) and not isinstance(value, bool) else
+                  int(value) if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,10}", value)
+                  else None)
+        if number is None or number not in INT_RANGE:
+            raise InputError(f"a whole number from {INT_RANGE.start} to {INT_RANGE.stop - 1}, "
+                             f"got {value!r}", field=where)
+        return number
     if not isinstance(value, str):
         raise InputError(f"text{' (a date YYYY-MM-DD)' if kind == 'date' else ''}, got {value!r}",
                          field=where)
     if len(value) > MAX_TEXT:
         raise InputError(f"value longer than {MAX_TEXT} characters", field=where)
+    if "\x00" in value or not _encodable(value):
+        raise InputError("text with a NUL character or an unpaired surrogate, which no column "
+                         "holds", field=where)
     if kind == "date":
         try:
+            if not ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             return dt.date.fromisoformat(value)
         except ValueError:
             raise InputError(f"a date as YYYY-MM-DD, got {value!r}", field=where) from None
     return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_filter(raw: Any, types: Mapping[str, str], *, where: str = "filters") -> Filter:

@@ -128,16 +128,29 @@ def _scope(action: dict[str, Any]) -> frozenset[str] | None:
     return frozenset(e["id"] for e in named)
 
 
+#: In a rule's ``context_reads``: the rule uses ``context`` whole (not one attribute by name).
+EVERY_ATTRIBUTE = "*"
+
+
 def _context_reads(node: Any) -> set[str]:
-    """Every ``context.X`` (or ``context has X``) in a JSON policy expression."""
+    """Every ``context.X`` (or ``context has X``) in a JSON policy expression; a use of
+    ``context`` as a whole (``context == {...}``) reads every attribute: ``*``.
+
+    >>> sorted(_context_reads({".": {"left": {"Var": "context"}, "attr": "channel"}}))
+    ['channel']
+    >>> sorted(_context_reads({"==": {"left": {"Var": "context"}, "right": {"Record": {}}}}))
+    ['*']
+    """
     found: set[str] = set()
     if isinstance(node, dict):
-        for op in (".", "has"):
-            inner = node.get(op)
-            if isinstance(inner, dict) and inner.get("left") == {"Var": "context"}:
+        if node == {"Var": "context"}:
+            return {EVERY_ATTRIBUTE}
+        for op, inner in node.items():
+            if op in (".", "has") and isinstance(inner, dict) and inner.get("left") == {
+                    "Var": "context"}:
                 found.add(inner["attr"])
-        for value in node.values():
-            found |= _context_reads(value)
+                continue
+            found |= _context_reads(inner)
     elif isinstance(node, list):
         for value in node:
             found |= _context_reads(value)

@@ -42,6 +42,7 @@ from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.engine import EVERY_ATTRIBUTE
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 
 ONWARD_FLAGS = ("onward_immigration", "onward_referral", "onward_dhs")
@@ -150,7 +151,8 @@ class _Space:
     def _scope(self, reads: set[str]) -> frozenset[str]:
         """The actions of every rule that reads one of these context attributes (a rule over an
         action group, or over every action, counts as all actions)."""
-        scopes = [r.actions for r in self.lib.rules.values() if reads & r.context_reads]
+        scopes = [r.actions for r in self.lib.rules.values()
+                  if reads & r.context_reads or EVERY_ATTRIBUTE in r.context_reads]
         if all(s is not None and s <= voc.ACTIONS for s in scopes):
             return frozenset(a for s in scopes if s for a in s)
         return frozenset(voc.ACTIONS)
