@@ -46,13 +46,15 @@ class Dataset:
         """The first field: unique and stable, the order rows are read in."""
         return self.fields[0][0]
 
+    @property
+    def field_types(self) -> dict[str, str]:
+        """Each field's type (``integer``, ``text`` or ``date``), in catalog order."""
+        return dict(zip((name for name, _ in self.fields),
+                        self.types or ("text",) * len(self.fields), strict=True))
+
     def field_type(self, name: str) -> str:
-        """The type of one field (``integer``, ``text`` or ``date``); KeyError if there is none."""
-        for (field, _), kind in zip(self.fields, self.types or ("text",) * len(self.fields),
-                                    strict=True):
-            if field == name:
-                return kind
-        raise KeyError(name)
+        """The type of one field; KeyError if there is none."""
+        return self.field_types[name]
 
 
 def _field(name: Any, spec: Any) -> tuple[str, frozenset[str], str]:

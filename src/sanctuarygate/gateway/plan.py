@@ -84,7 +84,6 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
         raise InputError("is required", field="dataset")
     ds = catalog.get(name, field="dataset")
     names = [n for n, _ in ds.fields]
-    types = {n: ds.field_type(n) for n in names}
     fields = body.get("fields", ["*"])
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
         raise InputError('a list of field names, or ["*"]', field="fields")
@@ -94,6 +93,7 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
     raw_filters = _given(body, "filters", [])
     if not isinstance(raw_filters, list) or len(raw_filters) > 20:
         raise InputError("a list of at most 20 filters", field="filters")
+    types = ds.field_types
     filters = tuple(parse_filter(f, types, where=f"filters[{i}]") for i, f in enumerate(raw_filters))
     limit = body.get("limit", DEFAULT_LIMIT)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
@@ -277,9 +277,9 @@ def _row_rule(obligation: Obligation, ds: Dataset) -> RowRule:
     """A pack's ``rows-where`` as a typed filter on the dataset. A field the dataset lacks, or a
     value its column cannot hold (``rows-where=issued_on ge someday``), is the pack's error:
     PolicyEvaluationError, nothing is released."""
-    types = {n: ds.field_type(n) for n, _ in ds.fields}
     try:
-        return RowRule(parse_filter(obligation.row_condition(), types, where="rows-where"),
+        return RowRule(parse_filter(obligation.row_condition(), ds.field_types,
+                                    where="rows-where"),
                        obligation.rule)
     except (ValueError, InputError) as exc:
         raise PolicyEvaluationError(f"rule {obligation.rule}: bad rows-where for {ds.id}: {exc}; "
