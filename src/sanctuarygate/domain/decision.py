@@ -60,7 +60,7 @@ class Obligation:
         """
         parts = self.values[0].split(maxsplit=2) if self.kind == "rows-where" and self.values else []
         unary = len(parts) == 2 and parts[1] in ("is-null", "not-null") and len(self.values) == 1
-        binary = (len(parts) == 3 and parts[1] in FILTER_OPERATORS and not unary
+        binary = (len(parts) == 3 and parts[1] in FILTER_OPERATORS
                   and parts[1] not in ("is-null", "not-null")
                   and (len(self.values) == 1 or parts[1] == "in"))
         if not (unary or binary):

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sanctuarygate.domain.advice import explain
+from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.decision import Decision, Obligation, Outcome, PackRef, RuleRef
 from sanctuarygate.domain.request import UNKNOWN, Request
 from sanctuarygate.domain.vocabulary import ACTION_RESOURCES
@@ -42,6 +43,9 @@ MAX_UNKNOWN_FACTS = 4
 CIVIL_PURPOSES = frozenset({"civil-immigration-enforcement", "unknown"})
 #: Bound on each of the decider's library-derived tables; a full table is emptied and refilled.
 MEMO_LIMIT = 4096
+
+#: The context flags derived from the onward recipients, each an "any of them".
+ONWARD_FLAGS = ("onward_immigration", "onward_referral", "onward_dhs")
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -261,19 +265,13 @@ class Decider:
 
     def _context_base(self, request: Request, immigration_agency: bool) -> dict[str, Any]:
         ctx = request.context
-        onward = referral = dhs = False
-        if ctx.onward_recipients:
-            directory = self.library.directory
-            recipients = [directory.get(a, field="context.onward_recipients")
-                          for a in ctx.onward_recipients]
-            onward = any(a.immigration_agency for a in recipients)
-            referral = any(a.refers_to_immigration for a in recipients)
-            dhs = any(a.is_under("DHS") for a in recipients)
+        directory = self.library.directory
+        recipients = [directory.get(a, field="context.onward_recipients")
+                      for a in ctx.onward_recipients]
         civil = ctx.purpose in CIVIL_PURPOSES
         return {"purpose": ctx.purpose, "civil_purpose": civil,
                 "immigration_agency": immigration_agency,
-                "immigration_agent": immigration_agency or civil, "onward_immigration": onward,
-                "onward_referral": referral, "onward_dhs": dhs,
+                "immigration_agent": immigration_agency or civil, **onward_flags(recipients),
                 "channel": ctx.channel or "", "use": ctx.use or "",
                 "assistance": ctx.assistance or ""}
 
@@ -296,3 +294,12 @@ def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
     if len(table) >= MEMO_LIMIT:
         table.clear()
     table[key] = value
+
+
+def onward_flags(recipients: Iterable[Agency]) -> dict[str, bool]:
+    """What the rules see of a list of onward recipients: is any of them a civil-immigration
+    agency, can any refer cases to one, is any under DHS (which shares data inside itself)."""
+    agencies = list(recipients)
+    return dict(zip(ONWARD_FLAGS, (any(a.immigration_agency for a in agencies),
+                                   any(a.refers_to_immigration for a in agencies),
+                                   any(a.is_under("DHS") for a in agencies)), strict=True))

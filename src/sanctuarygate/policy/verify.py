@@ -41,11 +41,10 @@ from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
-from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider, onward_flags
 from sanctuarygate.policy.engine import EVERY_ATTRIBUTE
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 
-ONWARD_FLAGS = ("onward_immigration", "onward_referral", "onward_dhs")
 PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
 
 
@@ -281,12 +280,12 @@ def onward_lists(lib: PolicyLibrary) -> list[list[str]]:
     >>> onward_lists(default_library())
     [[], ['DHS'], ['ICE'], ['USCIS-FDNS'], ['ICE', 'USCIS-FDNS']]
     """
-    def flags(agency: Agency) -> tuple[bool, bool, bool]:
-        return (agency.immigration_agency, agency.refers_to_immigration, agency.is_under("DHS"))
+    def flags(agencies: list[Agency]) -> tuple[bool, ...]:
+        return tuple(onward_flags(agencies).values())
 
-    lists: dict[tuple[bool, ...], list[str]] = {(False, False, False): []}
+    lists: dict[tuple[bool, ...], list[str]] = {flags([]): []}
     for agency in lib.directory:
-        lists.setdefault(flags(agency), [agency.id])
+        lists.setdefault(flags([agency]), [agency.id])
     grown = True
     while grown:  # close under "any of them": a list's flags are the "or" of its members'
         grown = False
