@@ -110,8 +110,10 @@ def _flags(ids: list[str]) -> tuple[bool, ...]:
     request = parse_request({"profile": "chicago", "date": "2025-11-22",
                              "principal": {"agency": "FBI"}, "action": "query-dataset",
                              "resource": {"type": "Dataset", "id": "cpd-arrests"},
-                             "context": {"onward_recipients": ids}})
-    context = Decider(default_library())._context_base(request, False)
+                             "context": {"purpose": "criminal-investigation",
+                                         "onward_recipients": ids}})
+    (cedar,) = Decider(default_library())._cedar_requests(request, ())
+    context = cedar["context"]
     assert {k for k in context if k.startswith("onward_")} == set(ONWARD_FLAGS)
     return tuple(context[k] for k in ONWARD_FLAGS)
 
@@ -144,3 +146,32 @@ def test_invariant_applies() -> None:
     assert inv.applies("chicago", dt.date(2020, 6, 1))
     assert not inv.applies("chicago", dt.date(2021, 1, 1))
     assert not inv.applies("illinois", dt.date(2020, 6, 1))
+
+
+def test_space_reads_the_rules_as_cedar_parses_them(packs_copy: Path,
+                                                    dates: dict[str, dt.date]) -> None:
+    """``Agency :: "CBP-OFO"`` (legal Cedar, other spacing) names an agency as much as
+    ``Agency::"CBP-OFO"``: the space gives it a class of its own, so the counterexample is
+    found; a literal or an entity in a comment names nothing."""
+    (packs_copy / "il-kifta-287g" / "rules.cedar").write_text(
+        '// Agency::"USSS" and "no-such-literal" are named only in this comment.\n'
+        '@id("il-kifta-287g/oops")\n@citation("none")\n@summary("A bad edit.")\n'
+        'permit (principal in Agency :: "CBP-OFO", action == Action::"enter-agreement",\n'
+        '        resource);\n', encoding="utf-8")
+    lib = PolicyLibrary.load(packs_copy, dates)
+    space = _Space(lib)
+    assert ("Agency", "CBP-OFO") in space.named_entities
+    assert ("Agency", "USSS") not in space.named_entities
+    assert "no-such-literal" not in lib.named_literals | space.names
+    report = verify(Decider(lib, cache_size=0), [BY_ID["no-287g-in-illinois"]], "illinois",
+                    dt.date(2025, 1, 1))
+    request, decision = report.results[0].counterexample  # type: ignore[misc]
+    assert request.principal.id == "CBP-OFO" and decision.rules[0].id == "il-kifta-287g/oops"
+
+
+def test_rules_name_what_the_engine_parsed() -> None:
+    """Literals, entities and attribute reads come from Cedar's JSON form of each rule."""
+    rule = default_library().rules["il-trust-2021/15a-civil-warrant"]
+    assert rule.literals == {"detainer", "administrative-warrant", "ncic-immigration-hit"}
+    assert rule.entities == {("Action", "detain")}
+    assert "detainer" in default_library().named_literals

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import cedarpy
 
 from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
+
+#: A ``like`` pattern: literal characters, and ``None`` for each ``*`` wildcard.
+Pattern: TypeAlias = tuple[str | None, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,17 @@ class ParsedPolicy:
     actions: frozenset[str] | None = None
     #: The ``context`` attributes its conditions read.
     context_reads: frozenset[str] = frozenset()
+    #: The string literals its conditions compare (``"detainer"``; never annotation text,
+    #: comments or entity ids).
+    literals: frozenset[str] = frozenset()
+    #: The entities it names, as (type, id), in its scope and its conditions.
+    entities: frozenset[tuple[str, str]] = frozenset()
+    #: The ``principal`` and ``resource`` attributes it reads (``principal.federal``).
+    principal_reads: frozenset[str] = frozenset()
+    resource_reads: frozenset[str] = frozenset()
+    #: The ``like`` patterns it matches strings against, each a tuple of literal characters
+    #: and ``None`` for a wildcard.
+    patterns: frozenset[Pattern] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +98,7 @@ class CedarEngine:
             raise PolicyLoadError("templates are not allowed in packs", source=source)
         policies = data.get("staticPolicies", {})
         ordered = sorted(policies.items(), key=lambda kv: int(kv[0].removeprefix("policy")))
-        return [ParsedPolicy(p["effect"], dict(p.get("annotations") or {}), _scope(p["action"]),
-                             frozenset(_context_reads(p.get("conditions"))))
-                for _, p in ordered]
+        return [_parsed(p) for _, p in ordered]
 
     def validate(self, text: str, *, source: str) -> None:
         """Check the policies against the schema; raise PolicyLoadError listing the errors."""
@@ -118,6 +130,74 @@ class CedarEngine:
             out.append(EngineResult(res.decision.value, tuple(map(names.get, raw, raw)),
                                     tuple(diag.errors)))
         return out
+
+
+def _parsed(policy: dict[str, Any]) -> ParsedPolicy:
+    """What the project reads of one policy in Cedar's JSON policy format."""
+    conditions = policy.get("conditions")
+    names = _Names()
+    for part in ("principal", "action", "resource"):
+        names.scope(policy[part])
+    names.walk(conditions)
+    return ParsedPolicy(
+        policy["effect"], dict(policy.get("annotations") or {}), _scope(policy["action"]),
+        frozenset(_context_reads(conditions)), frozenset(names.literals),
+        frozenset(names.entities), frozenset(names.reads["principal"]),
+        frozenset(names.reads["resource"]), frozenset(names.patterns))
+
+
+class _Names:
+    """Collects what a policy names, walking Cedar's JSON policy format."""
+
+    def __init__(self) -> None:
+        self.literals: set[str] = set()
+        self.entities: set[tuple[str, str]] = set()
+        self.patterns: set[Pattern] = set()
+        self.reads: dict[str, set[str]] = {"principal": set(), "resource": set()}
+
+    def scope(self, constraint: dict[str, Any]) -> None:
+        """A scope constraint: ``==``/``in`` an entity (or a list of them), ``is T in E``."""
+        inner = constraint.get("in")
+        for holder in (constraint, inner if isinstance(inner, dict) else {}):
+            for ref in [holder["entity"]] if "entity" in holder else holder.get("entities") or ():
+                self.entities.add((ref["type"], ref["id"]))
+
+    def walk(self, node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                self.walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for op, inner in node.items():
+            if op == "Value":
+                self.value(inner)
+            elif op == "Record" and isinstance(inner, dict):
+                self.walk(list(inner.values()))  # keys are attribute names, not literals
+            elif op == "like" and isinstance(inner, dict):
+                self.patterns.add(tuple(None if piece == "Wildcard" else piece["Literal"]
+                                        for piece in inner["pattern"]))
+                self.walk(inner["left"])
+            elif op in (".", "has") and isinstance(inner, dict) and isinstance(
+                    inner.get("left"), dict) and inner["left"].get("Var") in self.reads:
+                self.reads[inner["left"]["Var"]].add(inner["attr"])
+            else:
+                self.walk(inner)
+
+    def value(self, value: Any) -> None:
+        """A literal value: a string, an entity reference, or a set/record/extension of them."""
+        if isinstance(value, str):
+            self.literals.add(value)
+        elif isinstance(value, list):
+            for item in value:
+                self.value(item)
+        elif isinstance(value, dict):
+            ref = value.get("__entity")
+            if isinstance(ref, dict):
+                self.entities.add((ref["type"], ref["id"]))
+                return
+            for item in value.values():
+                self.value(item)
 
 
 def _scope(action: dict[str, Any]) -> frozenset[str] | None:

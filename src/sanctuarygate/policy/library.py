@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,17 @@ class PolicyLibrary:
             packs[pack.id] = pack
         profiles = _profiles(_yaml(folder / "profiles.yaml"), packs, directory)
         return cls(engine, directory, catalog, packs, profiles)
+
+    @cached_property
+    def named_literals(self) -> frozenset[str]:
+        """Every string literal some policy of some pack compares (read from the engine's
+        parse, so comments, annotations and entity ids are not among them).
+
+        >>> from sanctuarygate.policy.default import default_library
+        >>> "detainer" in default_library().named_literals
+        True
+        """
+        return frozenset(lit for r in self.rules.values() for lit in r.literals)
 
     def profile(self, profile_id: str) -> Profile:
         try:

@@ -21,7 +21,7 @@ import yaml
 from sanctuarygate.domain.decision import Obligation, PackRef, RuleRef
 from sanctuarygate.domain.vocabulary import OBLIGATION_KINDS
 from sanctuarygate.errors import PolicyLoadError
-from sanctuarygate.policy.engine import Engine
+from sanctuarygate.policy.engine import Engine, Pattern
 
 KINDS = frozenset({"statute", "ordinance", "executive-order", "directive", "proposal"})
 CONFIDENCE = frozenset({"C", "P", "U"})
@@ -35,9 +35,16 @@ class Rule:
     ref: RuleRef
     obligations: tuple[Obligation, ...]
     review: bool
-    #: The actions its scope names (``None``: every action) and the context attributes it reads.
+    #: What the engine read of it (see :class:`~sanctuarygate.policy.engine.ParsedPolicy`): the
+    #: actions its scope names (``None``: every action), the context, principal and resource
+    #: attributes it reads, the string literals, entities and ``like`` patterns it names.
     actions: frozenset[str] | None = None
     context_reads: frozenset[str] = frozenset()
+    literals: frozenset[str] = frozenset()
+    entities: frozenset[tuple[str, str]] = frozenset()
+    principal_reads: frozenset[str] = frozenset()
+    resource_reads: frozenset[str] = frozenset()
+    patterns: frozenset[Pattern] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,10 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
     if not parsed:
         raise PolicyLoadError("rules.cedar holds no rules", source=source)
     rules = tuple(replace(_rule(p.effect, p.annotations, manifest, source), actions=p.actions,
-                          context_reads=p.context_reads) for p in parsed)
+                          context_reads=p.context_reads, literals=p.literals,
+                          entities=p.entities, principal_reads=p.principal_reads,
+                          resource_reads=p.resource_reads, patterns=p.patterns)
+                  for p in parsed)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]
     return Pack(
         id=manifest["id"], title=manifest["title"], jurisdiction=manifest["jurisdiction"],

@@ -42,9 +42,12 @@ from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider, onward_flags
-from sanctuarygate.policy.engine import EVERY_ATTRIBUTE
+from sanctuarygate.policy.engine import EVERY_ATTRIBUTE, Pattern
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 
+#: The entity types a principal or a dataset resource can be related to by ``==`` or ``in``.
+PRINCIPAL_TYPES = frozenset({"Agency", "Employee"})
+RESOURCE_TYPES = frozenset({"Dataset", "Field"})
 PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
 
 
@@ -133,13 +136,21 @@ class _Space:
 
     def __init__(self, lib: PolicyLibrary) -> None:
         self.lib = lib
-        text = "\n".join(p.text for p in lib.packs.values())
-        self.named_agencies = frozenset(re.findall(r'Agency::"([^"]+)"', text))
-        self.named_resources = frozenset(re.findall(r'(?:Dataset|Field)::"([^"]+)"', text))
-        self.literals = frozenset(re.findall(r'"([^"]*)"', text))
-        self.principal_attrs = tuple(sorted(set(re.findall(r"principal\.(\w+)", text))))
-        self.resource_attrs = tuple(sorted(set(re.findall(r"resource\.(\w+)", text))))
-        self.channels: list[str | None] = [None, *sorted(voc.CHANNELS & self.literals)]
+        rules = lib.rules.values()
+        # What the policies name and read, from the engine's own parse of them (so a comment,
+        # an annotation or another spacing of ``Agency::"ICE"`` changes nothing).
+        self.named_entities = frozenset(e for r in rules for e in r.entities)
+        self.literals = lib.named_literals
+        self.patterns = frozenset(p for r in rules for p in r.patterns)
+        #: Strings a policy can tell apart from others: literals, and entity ids (a resource's
+        #: entity id is its stated id or kind).
+        self.names = self.literals | {ident for _, ident in self.named_entities}
+        self.principal_attrs = tuple(sorted({a for r in rules for a in r.principal_reads}))
+        self.resource_attrs = tuple(sorted({a for r in rules for a in r.resource_reads}))
+        #: No channel (``context.channel`` is ""), then one channel per class the policies tell
+        #: apart from it and from each other.
+        self.channels: list[str | None] = [None, *(
+            c for c in self.reduce(sorted(voc.CHANNELS)) if self._fold(c) != self._fold(""))]
         #: Actions whose answer may depend on the channel, or on the onward recipients.
         self.channel_actions = self._scope({"channel"})
         self.onward_actions = self._scope(set(ONWARD_FLAGS))
@@ -156,18 +167,38 @@ class _Space:
             return frozenset(a for s in scopes if s for a in s)
         return frozenset(voc.ACTIONS)
 
+    def _fold(self, value: str) -> Any:
+        """A string as the policies see it: itself if some policy names it, else only which
+        ``like`` patterns it matches (every unnamed string matching the same ones is alike)."""
+        if value in self.names:
+            return value
+        return ("*", tuple(sorted((p for p in self.patterns if _matches(p, value)), key=repr)))
+
     def _visible(self, etype: str, ident: str, names: Sequence[str]) -> tuple[Any, ...]:
-        """The attribute values a policy can see, strings that no policy names folded to '*'."""
+        """The attribute values a policy can see, strings that no policy names folded."""
         attrs = self.attrs.get((etype, ident), {})
         out = []
         for name in names:
             value = attrs.get(name)
-            if isinstance(value, str) and value not in self.literals:
-                value = "*"
+            if isinstance(value, str):
+                value = self._fold(value)
             elif isinstance(value, list):
-                value = tuple(v if v in self.literals else "*" for v in sorted(value))
+                value = tuple(sorted({self._fold(v) for v in value}, key=repr))
             out.append((name, value))
         return tuple(out)
+
+    def _relations(self, etype: str, ident: str, parents: Sequence[tuple[str, str]],
+                   types: frozenset[str]) -> frozenset[tuple[str, str, bool]]:
+        """How an entity stands to every entity some policy names: (type, id, equal) for each
+        named entity it is ``in`` (itself included, as Cedar's ``in`` does)."""
+        out = set()
+        for ntype, nid in self.named_entities:
+            if ntype not in types:
+                continue
+            equal = (ntype, nid) == (etype, ident)
+            if equal or (ntype, nid) in parents:
+                out.add((ntype, nid, equal))
+        return frozenset(out)
 
     def principals(self, where: Mapping[str, Any]) -> list[tuple[str, Agency]]:
         under = where.get("principal_in")
@@ -179,20 +210,23 @@ class _Space:
                 continue
             if any(agency.is_under(x) for x in excluded):
                 continue
-            related = frozenset(n for n in self.named_agencies if agency.is_under(n))
+            above = [("Agency", a) for a in (agency.id, *agency.ancestors)]
             for kind in kinds:
                 if kind == "employee" and agency.level not in EMPLOYER_LEVELS:
                     continue
                 etype = "Agency" if kind == "agency" else "Employee"
                 key = (kind, self._visible(etype, agency.id, self.principal_attrs),
-                       agency.immigration_agency, related)
+                       agency.immigration_agency,
+                       self._relations(etype, agency.id, above, PRINCIPAL_TYPES))
                 classes.setdefault(key, (kind, agency))
         return list(classes.values())
 
     def reduce(self, values: Sequence[str], keep: Sequence[str] = ()) -> list[str]:
-        named = [v for v in values if v in self.literals or v in keep]
-        other = [v for v in values if v not in self.literals][:1]
-        return named + other
+        """One value per class the policies cannot tell apart (``keep``: values to ask anyway)."""
+        classes: dict[Any, str] = {}
+        for v in values:
+            classes.setdefault(v if v in keep else self._fold(v), v)
+        return sorted(classes.values(), key=list(values).index)
 
     def resources(self, action: str, where: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         fixed = where.get("resource") or {}
@@ -218,7 +252,8 @@ class _Space:
                 items = ([(ds.id, {"id": ds.id})] if rtype == "Dataset" else
                          [(f"{ds.id}.{name}", {"dataset": ds.id, "id": name}) for name, _ in ds.fields])
                 for uid, facts in items:
-                    key = (uid if uid in self.named_resources else "*",
+                    parents = [("Dataset", ds.id)] if rtype == "Field" else []
+                    key = (self._relations(rtype, uid, parents, RESOURCE_TYPES),
                            self._visible(rtype, uid, self.resource_attrs))
                     if key not in seen:
                         seen.add(key)
@@ -272,13 +307,24 @@ class _Space:
                                          "extra_packs": list(extra_packs)})
 
 
+def _matches(pattern: Pattern, text: str) -> bool:
+    """Cedar's ``like``: ``None`` in the pattern matches any run of characters.
+
+    >>> _matches(("C", "P", None), "CPD"), _matches(("C", None, "D"), "CPS")
+    (True, False)
+    """
+    regex = "".join(".*" if piece is None else re.escape(piece) for piece in pattern)
+    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
+
+
 def onward_lists(lib: PolicyLibrary) -> list[list[str]]:
     """One list of onward recipients per combination of the flags decide() derives, for every
     combination some list of directory agencies yields; the empty list first.
 
     >>> from sanctuarygate.policy.default import default_library
-    >>> onward_lists(default_library())
-    [[], ['DHS'], ['ICE'], ['USCIS-FDNS'], ['ICE', 'USCIS-FDNS']]
+    >>> lists = onward_lists(default_library())
+    >>> lists[0], ['DHS'] in lists
+    ([], True)
     """
     def flags(agencies: list[Agency]) -> tuple[bool, ...]:
         return tuple(onward_flags(agencies).values())
