@@ -81,7 +81,7 @@ def test_other_dhs_components_refused_outside_criminal_work(agency: str, purpose
 
 
 @pytest.mark.parametrize("agency", ["FEMA", "USSS", "TSA-FAMS", "CISA", "USCG-CGIS", "FLETC",
-                                    "USCIS", "DHS"])
+                                    "USCIS"])
 @pytest.mark.parametrize(("profile", "dataset"), SERVED)
 def test_other_dhs_components_criminal_work_goes_to_a_person(agency: str, profile: str,
                                                              dataset: str) -> None:
@@ -89,6 +89,14 @@ def test_other_dhs_components_criminal_work_goes_to_a_person(agency: str, profil
     with pytest.raises(QueryRefusedError) as info:
         plan(agency=agency, profile=profile, dataset=dataset)
     assert info.value.decision is not None and info.value.decision.outcome == "review"
+
+
+@pytest.mark.parametrize(("profile", "dataset"), SERVED)
+def test_dhs_itself_is_refused_like_ice(profile: str, dataset: str) -> None:
+    """DHS is the parent of ICE and CBP: never treated more favourably than ICE."""
+    with pytest.raises(QueryRefusedError) as info:
+        plan(agency="DHS", profile=profile, dataset=dataset)
+    assert info.value.decision is not None and info.value.decision.outcome == "deny"
 
 
 @pytest.mark.parametrize("onward", [["TSA"], ["FBI", "USCG"]])

@@ -63,10 +63,10 @@ def test_unknown_fact_that_changes_nothing_is_not_review(decider: Decider) -> No
 
 
 def test_civil_purpose_no_rule_is_review_not_allow(decider: Decider) -> None:
-    # Before EO 2025-8 nothing in Chicago speaks to a federal agent using a city garage.
+    # Nothing in Chicago speaks to a federal agent using a private garage.
     d = decider.decide(req(date="2025-10-01", principal={"agency": "ICE-ERO"},
                            action="use-property",
-                           resource={"type": "Property", "kind": "garage", "owner": "city"},
+                           resource={"type": "Property", "kind": "garage", "owner": "private"},
                            context={"purpose": "civil-immigration-enforcement",
                                     "use": "staging-area"}))
     assert d.outcome == "review" and d.rules == ()

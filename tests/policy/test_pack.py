@@ -30,7 +30,8 @@ def test_shipped_packs_load_with_citations(dates: dict[str, dt.date], packs_copy
         assert rule.ref.citation and rule.ref.summary and rule.ref.confidence in "CPU"
         assert rule.ref.id.startswith(rule.ref.pack + "/")
     kinds = {p.kind for p in lib.packs.values()}
-    assert kinds == {"statute", "ordinance", "executive-order", "directive", "proposal"}
+    assert kinds == {"statute", "ordinance", "resolution", "executive-order", "directive",
+                     "proposal"}
 
 
 @pytest.mark.parametrize("missing", ["@citation", "@summary", "@id"])
@@ -61,7 +62,9 @@ def test_bad_rules_fail_to_load(text: str, match: str, dates: dict[str, dt.date]
 
 @pytest.mark.parametrize(("old", "new", "match"), [
     ("kind: statute", "kind: rumour", "kind must be"),
-    ("confidence: C", "confidence: X", "confidence"),
+    ("confidence: P", "confidence: X", "confidence"),
+    # the 287(g) ban's effective day is a setting (unconfirmed), so the pack is at most P
+    ("confidence: P", "confidence: C", "higher than P: its effective date is unconfirmed"),
     ("id: il-kifta-287g", "id: something-else", "folder name"),
     ("{setting: kifta_effective}", "{setting: no_such_date}", "unknown setting"),
     ("{setting: kifta_effective}", "null", "effective_from is required"),
@@ -128,7 +131,16 @@ def test_rules_know_their_action_scope_and_context_reads() -> None:
     rules = default_library().rules
     cut_off = rules["chi-cpd-db-2019/ice-cut-off"]
     assert cut_off.actions == {"query-dataset", "grant-database-access", "read-field"}
-    assert cut_off.context_reads == {"channel", "purpose"}
+    assert cut_off.context_reads == {"channel", "purpose", "document"}
     release = rules["il-trust-2021/15h7-onward"]
     assert "notify-release" in (release.actions or ()) and release.context_reads >= {
-        "onward_immigration", "document"}
+        "onward_civil_immigration", "document"}
+
+
+def test_manifest_no_more_certain_than_its_least_certain_rule(
+        dates: dict[str, dt.date], packs_copy: Path) -> None:
+    manifest = packs_copy / "cook-46-37" / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "confidence: P", "confidence: C"), encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match="higher than P: a rule is less certain"):
+        PolicyLibrary.load(packs_copy, dates)

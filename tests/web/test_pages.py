@@ -62,7 +62,7 @@ def test_form_post_without_js_returns_the_page_with_the_card(client: TestClient)
     assert "NO — DENY" in html
     assert "5 ILCS 805/15(a)" in html
     assert "[C] confirmed in the source text" in html
-    assert "il-trust-2021 (2021-08-02)" in html
+    assert "il-trust-2021 (2021-08-02+r2)" in html
     assert 'value="ICE-ERO"' in html  # the form keeps what was typed
 
 

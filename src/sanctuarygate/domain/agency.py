@@ -17,7 +17,8 @@ from typing import Any
 
 from sanctuarygate.errors import PolicyLoadError, UnknownAgencyError
 
-FLAGS = frozenset({"civil-immigration", "title-8", "law-enforcement", "refers-to-immigration"})
+FLAGS = frozenset({"civil-immigration", "immigration-parent", "criminal-investigations", "title-8",
+                   "law-enforcement", "refers-to-immigration"})
 LEVELS = frozenset({"federal", "state", "county", "city", "court", "military"})
 
 
@@ -48,6 +49,19 @@ class Agency:
     @property
     def refers_to_immigration(self) -> bool:
         return "refers-to-immigration" in self.flags
+
+    @property
+    def civil_immigration_agent(self) -> bool:
+        """An immigration agency other than a unit whose own work is criminal investigations
+        (HSI, named by 5 ILCS 805/15(i)): data passed on to it serves civil enforcement.
+
+        >>> d = Directory.from_mapping({"agencies": [{"id": "ICE", "level": "federal",
+        ...     "flags": ["civil-immigration"], "children": [
+        ...     {"id": "HSI", "flags": ["criminal-investigations"]}]}]})
+        >>> d.get("ICE").civil_immigration_agent, d.get("HSI").civil_immigration_agent
+        (True, False)
+        """
+        return self.immigration_agency and "criminal-investigations" not in self.flags
 
     def is_under(self, other: str) -> bool:
         """True when ``other`` is this agency or one of its ancestors."""
@@ -109,8 +123,11 @@ class Directory:
                                       source=source)
             own_juris = node.get("jurisdiction") or jurisdiction
             imm = inherited_imm or "civil-immigration" in flags
+            # The department over immigration agencies (DHS) counts as one itself (it is never
+            # treated more favourably than ICE); its other components do not inherit that.
+            parent = "immigration-parent" in flags
             out.append(Agency(ident, str(node.get("name") or ident), own_level, flags,
-                              ancestors, own_juris, imm))
+                              ancestors, own_juris, imm or parent))
             for child in node.get("children") or ():
                 walk(child, (*ancestors, ident), own_level, own_juris, imm)
 

@@ -112,8 +112,11 @@ class Request:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
     def unknown_facts(self) -> tuple[str, ...]:
-        """Names of the boolean facts stated as ``unknown``, in a fixed order."""
+        """Names of the facts stated as ``unknown``, in a fixed order: boolean facts are decided
+        both ways, a purpose not known as each purpose it could be."""
         names = [f"resource.{k}" for k, v in self.resource.facts if v == UNKNOWN]
+        if self.context.purpose == UNKNOWN:
+            names.append("purpose")
         if self.context.document.verified == UNKNOWN:
             names.append("document.verified")
         if self.context.truth_act_notice_given == UNKNOWN:

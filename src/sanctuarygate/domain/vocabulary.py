@@ -30,6 +30,7 @@ ACTIONS: Final = frozenset(
         "inquire-status",
         "disclose-status",
         "enter-agreement",
+        "condition-service",
     }
 )
 
@@ -77,7 +78,8 @@ CIVIL_IMMIGRATION_DOCUMENTS: Final = frozenset(
     {"detainer", "administrative-warrant", "ncic-immigration-hit"}
 )
 
-RESOURCE_TYPES: Final = frozenset({"Person", "Dataset", "Field", "Property", "Agreement", "Facility"})
+RESOURCE_TYPES: Final = frozenset({"Person", "Dataset", "Field", "Property", "Agreement", "Facility",
+                                   "Service"})
 
 #: Resource attributes a request may state, by type, with their value kind. ``bool`` facts may
 #: also be ``"unknown"``: the decision is then taken both ways.
@@ -99,6 +101,7 @@ RESOURCE_FACTS: Final[dict[str, dict[str, type]]] = {
     "Property": {"id": str, "kind": str, "owner": str, "leased": bool},
     "Agreement": {"kind": str},
     "Facility": {"id": str, "kind": str},
+    "Service": {"id": str},
 }
 
 PROPERTY_KINDS: Final = frozenset(
@@ -148,4 +151,6 @@ ACTION_RESOURCES: Final[dict[str, frozenset[str]]] = {
     "assist-operation": frozenset({"Facility", "Person", "Property"}),
     "use-property": frozenset({"Property", "Facility"}),
     "enter-agreement": frozenset({"Agreement"}),
+    #: Deny or condition a city service or benefit (police protection included) on status.
+    "condition-service": frozenset({"Service"}),
 }

@@ -33,7 +33,7 @@ from sanctuarygate.domain.advice import explain
 from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.decision import Decision, Obligation, Outcome, PackRef, RuleRef
 from sanctuarygate.domain.request import UNKNOWN, Request
-from sanctuarygate.domain.vocabulary import ACTION_RESOURCES
+from sanctuarygate.domain.vocabulary import ACTION_RESOURCES, PURPOSES
 from sanctuarygate.errors import InputError, PolicyEvaluationError
 from sanctuarygate.policy.engine import EngineResult
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
@@ -45,7 +45,10 @@ CIVIL_PURPOSES = frozenset({"civil-immigration-enforcement", "unknown"})
 MEMO_LIMIT = 4096
 
 #: The context flags derived from the onward recipients, each an "any of them".
-ONWARD_FLAGS = ("onward_immigration", "onward_referral", "onward_dhs")
+ONWARD_FLAGS = ("onward_immigration", "onward_civil_immigration", "onward_referral", "onward_dhs")
+
+#: A purpose stated as ``unknown`` is a fact not known: it is evaluated as each of these.
+KNOWN_PURPOSES = tuple(sorted(PURPOSES - {UNKNOWN}))
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -207,15 +210,20 @@ class Decider:
         if len(unknown) > MAX_UNKNOWN_FACTS:
             raise InputError(f"at most {MAX_UNKNOWN_FACTS} facts may be unknown; "
                              f"got {len(unknown)}: {', '.join(unknown)}")
-        base = self._context_base(request, immigration_agency)
-        if not unknown:
-            return [{"principal": principal, "action": {"type": "Action", "id": request.action},
-                     "resource": resource, "context": _context(request, base, _NO_ASSIGNMENT)}]
+        action = {"type": "Action", "id": request.action}
+        purposes = (KNOWN_PURPOSES if request.context.purpose == UNKNOWN
+                    else (request.context.purpose,))
+        bases = [self._context_base(request, immigration_agency, p) for p in purposes]
+        booleans = [u for u in unknown if u != "purpose"]
+        if not booleans and len(bases) == 1:
+            return [{"principal": principal, "action": action, "resource": resource,
+                     "context": _context(request, bases[0], _NO_ASSIGNMENT)}]
         out = []
-        for values in itertools.product((True, False), repeat=len(unknown)):
-            assignment = dict(zip(unknown, values, strict=True))
-            out.append({"principal": principal, "action": {"type": "Action", "id": request.action},
-                        "resource": resource, "context": _context(request, base, assignment)})
+        for base in bases:
+            for values in itertools.product((True, False), repeat=len(booleans)):
+                assignment = dict(zip(booleans, values, strict=True))
+                out.append({"principal": principal, "action": action, "resource": resource,
+                            "context": _context(request, base, assignment)})
         return out
 
     def _principal(self, request: Request) -> tuple[dict[str, str], bool]:
@@ -263,13 +271,14 @@ class Decider:
         name = ident if isinstance(ident, str) else fallback if isinstance(fallback, str) else None
         return {"type": res.type, "id": name or res.type.lower()}
 
-    def _context_base(self, request: Request, immigration_agency: bool) -> dict[str, Any]:
+    def _context_base(self, request: Request, immigration_agency: bool,
+                      purpose: str) -> dict[str, Any]:
         ctx = request.context
         directory = self.library.directory
         recipients = [directory.get(a, field="context.onward_recipients")
                       for a in ctx.onward_recipients]
-        civil = ctx.purpose in CIVIL_PURPOSES
-        return {"purpose": ctx.purpose, "civil_purpose": civil,
+        civil = purpose in CIVIL_PURPOSES
+        return {"purpose": purpose, "civil_purpose": civil,
                 "immigration_agency": immigration_agency,
                 "immigration_agent": immigration_agency or civil, **onward_flags(recipients),
                 "channel": ctx.channel or "", "use": ctx.use or "",
@@ -297,9 +306,11 @@ def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
 
 
 def onward_flags(recipients: Iterable[Agency]) -> dict[str, bool]:
-    """What the rules see of a list of onward recipients: is any of them a civil-immigration
-    agency, can any refer cases to one, is any under DHS (which shares data inside itself)."""
+    """What the rules see of a list of onward recipients: is any of them in a civil-immigration
+    agency's tree (HSI included), is any an immigration agent other than a criminal-investigation
+    unit, can any refer cases to one, is any under DHS (which shares data inside itself)."""
     agencies = list(recipients)
     return dict(zip(ONWARD_FLAGS, (any(a.immigration_agency for a in agencies),
+                                   any(a.civil_immigration_agent for a in agencies),
                                    any(a.refers_to_immigration for a in agencies),
                                    any(a.is_under("DHS") for a in agencies)), strict=True))

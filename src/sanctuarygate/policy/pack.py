@@ -23,7 +23,7 @@ from sanctuarygate.domain.vocabulary import OBLIGATION_KINDS
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.engine import Engine, Pattern
 
-KINDS = frozenset({"statute", "ordinance", "executive-order", "directive", "proposal"})
+KINDS = frozenset({"statute", "ordinance", "resolution", "executive-order", "directive", "proposal"})
 CONFIDENCE = frozenset({"C", "P", "U"})
 ANNOTATIONS = frozenset({"id", "citation", "summary", "confidence", "obligations", "outcome"})
 
@@ -127,6 +127,7 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
                           entities=p.entities, principal_reads=p.principal_reads,
                           resource_reads=p.resource_reads, patterns=p.patterns)
                   for p in parsed)
+    _check_confidence(manifest, rules, source)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]
     return Pack(
         id=manifest["id"], title=manifest["title"], jurisdiction=manifest["jurisdiction"],
@@ -135,6 +136,24 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
         sources=tuple(manifest["sources"]), notes=str(manifest.get("notes") or "").strip(),
         text=text, rules=rules, digest=digest, manifest=manifest,
     )
+
+
+#: Confidence tags from most to least certain.
+CONFIDENCE_ORDER = ("C", "P", "U")
+
+
+def _check_confidence(manifest: Mapping[str, Any], rules: tuple[Rule, ...], source: str) -> None:
+    """A pack can be no more certain than its least certain rule, and a pack whose effective
+    date is a setting (a date the legal reference marks unconfirmed) is at most P."""
+    stated = CONFIDENCE_ORDER.index(manifest["confidence"])
+    floor = max(CONFIDENCE_ORDER.index(r.ref.confidence) for r in rules)
+    dated = any(isinstance(manifest.get(k), Mapping) for k in ("effective_from", "effective_until"))
+    if dated:
+        floor = max(floor, CONFIDENCE_ORDER.index("P"))
+    if stated < floor:
+        why = "its effective date is unconfirmed (a setting)" if dated else "a rule is less certain"
+        raise PolicyLoadError(f"manifest confidence {manifest['confidence']} is higher than "
+                              f"{CONFIDENCE_ORDER[floor]}: {why}", source=source)
 
 
 def _date(value: Any, key: str, dates: Mapping[str, dt.date], source: str) -> dt.date | None:

@@ -29,6 +29,7 @@ ACTION_LABELS: Final = {
     "use-property": "Use city property (a lot, garage or building)",
     "use-facility": "Use a city facility (e.g. the jail or a station)",
     "enter-agreement": "Sign an agreement with them (287(g), detention, data sharing)",
+    "condition-service": "Refuse or condition a city service because of immigration status",
 }
 
 PURPOSE_LABELS: Final = {
@@ -59,7 +60,7 @@ DOCUMENT_LABELS: Final = {
     "administrative-subpoena": "Administrative subpoena (issued by an agency, not a court)",
     "ncic-immigration-hit": "NCIC database hit about immigration",
     "written-consent": "The person's written consent",
-    "statute-letter": "Letter citing a law that requires the information",
+    "statute-letter": "A letter citing a law (e.g. 8 USC 1373)",
 }
 
 RESOURCE_LABELS: Final = {
@@ -69,6 +70,7 @@ RESOURCE_LABELS: Final = {
     "Property": "City property (lot, garage, building)",
     "Facility": "A city facility (jail, station)",
     "Agreement": "An agreement or contract",
+    "Service": "A city service or benefit (water, police protection...)",
 }
 
 PROPERTY_KIND_LABELS: Final = {
