@@ -26,8 +26,12 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The shared cases (and the public "a claim is not a document" cases) from ../shared when it is
+# beside the repo, else from the repo's own copies in tests/legal/.
+LEGAL := $(if $(wildcard $(SHARED)/legal/scenarios-claims.yaml),$(SHARED)/legal,tests/legal)
+
 scenarios: install
-	$(BIN)/sanctuarygate scenarios run $(SHARED)/legal/scenarios.yaml --packs
+	$(BIN)/sanctuarygate scenarios run $(LEGAL)/scenarios.yaml $(LEGAL)/scenarios-claims.yaml --packs
 
 # Every profile, then Chicago with the pack the README shows a city adopting for its gateway.
 verify: install

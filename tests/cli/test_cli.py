@@ -20,7 +20,7 @@ action: notify-release
 resource: {type: Person, in_custody: true}
 context: {purpose: civil-immigration-enforcement, document: {kind: none}}
 """
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "legal" / "scenarios.yaml"
+SHARED = Path(__file__).resolve().parents[1] / "legal" / "scenarios.yaml"
 
 
 def sg(*args: str, stdin: str | None = None, env: dict[str, str] | None = None

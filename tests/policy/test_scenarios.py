@@ -1,6 +1,8 @@
 """Every scenario case, shared and per pack, against the default policy library.
 
-* the shared cases of ``<repo>/../shared/legal/scenarios.yaml`` (exactly 35; a missing file fails);
+* the shared cases, from the repo's own copies in ``tests/legal/`` (so a bare clone runs them):
+  ``scenarios.yaml`` (exactly 35) and ``scenarios-claims.yaml`` (the public "a claim is not a
+  document" cases); when ``<repo>/../shared/legal/`` is beside the repo, its files run too;
 * the cases of every ``packs/<pack-id>/scenarios.yaml``;
 * coverage: every rule of the library decides at least one passing pack case, and at least one
   such case names the rule's citation in its expected ``cites``.
@@ -24,8 +26,11 @@ from sanctuarygate.policy.default import default_decider, default_library
 from sanctuarygate.policy.scenario import check_case, load_cases
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_FILE = REPO.parent / "shared" / "legal" / "scenarios.yaml"
+SHARED_FILE = REPO / "tests" / "legal" / "scenarios.yaml"
+CLAIMS_FILE = REPO / "tests" / "legal" / "scenarios-claims.yaml"
 SHARED_CASE_COUNT = 35
+#: The team's shared folder, when it sits beside the repo (CI has it; a bare clone does not).
+OUTSIDE = [p for p in (REPO.parent / "shared" / "legal").glob("scenarios*.yaml")]
 PACKS_DIR = REPO / "src" / "sanctuarygate" / "packs"
 PACK_FILES = tuple(sorted(PACKS_DIR.glob("*/scenarios.yaml")))
 
@@ -39,9 +44,10 @@ def _cases(path: Path) -> list[Mapping[str, Any]]:
 
 def _params() -> list[Any]:
     params = []
-    files = ([SHARED_FILE] if SHARED_FILE.is_file() else []) + list(PACK_FILES)
+    files = [SHARED_FILE, CLAIMS_FILE, *OUTSIDE, *PACK_FILES]
     for path in files:
-        label = "shared" if path == SHARED_FILE else path.parent.name
+        label = (path.stem if path.parent.name == "legal" else path.parent.name)
+        label = f"outside-{label}" if path in OUTSIDE else label
         for case in _cases(path):
             cid = str(case.get("id"))
             marks = []
@@ -65,6 +71,7 @@ def test_case(case: Mapping[str, Any], decider: Decider) -> None:
 def test_shared_file_is_found_and_has_35_cases() -> None:
     assert SHARED_FILE.is_file(), f"shared scenarios not found at {SHARED_FILE}"
     assert len(_cases(SHARED_FILE)) == SHARED_CASE_COUNT
+    assert len(_cases(CLAIMS_FILE)) >= 6
 
 
 def test_every_pack_has_scenarios() -> None:
