@@ -14,7 +14,61 @@ FACT_QUESTIONS = {
     "document.verified": "Has a supervisor or the Law Department verified the document "
                          "(court caption, case number, judge's signature)?",
     "truth_act_notice_given": "Was the TRUTH Act notice given to the person?",
+    "purpose": "What do they say it is for? A stated purpose is a claim: ask for the document "
+               "behind it (a warrant or order signed by a judge).",
 }
+
+#: Where the person asked about may need help (REFERENCE: ICIRR family support hotline).
+LEGAL_HELP = ("If the person needs help, give them the Illinois Coalition for Immigrant and "
+              "Refugee Rights family support hotline: 855-435-7693 (free, confidential).")
+
+#: Advice for a refusal that fits the act, in place of the advice written about people.
+_ACT_ADVICE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("deny", "use-property"): (
+        "Do not let the property be used. Point to the posted sign.",
+        "Say: \"{authority} does not allow this property to be used for civil immigration "
+        "enforcement.\"",
+        "Take the names, agency and vehicle numbers, and report the attempted use as the order "
+        "requires; lock the gate where you can.",
+        "Stay calm and polite; do not physically interfere.",
+    ),
+    ("deny", "honor-detainer"): (
+        "Do not hold the person on the detainer: release them on the normal schedule, as if "
+        "there were no detainer.",
+        "Say: \"{authority} does not allow me to hold anyone on an immigration detainer.\"",
+        "Keep a copy of the detainer: it is recorded for the annual TRUST Act report "
+        "(5 ILCS 805/25).",
+    ),
+}
+
+#: A review that must not read as "do nothing": an emergency, or a court order.
+_EMERGENCY_ADVICE = (
+    "Respond to the emergency as you would to any other: protect life and safety first.",
+    "Give no perimeter, transport, equipment or arrest help for the immigration operation "
+    "itself.",
+    "Document everything (who called, what was asked, what you did) and tell your supervisor "
+    "now.",
+)
+_COURT_ORDER_ADVICE = (
+    "Do not refuse and do not comply yet.",
+    "Keep the order (make a copy) and call the Law Department now: it decides whether the order "
+    "requires what is asked.",
+    "Say: \"I have to take this order to our Law Department before I can act on it.\"",
+)
+
+
+def authority(kind: str, jurisdiction: str) -> str:
+    """How the desk names the instrument that decided: Illinois law, a City ordinance...
+
+    >>> authority("statute", "illinois"), authority("ordinance", "chicago")
+    ('Illinois law', 'City ordinance')
+    """
+    if kind == "statute":
+        return "Illinois law" if jurisdiction == "illinois" else "State law"
+    if jurisdiction in ("cook-county",):
+        return {"ordinance": "County ordinance"}.get(kind, "A County executive order")
+    return {"ordinance": "City ordinance", "resolution": "A City Council resolution",
+            "executive-order": "The Mayor's executive order"}.get(kind, "City policy")
 
 _OBLIGATION_WORDS = {
     "mask-fields": "leave out these fields: {values}",
@@ -68,8 +122,19 @@ def obligation_text(obligation: Obligation) -> str:
 
 
 def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Obligation],
-            unresolved: Sequence[str], *, civil_purpose: bool = False) -> tuple[str, tuple[str, ...]]:
-    """Explanation and advice for an outcome, from the deciding rules' summaries."""
+            unresolved: Sequence[str], *, civil_purpose: bool = False, action: str = "",
+            decided_by: str = "City policy", about_person: bool = False,
+            emergency: bool = False, court_order: bool = False) -> tuple[str, tuple[str, ...]]:
+    """Explanation and advice for an outcome, from the deciding rules' summaries.
+
+    ``decided_by`` names the instrument that decided (see :func:`authority`); advice fits the
+    act (property, detainer), an emergency or a court order; a person who may need help gets
+    the legal-resources referral.
+
+    >>> explain("deny", ("No holds.",), (), (), action="honor-detainer",
+    ...         decided_by="Illinois law")[1][0].startswith("Do not hold the person")
+    True
+    """
     parts = [_OPENERS[outcome]]
     if outcome == "review" and unresolved:
         questions = [FACT_QUESTIONS.get(f, f"Is it known whether {f.removeprefix('resource.')}?")
@@ -81,6 +146,14 @@ def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Ob
     parts += list(dict.fromkeys(summaries))
     if obligations:
         parts.append("Conditions: " + "; ".join(obligation_text(o) for o in obligations) + ".")
-    advice = list(_ADVICE[outcome])
+    if outcome == "review" and emergency:
+        advice = list(_EMERGENCY_ADVICE)
+    elif outcome == "review" and court_order:
+        advice = list(_COURT_ORDER_ADVICE)
+    else:
+        advice = [line.replace("City policy", decided_by).replace("{authority}", decided_by)
+                  for line in _ACT_ADVICE.get((outcome, action), _ADVICE[outcome])]
     advice += [f"Condition: {obligation_text(o)}." for o in obligations]
+    if about_person and outcome in ("deny", "review"):
+        advice.append(LEGAL_HELP)
     return " ".join(parts), tuple(advice)
