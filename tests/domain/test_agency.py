@@ -49,3 +49,22 @@ def test_search_finds_by_id_and_name() -> None:
 def test_malformed_directory_fails_to_load(data: dict[str, object]) -> None:
     with pytest.raises(PolicyLoadError):
         Directory.from_mapping(data)
+
+
+def test_dhs_itself_is_decided_as_an_immigration_agency_but_its_other_parts_are_not() -> None:
+    """REFERENCE F9: DHS is the parent of ICE and CBP, never treated more favourably than ICE;
+    the flag is not inherited, so FEMA or the Secret Service stay outside the immigration tree."""
+    d = default_library().directory
+    assert d.get("DHS").immigration_agency and d.get("DHS").civil_immigration_agent
+    assert not d.get("FEMA").immigration_agency and not d.get("USSS").immigration_agency
+
+
+def test_hsi_is_an_immigration_agency_whose_own_work_is_criminal() -> None:
+    d = default_library().directory
+    hsi, ero = d.get("ICE-HSI"), d.get("ICE-ERO")
+    assert hsi.immigration_agency and not hsi.civil_immigration_agent
+    assert ero.civil_immigration_agent
+
+
+def test_eoir_refers_to_immigration() -> None:
+    assert default_library().directory.get("EOIR").refers_to_immigration

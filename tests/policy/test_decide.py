@@ -189,3 +189,56 @@ def test_what_if_pack_applies_only_when_added(decider: Decider) -> None:
     proposed = decider.decide(req(**base, extra_packs=["ocad-proposed-eo-2019"]))
     assert proposed.outcome == "deny"
     assert "ocad-proposed-eo-2019" in [p.id for p in proposed.packs]
+
+
+# --- A stated purpose is a claim, not a document (REFERENCE F1) -----------------------------
+IMMIGRATION_TREE = ["ICE-ERO", "ICE", "CBP", "CBP-USBP", "CBP-OFO", "DHS"]
+
+
+@pytest.mark.parametrize("agency", IMMIGRATION_TREE)
+@pytest.mark.parametrize("action", ["answer-inquiry", "notify-release", "grant-access"])
+def test_a_criminal_purpose_alone_never_lifts_a_bar(decider: Decider, agency: str,
+                                                     action: str) -> None:
+    d = decider.decide(req(profile="waukegan", date="2025-12-01", principal={"agency": agency},
+                           action=action, resource={"type": "Person", "in_custody": True},
+                           context={"purpose": "criminal-investigation",
+                                    "document": {"kind": "none"}}))
+    assert d.outcome == "deny" and any("805/15(h)" in c for c in d.citations)
+
+
+def test_hsi_criminal_work_goes_to_a_person_directly_and_as_onward_recipient(
+        decider: Decider) -> None:
+    base = {"action": "query-dataset", "resource": {"type": "Dataset", "id": "cpd-arrests"}}
+    direct = decider.decide(req(**base, principal={"agency": "ICE-HSI"},
+                                context={"purpose": "criminal-investigation"}))
+    onward = decider.decide(req(**base, principal={"agency": "FBI"},
+                                context={"purpose": "criminal-investigation",
+                                         "onward_recipients": ["ICE-HSI"]}))
+    assert direct.outcome == onward.outcome == "review"
+
+
+def test_a_purpose_not_known_is_decided_as_every_purpose(decider: Decider) -> None:
+    """FBI records with no stated purpose: criminal work would be allowed, civil enforcement
+    denied, so the answer is review and names the purpose as the fact to find out."""
+    d = decider.decide(req(profile="illinois", principal={"agency": "FBI"},
+                           action="query-dataset",
+                           resource={"type": "Dataset", "id": "cook-jail-bookings"},
+                           context={"purpose": "unknown", "document": {"kind": "none"}}))
+    assert d.outcome == "review" and d.unresolved_facts == ("purpose",)
+    assert "What do they say it is for" in d.explanation
+
+
+def test_a_purpose_not_known_that_changes_nothing_is_not_review(decider: Decider) -> None:
+    d = decider.decide(req(profile="illinois", principal={"agency": "ICE-ERO"},
+                           action="honor-detainer",
+                           context={"purpose": "unknown", "document": {"kind": "detainer",
+                                                                       "verified": True}}))
+    assert d.outcome == "deny" and d.unresolved_facts == ()
+
+
+def test_letter_citing_a_statute_is_not_a_duty_to_disclose(decider: Decider) -> None:
+    d = decider.decide(req(profile="chicago", principal={"agency": "ICE-ERO"},
+                           action="disclose-status", resource={"type": "Person"},
+                           context={"purpose": "civil-immigration-enforcement",
+                                    "document": {"kind": "statute-letter", "verified": True}}))
+    assert d.outcome == "review" and not d.allowed
