@@ -33,7 +33,8 @@ LEGAL := $(if $(wildcard $(SHARED)/legal/scenarios-claims.yaml),$(SHARED)/legal,
 scenarios: install
 	$(BIN)/sanctuarygate scenarios run $(LEGAL)/scenarios.yaml $(LEGAL)/scenarios-claims.yaml --packs
 
-# Every profile, then Chicago with the pack the README shows a city adopting for its gateway.
+# Every profile on every day, then Chicago with the pack the README shows a city adopting for
+# its gateway (one day stands for each interval between pack and invariant dates).
 verify: install
 	$(BIN)/sanctuarygate policy verify
 	$(BIN)/sanctuarygate policy verify --profile chicago --extra-pack ocad-proposed-eo-2019

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -104,6 +105,20 @@ def test_policy_verify_one_profile() -> None:
     out = sg("policy", "verify", "--profile", "new-york-city", "--date", "2025-11-22")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "ok    new-york-city 2025-11-22 no-dhs-standing-database-access" in out.stdout
+
+
+def test_policy_verify_checks_every_day_by_default() -> None:
+    """Without --date, a day stands for each interval between the dates of packs and
+    invariants: here one before New York City's law (2014-11-14) and one after, each checked."""
+    out = sg("policy", "verify", "--profile", "new-york-city")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    days = [dt.date.fromisoformat(line.split()[2]) for line in lines if line.startswith("day ")]
+    assert min(days) < dt.date(2014, 11, 14) <= max(days)
+    assert any(line.endswith(" stands for ..2014-11-14") or "..2014-11-14," in line
+               for line in lines if line.startswith("day "))
+    for day in days:
+        assert f"ok    new-york-city {day} no-dhs-standing-database-access" in out.stdout
 
 
 def test_policy_verify_in_worker_processes_reports_a_broken_pack(tmp_path: Path) -> None:

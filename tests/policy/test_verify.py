@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanctuarygate.domain.request import parse_request
-from sanctuarygate.errors import PolicyLoadError, UnknownProfileError
-from sanctuarygate.policy.decide import Decider
+from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.errors import PolicyLoadError, UnknownAgencyError, UnknownProfileError
+from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.space import RequestSpace, onward_lists
 from sanctuarygate.policy.verify import (
-    ONWARD_FLAGS,
     Invariant,
-    _Space,
+    checked_days,
     load_invariants,
-    onward_lists,
+    plan_checks,
+    reports,
+    run_check,
     verify,
 )
 from sanctuarygate.settings import PACKAGE_PACKS
@@ -82,23 +85,25 @@ def test_platform_channel_is_in_the_space(packs_copy: Path, dates: dict[str, dt.
 def test_default_space_asks_over_every_named_channel() -> None:
     """An invariant that names no channel is checked over the data-platform channel too (and
     over no channel), for the actions some rule decides by channel."""
-    space = _Space(default_library())
+    lib = default_library()
+    space = RequestSpace(lib, lib.packs_for("chicago", dt.date(2025, 11, 22)))
     seen = {r.context.channel for r in space.requests(
         {"actions": ["query-dataset"], "principal_in": ["FBI"], "purposes": ["unknown"],
          "documents": ["none"]}, "chicago", dt.date(2025, 11, 22))}
     assert seen == {None, "data-platform"}
-    assert "query-dataset" in space.channel_actions
+    assert space.view("query-dataset").reads("channel")
+    assert not space.view("honor-detainer").reads("channel")
 
 
 def test_onward_recipients_are_asked_wherever_a_rule_reads_them() -> None:
     """805/15(i)'s criminal-investigation rule reads onward_immigration for assist-operation,
     not only the data actions: the space gives those actions onward lists too."""
     lib = default_library()
-    space = _Space(lib)
-    readers = {a for r in lib.rules.values() if r.actions
-               and {"onward_immigration", "onward_referral", "onward_dhs"} & r.context_reads
+    space = RequestSpace(lib, lib.packs_for("chicago", dt.date(2025, 11, 22)))
+    readers = {a for r in space.rules if r.actions and set(ONWARD_FLAGS) & r.context_reads
                for a in r.actions}
-    assert "assist-operation" in readers and readers <= space.onward_actions
+    assert "assist-operation" in readers
+    assert all(any(space.view(a).reads(f) for f in ONWARD_FLAGS) for a in readers)
     asked = {tuple(r.context.onward_recipients) for r in space.requests(
         {"actions": ["assist-operation"], "principal_in": ["FBI"], "purposes": ["unknown"],
          "documents": ["none"]}, "chicago", dt.date(2025, 11, 22))}
@@ -159,10 +164,10 @@ def test_space_reads_the_rules_as_cedar_parses_them(packs_copy: Path,
         'permit (principal in Agency :: "CBP-OFO", action == Action::"enter-agreement",\n'
         '        resource);\n', encoding="utf-8")
     lib = PolicyLibrary.load(packs_copy, dates)
-    space = _Space(lib)
-    assert ("Agency", "CBP-OFO") in space.named_entities
-    assert ("Agency", "USSS") not in space.named_entities
-    assert "no-such-literal" not in lib.named_literals | space.names
+    view = RequestSpace(lib).view("enter-agreement")
+    assert ("Agency", "CBP-OFO") in view.entities
+    assert ("Agency", "USSS") not in view.entities
+    assert "no-such-literal" not in lib.named_literals | view.names
     report = verify(Decider(lib, cache_size=0), [BY_ID["no-287g-in-illinois"]], "illinois",
                     dt.date(2025, 1, 1))
     request, decision = report.results[0].counterexample  # type: ignore[misc]
@@ -174,4 +179,121 @@ def test_rules_name_what_the_engine_parsed() -> None:
     rule = default_library().rules["il-trust-2021/15a-civil-warrant"]
     assert rule.literals == {"detainer", "administrative-warrant", "ncic-immigration-hit"}
     assert rule.entities == {("Action", "detain")}
+    assert rule.context_paths == {"document.kind"}
     assert "detainer" in default_library().named_literals
+
+
+def _sample(lib: PolicyLibrary, profile: str, day: dt.date, step: int) -> list[Request]:
+    """Every ``step``-th request of every invariant's space, ``unknown`` facts included (asked
+    as for an invariant that forbids review)."""
+    space = RequestSpace(lib, lib.packs_for(profile, day))
+    never = frozenset({"review"})
+    out: list[Request] = []
+    for inv in INVARIANTS:
+        out += list(itertools.islice(space.requests(inv.where, profile, day, (), never),
+                                     0, None, step))
+    return out
+
+
+def test_decide_many_is_decide() -> None:
+    """One engine batch per policy set, shared Cedar requests asked once: the same decisions,
+    in the same order, as one decide() each, over a sample of several spaces (two profiles, two
+    days, unknown facts and repeated requests included)."""
+    lib = default_library()
+    sample = (_sample(lib, "chicago", dt.date(2026, 12, 2), 499)
+              + _sample(lib, "illinois", dt.date(2019, 6, 21), 5))
+    assert any(r.unknown_facts() for r in sample)
+    sample += sample[:50]
+    one = Decider(lib, cache_size=0)
+    assert Decider(lib, cache_size=0).decide_many(sample) == [one.decide(r) for r in sample]
+
+
+def test_decide_many_raises_what_decide_raises() -> None:
+    lib = default_library()
+    good = _sample(lib, "illinois", dt.date(2025, 1, 1), 500)[:3]
+    bad = parse_request({"profile": "illinois", "date": "2025-01-01",
+                         "principal": {"agency": "NOBODY"}, "action": "detain",
+                         "resource": {"type": "Person"}})
+    decider = Decider(lib)
+    with pytest.raises(UnknownAgencyError):
+        decider.decide_many([*good, bad, *good])
+    assert all(r in decider._cache for r in good)  # the ones before it were decided
+
+
+def test_space_requests_are_what_parse_request_makes() -> None:
+    """The space builds requests directly; each is the request its scenario form parses to."""
+    sample = _sample(default_library(), "chicago", dt.date(2026, 12, 2), 211)
+    assert sample and all(parse_request(r.to_dict()) == r for r in sample)
+
+
+def test_like_patterns_split_unnamed_strings(packs_copy: Path,
+                                             dates: dict[str, dt.date]) -> None:
+    """A string no rule names is still told apart by a ``like`` pattern it matches: the
+    Cook County agencies are asked apart from the others."""
+    (packs_copy / "il-kifta-287g" / "rules.cedar").write_text(
+        '@id("il-kifta-287g/oops")\n@citation("none")\n@summary("A bad edit.")\n'
+        'permit (principal, action == Action::"enter-agreement", resource)\n'
+        'when { principal has jurisdiction && principal.jurisdiction like "illinoi*" };\n',
+        encoding="utf-8")
+    lib = PolicyLibrary.load(packs_copy, dates)
+    report = verify(Decider(lib, cache_size=0), [BY_ID["no-287g-in-illinois"]], "illinois",
+                    dt.date(2025, 1, 1))
+    request, decision = report.results[0].counterexample  # type: ignore[misc]
+    assert lib.directory.get(request.principal.id).jurisdiction == "illinois"
+    assert decision.rules[0].id == "il-kifta-287g/oops"
+
+
+DAY = st.dates(dt.date(2005, 1, 1), dt.date(2035, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=DAY, profile=st.sampled_from(sorted(default_library().profiles)))
+def test_checked_days_stand_for_every_day(day: dt.date, profile: str) -> None:
+    """Whatever the day, one checked day stands for it, with the same packs in force and the
+    same invariants about it."""
+    lib = default_library()
+    days = checked_days(lib, INVARIANTS, profile, dt.date(2026, 12, 2))
+    (standing,) = [d for d in days if any(day in i for i in d.intervals)]
+    applying = tuple(i.id for i in INVARIANTS if i.applies(profile, day))
+    assert standing.invariants == applying
+    if applying:
+        assert standing.packs == tuple(p.id for p in lib.packs_for(profile, day))
+        assert lib.packs_for(profile, standing.day) == lib.packs_for(profile, day)
+
+
+def test_every_day_finds_a_break_that_today_does_not(packs_copy: Path,
+                                                     dates: dict[str, dt.date]) -> None:
+    """A bad rule in the 2017 TRUST Act (in force 2017-08-28 to 2021-08-01) passes today's
+    check and fails on the day that stands for its years."""
+    with (packs_copy / "il-trust-2017" / "rules.cedar").open("a", encoding="utf-8") as f:
+        f.write('\n@id("il-trust-2017/oops")\n@citation("none")\n@summary("A bad edit.")\n'
+                'permit (principal, action == Action::"enter-agreement", resource);\n')
+    lib = PolicyLibrary.load(packs_copy, dates)
+    decider = Decider(lib, cache_size=0)
+    inv = Invariant("no-agreement", "s", frozenset({"allow"}), {"actions": ["enter-agreement"]})
+    today = dt.date(2026, 12, 2)
+    assert verify(decider, [inv], "illinois", today).ok
+    days = [d.day for d in checked_days(lib, [inv], "illinois", today)]
+    plan = plan_checks(lib, [inv], [("illinois", d) for d in days])
+    found = reports(decider, plan, [run_check(decider, c) for c in plan.checks])
+    failed = [r.date for r in found if not r.ok]
+    assert failed and all(dt.date(2017, 8, 28) <= d < dt.date(2021, 8, 2) for d in failed)
+
+
+def test_shared_checks_report_what_separate_ones_do() -> None:
+    """(profile, day) pairs whose rules for an action are the same share that action's check;
+    the reports are those of one verify() per pair."""
+    lib = default_library()
+    decider = Decider(lib, cache_size=0)
+    pairs = [("illinois", dt.date(2025, 1, 1)), ("waukegan", dt.date(2025, 1, 1)),
+             ("illinois", dt.date(2019, 6, 21))]
+    small = [i for i in INVARIANTS if i.id in ("no-287g-in-illinois",
+                                               "no-detainer-holds-in-illinois")]
+    plan = plan_checks(lib, small, pairs)
+    alone = [plan_checks(lib, small, [pair]) for pair in pairs]
+    assert len(plan.checks) < sum(len(p.checks) for p in alone)
+    together = reports(decider, plan, [run_check(decider, c) for c in plan.checks])
+    for report, pair in zip(together, pairs, strict=True):
+        separate = verify(decider, small, *pair)
+        assert [(r.invariant.id, r.checked, r.skipped) for r in report.results] == [
+            (r.invariant.id, r.checked, r.skipped) for r in separate.results]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated
 
@@ -14,7 +15,19 @@ import yaml
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.policy.verify import load_invariants, verify
+from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.space import RequestSpace
+from sanctuarygate.policy.verify import (
+    Check,
+    CheckedDay,
+    Finding,
+    VerifyReport,
+    checked_days,
+    load_invariants,
+    plan_checks,
+    reports,
+    run_check,
+)
 from sanctuarygate.settings import get_settings
 
 app = typer.Typer(help="Inspect and check the policy packs.", no_args_is_help=True)
@@ -61,58 +74,102 @@ def profiles() -> None:
 def verify_cmd(
     profile: Annotated[list[str] | None, typer.Option(
         "--profile", help="Profile(s) to check; default: all.")] = None,
-    date: Annotated[str | None, typer.Option(help="Day to check (YYYY-MM-DD); default: today.")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="Check this day only (YYYY-MM-DD). Default: every day, through one day for each "
+        "interval between the dates at which a pack or an invariant starts or stops "
+        "(today for today's interval); intervals with the same packs and invariants are "
+        "checked once.")] = None,
     jobs: Annotated[int, typer.Option(
-        min=0, help="Profiles checked at once, each in its own process (0: one per CPU).")] = 0,
+        min=0, help="Checks run at once, each in its own process (0: one per CPU). A check is "
+        "one action's requests under one set of rules in force, shared by every profile and "
+        "day that has those rules.")] = 0,
     extra_pack: Annotated[list[str] | None, typer.Option(
         "--extra-pack", help="A pack adopted on top of each profile, as a city adopts packs "
         "for its gateway (SANCTUARYGATE_GATEWAY_PACKS); repeat for more.")] = None,
 ) -> None:
-    """Evaluate a profile's whole request space and check the declared invariants.
+    """Evaluate a profile's whole request space and check the declared invariants, on every
+    day or on one.
 
-    Prints a counterexample (a request in scenario format and its decision) for any invariant
-    that fails, and exits 1. To check what a gateway decides with the packs it adopted:
-    ``policy verify --profile chicago --extra-pack ocad-proposed-eo-2019``.
+    Prints, for each profile, the days checked and the intervals each stands for, then one
+    line per invariant and day; a counterexample (a request in scenario format and its
+    decision) for any invariant that fails, and exits 1. To check what a gateway decides with
+    the packs it adopted: ``policy verify --profile chicago --extra-pack ocad-proposed-eo-2019``.
     """
     lib = default_library()
-    day = _day(date)
+    invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
     names = profile or list(lib.profiles)
     extra = tuple(extra_pack or ())
+    today = dt.date.today()
+    days: list[tuple[str, CheckedDay]] = []
     for name in names:
-        lib.packs_for(name, day, extra)  # an unknown profile or pack: a clear error, no work
-    jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or len(names) == 1:
-        reports = map(_verify_profile, names, [day] * len(names), [extra] * len(names))
-        failed = sum(_print(lines) for lines in reports)
+        lib.packs_for(name, today, extra)  # an unknown profile or pack: a clear error, no work
+        if date is None:
+            days += [(name, d) for d in checked_days(lib, invariants, name, today, extra)]
+        else:
+            day = _day(date)
+            days.append((name, CheckedDay(day, (), tuple(p.id for p in lib.packs_for(
+                name, day, extra)), tuple(i.id for i in invariants if i.applies(name, day)))))
+    plan = plan_checks(lib, invariants, [(n, d.day) for n, d in days if d.invariants], extra)
+    jobs = min(jobs or os.cpu_count() or 1, len(plan.checks) or 1)
+    if jobs == 1:
+        findings = [_run_check(c) for c in plan.checks]
     else:
         spawn = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=spawn) as pool:
-            failed = sum(_print(lines) for lines in pool.map(
-                _verify_profile, names, [day] * len(names), [extra] * len(names)))
+        with ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
+            # The largest first, so that no process is left alone with a long one at the end.
+            sizes = _sizes(lib, plan.checks)
+            order = sorted(range(len(plan.checks)), key=lambda i: -sizes[i])
+            futures = {i: pool.submit(_run_check, plan.checks[i]) for i in order}
+            findings = [futures[i].result() for i in range(len(plan.checks))]
+    by_pair = iter(reports(Decider(lib, cache_size=0), plan, findings))
+    failed = 0
+    for name, checked in days:
+        label = "+".join((name, *extra))
+        spans = ", ".join(str(i) for i in checked.intervals)
+        if not checked.invariants:
+            typer.echo(f"-     {label} {spans}: no invariant is about these days")
+            continue
+        if spans:
+            typer.echo(f"day   {label} {checked.day} stands for {spans}")
+        lines = _lines(label, next(by_pair))
+        for line in lines:
+            typer.echo(line)
+        failed += sum(line.startswith("FAIL") for line in lines)
     if failed:
         raise typer.Exit(1)
 
 
-def _print(lines: list[str]) -> int:
-    for line in lines:
-        typer.echo(line)
-    return sum(line.startswith("FAIL") for line in lines)
+def _sizes(lib: PolicyLibrary, checks: Sequence[Check]) -> list[int]:
+    """How many requests each check asks at most (to start the largest first)."""
+    spaces: dict[tuple[str, dt.date], RequestSpace] = {}
+    out = []
+    for c in checks:
+        space = spaces.get((c.profile, c.day))
+        if space is None:
+            space = spaces[(c.profile, c.day)] = RequestSpace(
+                lib, lib.packs_for(c.profile, c.day, c.extra_packs))
+        out.append(sum(space.count({**inv.where, "actions": [c.action]}, inv.never)
+                       for inv in c.invariants))
+    return out
 
 
-def _verify_profile(name: str, day: dt.date, extra: tuple[str, ...] = ()) -> list[str]:
-    """One profile's report as printed lines (runs in a worker process)."""
-    invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
-    report = verify(Decider(default_library(), cache_size=0), invariants, name, day, extra)
-    name = "+".join((name, *extra))
+def _run_check(check: Check) -> dict[str, Finding]:
+    """One check, in a worker process."""
+    return run_check(Decider(default_library(), cache_size=0), check)
+
+
+def _lines(label: str, report: VerifyReport) -> list[str]:
+    """A report as printed lines: one per invariant, and a counterexample under a failure."""
+    day = report.date
     lines = []
     for res in report.results:
         if res.skipped:
             continue
         if res.counterexample is None:
-            lines.append(f"ok    {name} {day} {res.invariant.id}: {res.checked} requests")
+            lines.append(f"ok    {label} {day} {res.invariant.id}: {res.checked} requests")
             continue
         request, decision = res.counterexample
-        lines.append(f"FAIL  {name} {day} {res.invariant.id}: {res.invariant.statement}")
+        lines.append(f"FAIL  {label} {day} {res.invariant.id}: {res.invariant.statement}")
         lines.append(f"      counterexample after {res.checked} requests, outcome "
                      f"{decision.outcome} by {', '.join(r.id for r in decision.rules) or 'no rule'}:")
         lines += [f"        {line}"

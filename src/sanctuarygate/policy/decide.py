@@ -24,8 +24,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -70,6 +71,18 @@ class _InForce:
     packs: tuple[Pack, ...]
     refs: tuple[PackRef, ...]
     handle: object = None
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One request on its way to the engine: the packs in force, its unknown facts, its Cedar
+    request(s); in a batch, their places among the batch's distinct Cedar requests."""
+
+    in_force: _InForce
+    unknown: tuple[str, ...]
+    cedar: list[dict[str, Any]]
+    slots: list[int] = field(default_factory=list)
+    results: list[EngineResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,34 +131,80 @@ class Decider:
         if cached is not None:
             return cached
         decision = self._decide(request)
-        if self.cache_size:
-            if len(self._cache) >= self.cache_size:
-                # Web workers decide on several threads: another thread may have evicted
-                # the same entry, or be resizing the dict; either way, evicting is best-effort.
-                with contextlib.suppress(StopIteration, RuntimeError):
-                    self._cache.pop(next(iter(self._cache)), None)
-            self._cache[request] = decision
+        self._keep(request, decision)
         return decision
 
     def decide_many(self, requests: Iterable[Request]) -> list[Decision]:
-        """The batch twin of :meth:`decide`."""
-        return [self.decide(r) for r in requests]
+        """The batch twin of :meth:`decide`: the same decisions, in order, from one engine
+        batch per set of packs in force. A request listed twice, and a Cedar request that
+        several requests share (an ``unknown`` fact decided as a value another request
+        states), are evaluated once. Raises what a loop over decide() would raise first.
 
-    def engine_requests(self, request: Request) -> tuple[tuple[Pack, ...], list[dict[str, Any]]]:
-        """The packs in force and the Cedar request(s) that ``decide`` evaluates (one per
-        combination of unknown facts). Used by ``explain`` views and the benchmark."""
-        in_force = self._packs_in_force(request)
-        return in_force.packs, self._cedar_requests(request, request.unknown_facts())
+        >>> from sanctuarygate.policy.default import default_decider
+        >>> from sanctuarygate.domain.request import parse_request
+        >>> rs = [parse_request({"profile": "illinois", "date": "2024-02-01",
+        ...     "principal": {"agency": a}, "action": "honor-detainer",
+        ...     "resource": {"type": "Person", "in_custody": True}}) for a in ("ICE", "FBI")]
+        >>> [d.outcome for d in default_decider().decide_many(rs)]
+        ['deny', 'deny']
+        """
+        batch = list(requests)
+        decided: dict[Request, Decision] = {}
+        plans: dict[Request, _Plan] = {}
+        failure: Exception | None = None
+        for request in batch:
+            if request in decided or request in plans:
+                continue
+            cached = self._cache.get(request)
+            if cached is not None:
+                decided[request] = cached
+                continue
+            try:
+                plans[request] = self._plan(request)
+            except Exception as exc:  # raised after the requests before it, as decide() would
+                failure = exc
+                break
+        self._evaluate(plans.values())
+        for request, plan in plans.items():
+            decision = self._conclude(request, plan.in_force, plan.unknown, plan.results)
+            self._keep(request, decision)
+            decided[request] = decision
+        if failure is not None:
+            raise failure
+        return [decided[r] for r in batch]
 
-    # --- internals ------------------------------------------------------------------------
-    def _decide(self, request: Request) -> Decision:
+    def _plan(self, request: Request) -> _Plan:
+        """What :meth:`_decide` works out before asking the engine."""
         in_force = self._packs_in_force(request)
         unknown = request.unknown_facts()
-        cedar_requests = self._cedar_requests(request, unknown)
-        handle = in_force.handle
-        if handle is None:
-            handle = in_force.handle = self.library.compiled(in_force.packs)
-        results = self.library.engine.evaluate(handle, cedar_requests)
+        return _Plan(in_force, unknown, self._cedar_requests(request, unknown))
+
+    def _evaluate(self, plans: Iterable[_Plan]) -> None:
+        """Ask the engine once per set of packs in force, for every distinct Cedar request of
+        the plans; give each plan its results."""
+        groups: dict[int, tuple[_InForce, list[dict[str, Any]], dict[str, int]]] = {}
+        todo = list(plans)
+        for plan in todo:
+            _, unique, index = groups.setdefault(id(plan.in_force), (plan.in_force, [], {}))
+            for cedar in plan.cedar:
+                slot = index.setdefault(json.dumps(cedar), len(unique))
+                if slot == len(unique):
+                    unique.append(cedar)
+                plan.slots.append(slot)
+        answers = {key: self.library.engine.evaluate(self._handle(in_force), unique)
+                   for key, (in_force, unique, _) in groups.items()}
+        for plan in todo:
+            found = answers[id(plan.in_force)]
+            plan.results = [found[slot] for slot in plan.slots]
+
+    def _handle(self, in_force: _InForce) -> object:
+        if in_force.handle is None:
+            in_force.handle = self.library.compiled(in_force.packs)
+        return in_force.handle
+
+    def _conclude(self, request: Request, in_force: _InForce, unknown: tuple[str, ...],
+                  results: Sequence[EngineResult]) -> Decision:
+        """The decision, from the engine's results for the request's Cedar request(s)."""
         civil = request.context.purpose in CIVIL_PURPOSES
         key = (tuple([(r.decision, tuple(sorted(r.reasons)), tuple(r.errors)) for r in results]),
                unknown, civil)
@@ -158,6 +217,27 @@ class Decider:
                         obligations=reading.obligations, packs=in_force.refs,
                         unresolved_facts=reading.unresolved, profile=request.profile,
                         date=request.date.isoformat())
+
+    def _keep(self, request: Request, decision: Decision) -> None:
+        if self.cache_size:
+            if len(self._cache) >= self.cache_size:
+                # Web workers decide on several threads: another thread may have evicted
+                # the same entry, or be resizing the dict; either way, evicting is best-effort.
+                with contextlib.suppress(StopIteration, RuntimeError):
+                    self._cache.pop(next(iter(self._cache)), None)
+            self._cache[request] = decision
+
+    def engine_requests(self, request: Request) -> tuple[tuple[Pack, ...], list[dict[str, Any]]]:
+        """The packs in force and the Cedar request(s) that ``decide`` evaluates (one per
+        combination of unknown facts). Used by ``explain`` views and the benchmark."""
+        in_force = self._packs_in_force(request)
+        return in_force.packs, self._cedar_requests(request, request.unknown_facts())
+
+    # --- internals ------------------------------------------------------------------------
+    def _decide(self, request: Request) -> Decision:
+        plan = self._plan(request)
+        results = self.library.engine.evaluate(self._handle(plan.in_force), plan.cedar)
+        return self._conclude(request, plan.in_force, plan.unknown, results)
 
     def _read(self, results: Sequence[EngineResult], unknown: tuple[str, ...],
               civil: bool) -> _Reading:

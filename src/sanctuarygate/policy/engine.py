@@ -40,6 +40,10 @@ class ParsedPolicy:
     #: The ``like`` patterns it matches strings against, each a tuple of literal characters
     #: and ``None`` for a wildcard.
     patterns: frozenset[Pattern] = frozenset()
+    #: The paths it reads under ``context``, as far as it reads them: ``"resource.kind"`` for
+    #: ``context.resource.kind`` (or ``context.resource has kind``), ``"resource"`` for the whole
+    #: record, ``""`` for ``context`` itself.
+    context_paths: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,8 @@ def _parsed(policy: dict[str, Any]) -> ParsedPolicy:
         policy["effect"], dict(policy.get("annotations") or {}), _scope(policy["action"]),
         frozenset(_context_reads(conditions)), frozenset(names.literals),
         frozenset(names.entities), frozenset(names.reads["principal"]),
-        frozenset(names.reads["resource"]), frozenset(names.patterns))
+        frozenset(names.reads["resource"]), frozenset(names.patterns),
+        frozenset(names.context_paths))
 
 
 class _Names:
@@ -154,6 +159,7 @@ class _Names:
         self.entities: set[tuple[str, str]] = set()
         self.patterns: set[Pattern] = set()
         self.reads: dict[str, set[str]] = {"principal": set(), "resource": set()}
+        self.context_paths: set[str] = set()
 
     def scope(self, constraint: dict[str, Any]) -> None:
         """A scope constraint: ``==``/``in`` an entity (or a list of them), ``is T in E``."""
@@ -178,9 +184,18 @@ class _Names:
                 self.patterns.add(tuple(None if piece == "Wildcard" else piece["Literal"]
                                         for piece in inner["pattern"]))
                 self.walk(inner["left"])
-            elif op in (".", "has") and isinstance(inner, dict) and isinstance(
-                    inner.get("left"), dict) and inner["left"].get("Var") in self.reads:
-                self.reads[inner["left"]["Var"]].add(inner["attr"])
+            elif op in (".", "has") and isinstance(inner, dict):
+                chain = _chain(inner["left"])
+                if chain is None:
+                    self.walk(inner["left"])
+                    continue
+                root, *attrs = (*chain, inner["attr"])
+                if root == "context":
+                    self.context_paths.add(".".join(attrs))
+                elif root in self.reads:
+                    self.reads[root].add(attrs[0])
+            elif op == "Var" and inner == "context":
+                self.context_paths.add("")  # context used whole
             else:
                 self.walk(inner)
 
@@ -198,6 +213,19 @@ class _Names:
                 return
             for item in value.values():
                 self.value(item)
+
+
+def _chain(node: Any) -> tuple[str, ...] | None:
+    """``context.document.kind`` as ``("context", "document", "kind")``; None for anything but
+    a variable followed by attribute names."""
+    if isinstance(node, dict):
+        if isinstance(node.get("Var"), str) and len(node) == 1:
+            return (node["Var"],)
+        inner = node.get(".")
+        if isinstance(inner, dict) and len(node) == 1:
+            head = _chain(inner["left"])
+            return None if head is None else (*head, inner["attr"])
+    return None
 
 
 def _scope(action: dict[str, Any]) -> frozenset[str] | None:

@@ -45,6 +45,7 @@ class Rule:
     principal_reads: frozenset[str] = frozenset()
     resource_reads: frozenset[str] = frozenset()
     patterns: frozenset[Pattern] = frozenset()
+    context_paths: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,8 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
     rules = tuple(replace(_rule(p.effect, p.annotations, manifest, source), actions=p.actions,
                           context_reads=p.context_reads, literals=p.literals,
                           entities=p.entities, principal_reads=p.principal_reads,
-                          resource_reads=p.resource_reads, patterns=p.patterns)
+                          resource_reads=p.resource_reads, patterns=p.patterns,
+                          context_paths=p.context_paths)
                   for p in parsed)
     _check_confidence(manifest, rules, source)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]

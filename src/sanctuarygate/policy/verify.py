@@ -1,54 +1,40 @@
-"""Invariants checked by exhaustive evaluation of a profile's finite request space.
+"""Invariants, checked by deciding every request of a profile's reduced request space, on
+every day.
 
-The space is agencies x actions x resource classes x context values. Two reductions keep it
-small without losing a case, and both are sound for Cedar:
+:mod:`sanctuarygate.policy.space` builds the space and explains why its reductions lose no
+case. Every request is decided by :meth:`Decider.decide_many`, the batch twin of the one door:
+the same decisions as :meth:`Decider.decide`.
 
-* principals, datasets and fields are grouped into classes that no rule can tell apart: the
-  same values of every attribute a policy reads (``principal.federal``, ``resource.keeper``;
-  a string value that no policy names counts as "other"), the same relation (``==`` or ``in``)
-  to every entity a policy names (``Agency::"ICE"``), and the same context flags that decide()
-  derives from them; one representative per class is evaluated;
-* string values (purpose, property kind, owner, use ...) take the values that some policy names,
-  plus the purposes that decide() itself reads (civil-immigration-enforcement, unknown), plus one
-  value that nothing names;
-* onward recipients enter a decision only through three flags ("is any of them a
-  civil-immigration agency", "can any of them refer cases to one", "is any of them under DHS"),
-  each an "any of them": so one list per combination of flags that some list of directory
-  agencies yields (the closure under "or" of what single agencies yield) covers every list.
-  They are asked only for the actions in the scope of a policy that reads an ``onward_`` flag;
-* the channel enters only as ``context.channel`` compared with literals, so the channels some
-  policy names, plus none, cover every channel; they are asked only for the actions in the
-  scope of a policy that reads ``context.channel`` (for the others no policy can tell channels
-  apart).
-
-Every request goes through :meth:`Decider.decide`, the same door as every other caller.
+Every day, soundly: an outcome depends on the day only through the packs in force (decide()
+hands Cedar no date), and an invariant is about a day only through its ``from``/``until``. Both
+change only at a pack's ``effective_from``/``effective_until`` (settings dates already
+resolved) or an invariant's ``from``/``until``. Between two consecutive such boundaries, and
+before the first, every day has the same packs and the same invariants, so one day stands for
+its interval (today for today's interval, else its first day). An interval whose packs in force
+and invariants are those of a day already checked is not checked again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sanctuarygate.domain import vocabulary as voc
-from sanctuarygate.domain.agency import Agency
-from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.decision import Decision, Outcome
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
-from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider, onward_flags
-from sanctuarygate.policy.engine import EVERY_ATTRIBUTE, Pattern
-from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.space import RequestSpace
 
-#: The entity types a principal or a dataset resource can be related to by ``==`` or ``in``.
-PRINCIPAL_TYPES = frozenset({"Agency", "Employee"})
-RESOURCE_TYPES = frozenset({"Dataset", "Field"})
-PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
+#: Requests decided in one :meth:`Decider.decide_many` batch.
+BATCH = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,237 +93,209 @@ def load_invariants(path: Path) -> list[Invariant]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One piece of work: the requests for one action of some invariants, under one set of
+    rules that can apply to that action. Every (profile, day) with those rules in force for the
+    action shares it; its requests are made for the first such (profile, day)."""
+
+    action: str
+    rules: frozenset[str]
+    profile: str
+    day: dt.date
+    extra_packs: tuple[str, ...]
+    invariants: tuple[Invariant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A check's answer for one invariant: the requests asked (up to the counterexample, if
+    one was found), and the counterexample in scenario format (valid in any process)."""
+
+    checked: int
+    counterexample: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """The checks that cover every invariant about some (profile, day) pairs, and which check
+    answers for each (profile, day, invariant, action)."""
+
+    pairs: list[tuple[str, dt.date]]
+    extra_packs: tuple[str, ...]
+    invariants: list[Invariant]
+    checks: list[Check] = field(default_factory=list)
+    index: dict[tuple[str, dt.date, str, str], int] = field(default_factory=dict)
+
+
+def plan_checks(lib: PolicyLibrary, invariants: Sequence[Invariant],
+                pairs: Sequence[tuple[str, dt.date]], extra_packs: Sequence[str] = ()) -> Plan:
+    """Split the work of checking ``invariants`` on every (profile, day) of ``pairs`` into
+    checks, one per (action, rules in force that can apply to it).
+
+    Sound: a rule whose scope does not hold the action never applies to its requests (Cedar
+    does not evaluate its conditions), so the outcome of a request for the action depends on
+    the day and the profile only through those rules, and so does the reduced space
+    (:class:`~sanctuarygate.policy.space.RequestSpace` reduces by them alone).
+    """
+    extra = tuple(extra_packs)
+    plan = Plan(list(pairs), extra, list(invariants))
+    keys: dict[tuple[str, frozenset[str]], int] = {}
+    members: list[list[Invariant]] = []
+    for profile, day in plan.pairs:
+        space = RequestSpace(lib, lib.packs_for(profile, day, extra))  # unknown ids: an error
+        for inv in invariants:
+            if not inv.applies(profile, day):
+                continue
+            for action in _actions(inv):
+                rules = frozenset(r.ref.id for r in space.rules_for(action))
+                at = keys.setdefault((action, rules), len(plan.checks))
+                if at == len(plan.checks):
+                    plan.checks.append(Check(action, rules, profile, day, extra, ()))
+                    members.append([])
+                if inv not in members[at]:
+                    members[at].append(inv)
+                plan.index[(profile, day, inv.id, action)] = at
+    plan.checks = [replace(c, invariants=tuple(m)) for c, m in zip(plan.checks, members,
+                                                                    strict=True)]
+    return plan
+
+
+def run_check(decider: Decider, check: Check) -> dict[str, Finding]:
+    """Decide the check's requests, in batches; each invariant stops at its first
+    counterexample, and a request asked for several invariants is decided once."""
+    lib = decider.library
+    space = RequestSpace(lib, lib.packs_for(check.profile, check.day, check.extra_packs))
+    outcomes: dict[Request, Outcome] = {}
+    found: dict[str, Finding] = {}
+    for inv in check.invariants:
+        where = {**inv.where, "actions": [check.action]}
+        requests = space.requests(where, check.profile, check.day, check.extra_packs, inv.never)
+        checked, counterexample = 0, None
+        for batch in _batches(requests, BATCH):
+            new = [r for r in dict.fromkeys(batch) if r not in outcomes]
+            outcomes.update(zip(new, (d.outcome for d in decider.decide_many(new)), strict=True))
+            for request in batch:
+                checked += 1
+                if outcomes[request] in inv.never:
+                    counterexample = request.to_dict()
+                    break
+            if counterexample:
+                break
+        found[inv.id] = Finding(checked, counterexample)
+    return found
+
+
+def reports(decider: Decider, plan: Plan,
+            findings: Sequence[Mapping[str, Finding]]) -> list[VerifyReport]:
+    """One report per (profile, day) of the plan, from the findings of its checks (in the
+    plan's order). A counterexample is decided again for the (profile, day) it is reported for.
+    """
+    out = []
+    for profile, day in plan.pairs:
+        report = VerifyReport(profile, day)
+        for inv in plan.invariants:
+            res = InvariantResult(inv)
+            report.results.append(res)
+            if not inv.applies(profile, day):
+                res.skipped = True
+                continue
+            for action in _actions(inv):
+                finding = findings[plan.index[(profile, day, inv.id, action)]][inv.id]
+                res.checked += finding.checked
+                if finding.counterexample is not None:
+                    request = parse_request({**finding.counterexample, "profile": profile,
+                                             "date": day})
+                    res.counterexample = (request, decider.decide(request))
+                    break
+        out.append(report)
+    return out
+
+
 def verify(decider: Decider, invariants: Sequence[Invariant], profile: str,
            day: dt.date, extra_packs: Sequence[str] = ()) -> VerifyReport:
     """Check every invariant that is about ``profile`` on ``day``; stop each at its first
     counterexample. ``extra_packs`` are packs adopted on top of the profile (a city's gateway
-    packs): every request is decided with them, as the gateway decides."""
-    lib = decider.library
-    lib.packs_for(profile, day, tuple(extra_packs))  # unknown profile or pack: clear error
-    space = _Space(lib)
-    report = VerifyReport(profile, day)
-    for inv in invariants:
-        res = InvariantResult(inv)
-        report.results.append(res)
-        if not inv.applies(profile, day):
-            res.skipped = True
-            continue
-        for request in space.requests(inv.where, profile, day, tuple(extra_packs)):
-            res.checked += 1
-            decision = decider.decide(request)
-            if decision.outcome in inv.never:
-                res.counterexample = (request, decision)
-                break
-    return report
+    packs): every request is decided with them, as the gateway decides.
 
-
-class _Space:
-    """Enumerates the request space, reduced as the module docstring explains."""
-
-    def __init__(self, lib: PolicyLibrary) -> None:
-        self.lib = lib
-        rules = lib.rules.values()
-        # What the policies name and read, from the engine's own parse of them (so a comment,
-        # an annotation or another spacing of ``Agency::"ICE"`` changes nothing).
-        self.named_entities = frozenset(e for r in rules for e in r.entities)
-        self.literals = lib.named_literals
-        self.patterns = frozenset(p for r in rules for p in r.patterns)
-        #: Strings a policy can tell apart from others: literals, and entity ids (a resource's
-        #: entity id is its stated id or kind).
-        self.names = self.literals | {ident for _, ident in self.named_entities}
-        self.principal_attrs = tuple(sorted({a for r in rules for a in r.principal_reads}))
-        self.resource_attrs = tuple(sorted({a for r in rules for a in r.resource_reads}))
-        #: No channel (``context.channel`` is ""), then one channel per class the policies tell
-        #: apart from it and from each other.
-        self.channels: list[str | None] = [None, *(
-            c for c in self.reduce(sorted(voc.CHANNELS)) if self._fold(c) != self._fold(""))]
-        #: Actions whose answer may depend on the channel, or on the onward recipients.
-        self.channel_actions = self._scope({"channel"})
-        self.onward_actions = self._scope(set(ONWARD_FLAGS))
-        self.onward = onward_lists(lib)
-        self.attrs = {(e["uid"]["type"], e["uid"]["id"]): e["attrs"]
-                      for e in entities(lib.directory, lib.catalog)}
-
-    def _scope(self, reads: set[str]) -> frozenset[str]:
-        """The actions of every rule that reads one of these context attributes (a rule over an
-        action group, or over every action, counts as all actions)."""
-        scopes = [r.actions for r in self.lib.rules.values()
-                  if reads & r.context_reads or EVERY_ATTRIBUTE in r.context_reads]
-        if all(s is not None and s <= voc.ACTIONS for s in scopes):
-            return frozenset(a for s in scopes if s for a in s)
-        return frozenset(voc.ACTIONS)
-
-    def _fold(self, value: str) -> Any:
-        """A string as the policies see it: itself if some policy names it, else only which
-        ``like`` patterns it matches (every unnamed string matching the same ones is alike)."""
-        if value in self.names:
-            return value
-        return ("*", tuple(sorted((p for p in self.patterns if _matches(p, value)), key=repr)))
-
-    def _visible(self, etype: str, ident: str, names: Sequence[str]) -> tuple[Any, ...]:
-        """The attribute values a policy can see, strings that no policy names folded."""
-        attrs = self.attrs.get((etype, ident), {})
-        out = []
-        for name in names:
-            value = attrs.get(name)
-            if isinstance(value, str):
-                value = self._fold(value)
-            elif isinstance(value, list):
-                value = tuple(sorted({self._fold(v) for v in value}, key=repr))
-            out.append((name, value))
-        return tuple(out)
-
-    def _relations(self, etype: str, ident: str, parents: Sequence[tuple[str, str]],
-                   types: frozenset[str]) -> frozenset[tuple[str, str, bool]]:
-        """How an entity stands to every entity some policy names: (type, id, equal) for each
-        named entity it is ``in`` (itself included, as Cedar's ``in`` does)."""
-        out = set()
-        for ntype, nid in self.named_entities:
-            if ntype not in types:
-                continue
-            equal = (ntype, nid) == (etype, ident)
-            if equal or (ntype, nid) in parents:
-                out.add((ntype, nid, equal))
-        return frozenset(out)
-
-    def principals(self, where: Mapping[str, Any]) -> list[tuple[str, Agency]]:
-        under = where.get("principal_in")
-        excluded = where.get("principal_not_in") or ()
-        kinds = [where["principal_kind"]] if where.get("principal_kind") else ["agency", "employee"]
-        classes: dict[tuple[Any, ...], tuple[str, Agency]] = {}
-        for agency in self.lib.directory:
-            if under and not any(agency.is_under(u) for u in under):
-                continue
-            if any(agency.is_under(x) for x in excluded):
-                continue
-            above = [("Agency", a) for a in (agency.id, *agency.ancestors)]
-            for kind in kinds:
-                if kind == "employee" and agency.level not in EMPLOYER_LEVELS:
-                    continue
-                etype = "Agency" if kind == "agency" else "Employee"
-                key = (kind, self._visible(etype, agency.id, self.principal_attrs),
-                       agency.immigration_agency,
-                       self._relations(etype, agency.id, above, PRINCIPAL_TYPES))
-                classes.setdefault(key, (kind, agency))
-        return list(classes.values())
-
-    def reduce(self, values: Sequence[str], keep: Sequence[str] = ()) -> list[str]:
-        """One value per class the policies cannot tell apart (``keep``: values to ask anyway)."""
-        classes: dict[Any, str] = {}
-        for v in values:
-            classes.setdefault(v if v in keep else self._fold(v), v)
-        return sorted(classes.values(), key=list(values).index)
-
-    def resources(self, action: str, where: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        fixed = where.get("resource") or {}
-        le_only = where.get("law_enforcement_data")
-        for rtype in sorted(voc.ACTION_RESOURCES[action]):
-            for facts in self._facts(rtype, le_only):
-                if all(facts.get(k) == v for k, v in fixed.items()):
-                    yield {"type": rtype, **facts}
-
-    def _facts(self, rtype: str, le_only: bool | None) -> Iterator[dict[str, Any]]:
-        lib = self.lib
-        if rtype == "Person":
-            yield {}
-            yield {"in_custody": False}
-            for name in PERSON_FACTS:
-                yield {name: True}
-            yield dict.fromkeys(PERSON_FACTS, True)
-        elif rtype in ("Dataset", "Field"):
-            seen: set[tuple[Any, ...]] = set()
-            for ds in lib.catalog:
-                if le_only and not lib.directory.get(ds.keeper).law_enforcement:
-                    continue
-                items = ([(ds.id, {"id": ds.id})] if rtype == "Dataset" else
-                         [(f"{ds.id}.{name}", {"dataset": ds.id, "id": name}) for name, _ in ds.fields])
-                for uid, facts in items:
-                    parents = [("Dataset", ds.id)] if rtype == "Field" else []
-                    key = (self._relations(rtype, uid, parents, RESOURCE_TYPES),
-                           self._visible(rtype, uid, self.resource_attrs))
-                    if key not in seen:
-                        seen.add(key)
-                        yield facts
-        elif rtype == "Property":
-            kinds = self.reduce(sorted(voc.PROPERTY_KINDS))
-            owners = self.reduce(sorted(voc.PROPERTY_OWNERS))
-            for kind, owner, leased in itertools.product(kinds, owners, (None, True, False)):
-                prop: dict[str, Any] = {"kind": kind, "owner": owner}
-                if leased is not None:
-                    prop["leased"] = leased
-                yield prop
-        elif rtype == "Agreement":
-            for kind in sorted(voc.AGREEMENT_KINDS):
-                yield {"kind": kind}
-        else:
-            yield {"id": "facility"}
-
-    def requests(self, where: Mapping[str, Any], profile: str, day: dt.date,
-                 extra_packs: tuple[str, ...] = ()) -> Iterator[Request]:
-        actions = where.get("actions") or sorted(voc.ACTIONS)
-        purposes = where.get("purposes") or self.reduce(
-            sorted(voc.PURPOSES), keep=("civil-immigration-enforcement", "unknown"))
-        kinds = where.get("documents") or sorted(voc.DOCUMENT_KINDS)
-        documents = [{"kind": k, "verified": v} for k in kinds
-                     for v in ((False,) if k == "none" else (True, False))]
-        for (kind, agency), action in itertools.product(self.principals(where), actions):
-            onward = self.onward if action in self.onward_actions else [[]]
-            channels = where.get("channels") or (
-                self.channels if action in self.channel_actions else [None])
-            uses: list[str | None] = (self.reduce(sorted(voc.PROPERTY_USES))  # type: ignore[assignment]
-                                      if action == "use-property" else [None])
-            notices: list[bool | None] = [None, True] if action == "grant-access" else [None]
-            attach: list[list[str]] = ([[], ["judicial-warrant"]] if action == "honor-detainer"
-                                       else [[]])
-            for resource in self.resources(action, where):
-                for purpose, doc, recipients, use, notice, extra, channel in itertools.product(
-                        purposes, documents, onward, uses, notices, attach, channels):
-                    context: dict[str, Any] = {"purpose": purpose,
-                                               "document": {**doc, "attachments": extra},
-                                               "onward_recipients": recipients}
-                    if channel:
-                        context["channel"] = channel
-                    if use:
-                        context["use"] = use
-                    if notice is not None:
-                        context["truth_act_notice_given"] = notice
-                    yield parse_request({"profile": profile, "date": day,
-                                         "principal": {kind: agency.id}, "action": action,
-                                         "resource": resource, "context": context,
-                                         "extra_packs": list(extra_packs)})
-
-
-def _matches(pattern: Pattern, text: str) -> bool:
-    """Cedar's ``like``: ``None`` in the pattern matches any run of characters.
-
-    >>> _matches(("C", "P", None), "CPD"), _matches(("C", None, "D"), "CPS")
-    (True, False)
+    >>> from sanctuarygate.policy.default import default_decider
+    >>> inv = Invariant("x", "No 287(g) agreement.", frozenset({"allow"}),
+    ...                 {"actions": ["enter-agreement"], "resource": {"kind": "287g"}})
+    >>> verify(default_decider(), [inv], "illinois", dt.date(2025, 1, 1)).ok
+    True
     """
-    regex = "".join(".*" if piece is None else re.escape(piece) for piece in pattern)
-    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
+    plan = plan_checks(decider.library, invariants, [(profile, day)], extra_packs)
+    return reports(decider, plan, [run_check(decider, c) for c in plan.checks])[0]
 
 
-def onward_lists(lib: PolicyLibrary) -> list[list[str]]:
-    """One list of onward recipients per combination of the flags decide() derives, for every
-    combination some list of directory agencies yields; the empty list first.
+def _actions(inv: Invariant) -> list[str]:
+    return list(inv.where.get("actions") or sorted(voc.ACTIONS))
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Days from ``start`` (None: the beginning of time) until ``until`` (exclusive; None: no
+    end)."""
+
+    start: dt.date | None
+    until: dt.date | None
+
+    def __contains__(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.until is None
+                                                              or day < self.until)
+
+    def __str__(self) -> str:
+        return f"{self.start or ''}..{self.until or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedDay:
+    """A day checked for a profile, and every interval it stands for (see the module
+    docstring); ``invariants`` is empty when no invariant is about those days."""
+
+    day: dt.date
+    intervals: tuple[Interval, ...]
+    packs: tuple[str, ...]
+    invariants: tuple[str, ...]
+
+
+def checked_days(lib: PolicyLibrary, invariants: Sequence[Invariant], profile: str,
+                 today: dt.date, extra_packs: Sequence[str] = ()) -> list[CheckedDay]:
+    """The days that stand for every day, for ``profile``: one per distinct (packs in force,
+    invariants about the day), in date order; those with no invariant come too, to be said.
 
     >>> from sanctuarygate.policy.default import default_library
-    >>> lists = onward_lists(default_library())
-    >>> lists[0], ['DHS'] in lists
-    ([], True)
+    >>> inv = Invariant("x", "s", frozenset({"allow"}), {}, start=dt.date(2019, 6, 21))
+    >>> days = checked_days(default_library(), [inv], "new-york-city", dt.date(2026, 12, 2))
+    >>> [(str(d.day), [str(i) for i in d.intervals], d.invariants) for d in days]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('2014-11-13', ['..2014-11-14', '2014-11-14..2019-06-21'], ()),
+     ('2026-12-02', ['2019-06-21..'], ('x',))]
     """
-    def flags(agencies: list[Agency]) -> tuple[bool, ...]:
-        return tuple(onward_flags(agencies).values())
+    extra = tuple(extra_packs)
+    packs = [lib.packs[p] for p in lib.profile(profile).packs]
+    about = [inv for inv in invariants if inv.profiles is None or profile in inv.profiles]
+    bounds = sorted({d for p in packs for d in (p.effective_from, p.effective_until) if d}
+                    | {d for inv in about for d in (inv.start, inv.until) if d})
+    starts: list[dt.date | None] = [None, *bounds]
+    intervals = [Interval(a, b) for a, b in zip(starts, [*bounds, None], strict=True)]
+    found: dict[tuple[tuple[str, ...], tuple[str, ...]], CheckedDay] = {}
+    for interval in intervals:
+        if today in interval:
+            day = today
+        else:
+            day = interval.start or (interval.until or today) - dt.timedelta(days=1)
+        applying = tuple(inv.id for inv in about if inv.applies(profile, day))
+        # Days with nothing to check go together, whatever their packs.
+        key = (tuple(p.id for p in lib.packs_for(profile, day, extra)) if applying else (),
+               applying)
+        seen = found.get(key)
+        found[key] = (CheckedDay(day, (interval,), *key) if seen is None else
+                      CheckedDay(seen.day, (*seen.intervals, interval), *key))
+    return sorted(found.values(), key=lambda d: d.day)
 
-    lists: dict[tuple[bool, ...], list[str]] = {flags([]): []}
-    for agency in lib.directory:
-        lists.setdefault(flags([agency]), [agency.id])
-    grown = True
-    while grown:  # close under "any of them": a list's flags are the "or" of its members'
-        grown = False
-        for (a, la), (b, lb) in itertools.product(list(lists.items()), repeat=2):
-            key = tuple(x or y for x, y in zip(a, b, strict=True))
-            if key not in lists:
-                lists[key] = [*la, *lb]
-                grown = True
-    return list(lists.values())
+
+def _batches(items: Iterable[Request], size: int) -> Iterator[list[Request]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
