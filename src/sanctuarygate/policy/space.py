@@ -21,8 +21,9 @@ attributes read), never from its source text. The reductions, each sound for Ced
   ``immigration_agent`` from them, and an ``unknown`` purpose may be decided as several;
 * principals, datasets and fields are grouped into classes: the same relation (``==`` or
   ``in``) to every entity a policy names, the same (folded) values of every attribute a policy
-  reads, the same flags decide() derives from them (``immigration_agency``), the same kind
-  (agency or employee); one representative per class is asked;
+  reads, the same kind (agency or employee), and for principals the same context values that
+  decide() derives from them (``immigration_agency``; read from the Cedar request decide()
+  builds, so a flag it derives later counts too); one representative per class is asked;
 * onward recipients enter a decision only through the flags of :data:`ONWARD_FLAGS`, each an
   "any of them": one list per combination of flags that some list of directory agencies yields
   (the closure under "or" of what single agencies yield) covers every list;
@@ -54,7 +55,7 @@ from typing import Any, Literal, TypeAlias
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.request import UNKNOWN, Context, Document, Principal, Request, Resource
-from sanctuarygate.policy.decide import ONWARD_FLAGS, onward_flags
+from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider, onward_flags
 from sanctuarygate.policy.engine import Pattern
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 from sanctuarygate.policy.pack import Pack, Rule
@@ -166,6 +167,8 @@ class RequestSpace:
         self.attrs = {(e["uid"]["type"], e["uid"]["id"]): e["attrs"]
                       for e in entities(lib.directory, lib.catalog)}
         self._views: dict[str, View] = {}
+        self._decider = Decider(lib, cache_size=0)
+        self._probes: dict[tuple[str, str], dict[str, Any]] = {}
 
     def rules_for(self, action: str) -> list[Rule]:
         """The rules in force that can apply to ``action``: those whose scope names it, names
@@ -198,10 +201,23 @@ class RequestSpace:
                     continue
                 etype = "Agency" if kind == "agency" else "Employee"
                 key = (kind, self._visible(view, etype, agency.id, view.principal_attrs),
-                       kind == "agency" and agency.immigration_agency,
+                       self._derived(kind, agency.id, view),
                        _relations(view, etype, agency.id, above, PRINCIPAL_TYPES))
                 classes.setdefault(key, (kind, agency))
         return list(classes.values())
+
+    def _derived(self, kind: PrincipalKind, ident: str, view: View) -> tuple[Any, ...]:
+        """The context values decide() derives from the principal (``immigration_agency``, and
+        whatever else it may derive), as far as a policy reads them: read from the Cedar
+        request decide() builds for a probe that differs from others only by its principal."""
+        context = self._probes.get((kind, ident))
+        if context is None:
+            probe = Request(next(iter(self.lib.profiles)), dt.date(2000, 1, 1),
+                            Principal(kind, ident), "detain", Resource("Person"),
+                            Context(purpose="criminal-investigation"))
+            _, (cedar, *_) = self._decider.engine_requests(probe)
+            context = self._probes[(kind, ident)] = cedar["context"]
+        return tuple((k, repr(v)) for k, v in sorted(context.items()) if view.reads(k))
 
     def _visible(self, view: View, etype: str, ident: str,
                  names: Sequence[str]) -> tuple[Any, ...]:
