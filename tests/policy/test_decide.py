@@ -242,3 +242,37 @@ def test_letter_citing_a_statute_is_not_a_duty_to_disclose(decider: Decider) -> 
                            context={"purpose": "civil-immigration-enforcement",
                                     "document": {"kind": "statute-letter", "verified": True}}))
     assert d.outcome == "review" and not d.allowed
+
+
+# --- Advice that fits the act ------------------------------------------------------------
+def test_property_refusal_points_to_the_sign_and_names_the_order(decider: Decider) -> None:
+    d = decider.decide(req(profile="waukegan", date="2025-12-01", principal={"agency": "CBP-USBP"},
+                           action="use-property",
+                           resource={"type": "Property", "kind": "garage", "owner": "city"},
+                           context={"purpose": "civil-immigration-enforcement",
+                                    "use": "staging-area", "document": {"kind": "none"}}))
+    assert d.outcome == "deny"
+    assert any("posted sign" in line for line in d.advice)
+    assert any("A City Council resolution does not allow" in line for line in d.advice)
+    assert not any("information about the person" in line for line in d.advice)
+
+
+def test_emergency_review_is_not_do_nothing(decider: Decider) -> None:
+    d = decider.decide(req(profile="waukegan", date="2025-12-01", principal={"agency": "ICE-ERO"},
+                           action="assist-operation", resource={"type": "Facility",
+                                                                "id": "waukegan-pd"},
+                           context={"purpose": "emergency-assistance",
+                                    "document": {"kind": "none"},
+                                    "assistance": "on-site-support"}))
+    assert d.outcome == "review"
+    assert d.advice[0].startswith("Respond to the emergency")
+    assert not any(line.startswith("Do not act yet") for line in d.advice)
+
+
+def test_court_order_review_says_do_not_refuse_and_offers_legal_help(decider: Decider) -> None:
+    d = decider.decide(req(principal={"agency": "ICE-ERO"}, action="grant-access",
+                           context={"purpose": "civil-immigration-enforcement",
+                                    "document": {"kind": "court-order", "verified": True}}))
+    assert d.outcome == "review"
+    assert d.advice[0] == "Do not refuse and do not comply yet."
+    assert any("855-435-7693" in line for line in d.advice)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from sanctuarygate.domain.advice import explain
+from sanctuarygate.domain.advice import authority, explain
 from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.decision import Decision, Obligation, Outcome, PackRef, RuleRef
 from sanctuarygate.domain.request import UNKNOWN, Request
@@ -83,6 +83,17 @@ class _Plan:
     cedar: list[dict[str, Any]]
     slots: list[int] = field(default_factory=list)
     results: list[EngineResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Act:
+    """What the advice fits besides the engine's answer: the act, whether it is about a person,
+    and whether it comes as an emergency or with a verified court order."""
+
+    action: str
+    about_person: bool
+    emergency: bool
+    court_order: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +217,15 @@ class Decider:
                   results: Sequence[EngineResult]) -> Decision:
         """The decision, from the engine's results for the request's Cedar request(s)."""
         civil = request.context.purpose in CIVIL_PURPOSES
+        doc = request.context.document
+        act = _Act(request.action, request.resource.type == "Person",
+                   request.context.purpose == "emergency-assistance",
+                   doc.kind == "court-order" and doc.verified is True)
         key = (tuple([(r.decision, tuple(sorted(r.reasons)), tuple(r.errors)) for r in results]),
-               unknown, civil)
+               unknown, civil, act)
         reading = self._readings.get(key)
         if reading is None:
-            reading = self._read(results, unknown, civil)
+            reading = self._read(results, unknown, civil, act)
             _remember(self._readings, key, reading)
         return Decision(outcome=reading.outcome, rules=reading.rules,
                         explanation=reading.explanation, advice=reading.advice,
@@ -240,7 +255,7 @@ class Decider:
         return self._conclude(request, plan.in_force, plan.unknown, results)
 
     def _read(self, results: Sequence[EngineResult], unknown: tuple[str, ...],
-              civil: bool) -> _Reading:
+              civil: bool, act: _Act) -> _Reading:
         branches = [self._branch(r.decision, r.reasons, r.errors) for r in results]
         outcomes = {b.outcome for b in branches}
         rules = tuple(dict.fromkeys(r for b in branches for r in b.rules))
@@ -250,8 +265,14 @@ class Decider:
             unresolved: tuple[str, ...] = ()
         else:
             outcome, obligations, unresolved = "review", (), unknown
+        deciding = next((r for r in rules if outcome != "deny" or r.effect == "forbid"), None)
+        pack = self.library.packs.get(deciding.pack) if deciding else None
         text, advice = explain(outcome, [r.summary for r in rules], obligations, unresolved,
-                               civil_purpose=civil)
+                               civil_purpose=civil, action=act.action,
+                               decided_by=authority(pack.kind, pack.jurisdiction) if pack
+                               else "City policy",
+                               about_person=act.about_person, emergency=act.emergency,
+                               court_order=act.court_order)
         return _Reading(outcome, rules, obligations, unresolved, text, advice)
 
     def _branch(self, decision: str, reasons: tuple[str, ...], errors: tuple[str, ...]) -> _Branch:
