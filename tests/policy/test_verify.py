@@ -138,9 +138,16 @@ def test_unknown_profile_is_an_error() -> None:
         verify(Decider(default_library()), INVARIANTS, "gotham", dt.date(2025, 1, 1))
 
 
-def test_malformed_invariants_fail(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry", [
+    "never: [maybe]",
+    "never: [allow]\n    where: {principals_in: [DHS]}",
+    "never: [allow]\n    where: {actions: [hold-forever]}",
+    "never: [allow]\n    where: {document_verified: maybe}"])
+def test_malformed_invariants_fail(tmp_path: Path, entry: str) -> None:
+    """A where the space would not understand (a misspelt key, a word outside the vocabulary)
+    fails to load rather than being checked over the wrong requests."""
     bad = tmp_path / "inv.yaml"
-    bad.write_text("invariants:\n  - id: x\n    statement: s\n    never: [maybe]\n")
+    bad.write_text(f"invariants:\n  - id: x\n    statement: s\n    {entry}\n")
     with pytest.raises(PolicyLoadError):
         load_invariants(bad)
 
@@ -297,3 +304,18 @@ def test_shared_checks_report_what_separate_ones_do() -> None:
         separate = verify(decider, small, *pair)
         assert [(r.invariant.id, r.checked, r.skipped) for r in report.results] == [
             (r.invariant.id, r.checked, r.skipped) for r in separate.results]
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+def test_document_verified_restricts_the_documents(wanted: bool) -> None:
+    """``document_verified`` keeps only documents stated so (a "none" document is never
+    verified), for actions whose rules read the document and for those whose rules do not."""
+    lib = default_library()
+    day = dt.date(2026, 12, 2)
+    space = RequestSpace(lib, lib.packs_for("chicago", day))
+    for action in ("query-dataset", "enter-agreement", "detain"):
+        docs = {r.context.document for r in space.requests(
+            {"actions": [action], "principal_in": ["ICE"], "document_verified": wanted},
+            "chicago", day)}
+        assert docs and all(d.verified is wanted for d in docs)
+        assert wanted is False or all(d.kind != "none" for d in docs)

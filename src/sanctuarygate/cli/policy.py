@@ -148,8 +148,8 @@ def _sizes(lib: PolicyLibrary, checks: Sequence[Check]) -> list[int]:
         if space is None:
             space = spaces[(c.profile, c.day)] = RequestSpace(
                 lib, lib.packs_for(c.profile, c.day, c.extra_packs))
-        out.append(sum(space.count({**inv.where, "actions": [c.action]}, inv.never)
-                       for inv in c.invariants))
+        out.append(sum(space.count({**inv.where, "actions": [c.action]}, c.profile, c.day,
+                                   c.extra_packs, inv.never) for inv in c.invariants))
     return out
 
 

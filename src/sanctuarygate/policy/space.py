@@ -32,8 +32,9 @@ attributes read), never from its source text. The reductions, each sound for Ced
   could take and the outcome is the branches' common one, else ``review``: an allow (or a
   deny) for it is an allow (a deny) for each branch, and each branch is the Cedar request of a
   request that states that value, which is asked (or one alike to it). So ``unknown`` values
-  are asked only for an invariant that forbids ``review`` (or, for the purpose, that lists
-  ``unknown`` among its purposes).
+  are asked only for an invariant that forbids ``review``; an ``unknown`` purpose is asked
+  too when none of the purposes decide() decides it as (read from the Cedar requests it
+  builds for it) is among the invariant's purposes.
 
 Not exhaustive, and said so where it is built: a Person's boolean facts are asked one at a
 time (plus none, all, and ``in_custody: false``), not in every combination; document
@@ -49,7 +50,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any, Literal, TypeAlias
 
 from sanctuarygate.domain import vocabulary as voc
@@ -68,6 +69,10 @@ DATASET_TYPES = frozenset({"Dataset", "Field"})
 PERSON_FACTS = tuple(k for k, t in voc.RESOURCE_FACTS["Person"].items() if t is bool)
 #: Purposes always asked apart (decide() derives flags from them).
 KEPT_PURPOSES = ("civil-immigration-enforcement", UNKNOWN)
+#: What an invariant's ``where`` may say (see ``packs/invariants.yaml``).
+WHERE_KEYS = frozenset({"principal_in", "principal_not_in", "principal_kind", "actions",
+                        "purposes", "documents", "channels", "resource", "law_enforcement_data",
+                        "document_verified"})
 #: The outcomes most invariants forbid.
 NEVER_ALLOW = frozenset({"allow", "allow-with-conditions"})
 #: The vocabulary of each string fact or context value that has one.
@@ -206,6 +211,12 @@ class RequestSpace:
                 classes.setdefault(key, (kind, agency))
         return list(classes.values())
 
+    def _purposes_of_unknown(self, probe: Request) -> frozenset[str]:
+        """The purposes decide() evaluates a request whose purpose is ``unknown`` as: read
+        from the Cedar requests it builds (``{"unknown"}`` if it passes the word on)."""
+        _, cedar = self._decider.engine_requests(probe)
+        return frozenset(c["context"]["purpose"] for c in cedar)
+
     def _derived(self, kind: PrincipalKind, ident: str, view: View) -> tuple[Any, ...]:
         """The context values decide() derives from the principal (``immigration_agency``, and
         whatever else it may derive), as far as a policy reads them: read from the Cedar
@@ -316,7 +327,7 @@ class RequestSpace:
         invariant that forbids the outcomes ``never``."""
         booleans = _booleans(never)
         for action in where.get("actions") or sorted(voc.ACTIONS):
-            dims = self._dimensions(action, where, booleans)
+            dims = self._dimensions(action, where, booleans, (profile, day, extra_packs))
             for (principal, resource, purpose, doc, recipients, channel, use, assist,
                  notice) in itertools.product(*dims):
                 yield Request(profile, day, principal, action, resource, Context(
@@ -324,48 +335,64 @@ class RequestSpace:
                     channel=channel, use=use, assistance=assist,
                     truth_act_notice_given=notice), extra_packs)
 
-    def count(self, where: Mapping[str, Any], never: frozenset[str] = NEVER_ALLOW) -> int:
+    def count(self, where: Mapping[str, Any], profile: str, day: dt.date,
+              extra_packs: tuple[str, ...] = (), never: frozenset[str] = NEVER_ALLOW) -> int:
         """How many requests :meth:`requests` yields, without making them."""
         booleans = _booleans(never)
-        return sum(math.prod(map(len, self._dimensions(action, where, booleans)))
+        return sum(math.prod(map(len, self._dimensions(action, where, booleans,
+                                                       (profile, day, extra_packs))))
                    for action in where.get("actions") or sorted(voc.ACTIONS))
 
-    def _dimensions(self, action: str, where: Mapping[str, Any],
-                    booleans: tuple[Tristate, ...]) -> list[list[Any]]:
-        """The values of each part of a request for ``action``: principals, resources,
-        purposes, documents, onward lists, channels, uses, assistance, notices."""
+    def _dimensions(self, action: str, where: Mapping[str, Any], booleans: tuple[Tristate, ...],
+                    asked: tuple[str, dt.date, tuple[str, ...]]) -> list[list[Any]]:
+        """The values of each part of a request for ``action`` (asked for a profile, day and
+        extra packs): principals, resources, purposes, documents, onward lists, channels,
+        uses, assistance, notices."""
         view = self.view(action)
-        purpose_read = any(view.reads(p) for p in ("purpose", "civil_purpose", "immigration_agent"))
-        purposes = where.get("purposes") or [
-            p for p in sorted(voc.PURPOSES) if p != UNKNOWN or UNKNOWN in booleans
-            or not _unknown_purpose_is_a_fact()]
-        purposes = (view.reduce(purposes, keep=KEPT_PURPOSES) if purpose_read
-                    else purposes[:1] if where.get("purposes") else ["civil-immigration-enforcement"])
+        principals = [Principal(kind, agency.id) for kind, agency in self.principals(where, view)]
+        resources = list(self.resources(action, where, view, booleans))
+        purposes = list(where.get("purposes") or sorted(voc.PURPOSES))
+        if UNKNOWN in purposes and UNKNOWN not in booleans and principals and resources:
+            profile, day, extra = asked
+            branches = self._purposes_of_unknown(Request(
+                profile, day, principals[0], action, resources[0], Context(purpose=UNKNOWN),
+                extra))
+            if UNKNOWN not in branches and branches & set(purposes):
+                purposes.remove(UNKNOWN)
+        if any(view.reads(p) for p in ("purpose", "civil_purpose", "immigration_agent")):
+            purposes = view.reduce(purposes, keep=KEPT_PURPOSES)
+        else:  # one purpose, a known one if there is one
+            purposes = [next((p for p in purposes if p != UNKNOWN), purposes[0])]
         onward = ([tuple(sorted(x)) for x in self.onward]
                   if any(view.reads(f) for f in ONWARD_FLAGS) else [()])
         channels = view.options("channel", where.get("channels") or sorted(voc.CHANNELS),
                                 absent=not where.get("channels"))
         notices: list[Tristate | None] = (
             [None, *booleans] if view.reads("truth_act_notice_given") else [None])
-        return [[Principal(kind, agency.id) for kind, agency in self.principals(where, view)],
-                list(self.resources(action, where, view, booleans)), purposes,
-                list(self._documents(where, view, booleans)), onward, channels,
-                view.options("use", sorted(voc.PROPERTY_USES)),
+        return [principals, resources, purposes, list(self._documents(where, view, booleans)),
+                onward, channels, view.options("use", sorted(voc.PROPERTY_USES)),
                 view.options("assistance", sorted(voc.ASSISTANCE_KINDS)), notices]
 
     def _documents(self, where: Mapping[str, Any], view: View,
                    booleans: tuple[Tristate, ...]) -> Iterator[Document]:
         kinds = where.get("documents") or sorted(voc.DOCUMENT_KINDS)
+        # An invariant about verified (or unverified) documents only: a "none" document is
+        # never verified.
+        wanted = where.get("document_verified")
+        if wanted is True:
+            kinds = [k for k in kinds if k != "none"]
+        verified: tuple[Tristate, ...] = (
+            (booleans if wanted is None else (wanted,)) if view.reads("document.verified")
+            else (True if wanted is None else wanted,))  # one value, if no rule reads it
         if not view.reads("document"):
-            yield Document(kinds[0], kinds[0] != "none")
+            kind = next((k for k in kinds if k != "none"), kinds[0]) if kinds else None
+            if kind is not None:
+                yield Document(kind, kind != "none" and verified[0])
             return
         if view.reads("document.kind"):
             kinds = view.reduce(kinds)
         else:  # one kind, one that can be verified if there is one
-            kinds = [next((k for k in kinds if k != "none"), kinds[0])]
-        verified = booleans if view.reads("document.verified") else (True,)
-        if "document_verified" in where:  # an invariant about verified (or unverified) documents
-            verified = tuple(v for v in verified if v == where["document_verified"])
+            kinds = [next((k for k in kinds if k != "none"), kinds[0])] if kinds else []
         forms: list[str | None] = [None]
         if view.reads("document.form"):
             forms += [n for n in sorted(view.names) if n and n == n.upper().strip()]
@@ -377,15 +404,6 @@ class RequestSpace:
             for v, form, extra in itertools.product(
                     (False,) if kind == "none" else verified, forms, attachments):
                 yield Document(kind, v, form, extra)
-
-
-@cache
-def _unknown_purpose_is_a_fact() -> bool:
-    """Whether decide() takes a purpose stated as ``unknown`` as a fact not known, decided as
-    each purpose it could be (:meth:`Request.unknown_facts`), rather than as a value."""
-    probe = Request("any", dt.date.min, Principal("agency", "ANY"), "detain",
-                    Resource("Person"), Context(purpose=UNKNOWN))
-    return "purpose" in probe.unknown_facts()
 
 
 def _booleans(never: frozenset[str]) -> tuple[Tristate, ...]:

@@ -31,7 +31,7 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.space import RequestSpace
+from sanctuarygate.policy.space import WHERE_KEYS, RequestSpace
 
 #: Requests decided in one :meth:`Decider.decide_many` batch.
 BATCH = 10_000
@@ -83,6 +83,7 @@ def load_invariants(path: Path) -> list[Invariant]:
             never = frozenset(raw["never"])
             if not never <= set(voc.OUTCOMES):
                 raise ValueError(f"never must list outcomes from {voc.OUTCOMES}")
+            _check_where(raw.get("where") or {})
             out.append(Invariant(
                 id=raw["id"], statement=raw["statement"], never=never,
                 where=raw.get("where") or {},
@@ -210,6 +211,23 @@ def reports(decider: Decider, plan: Plan,
                     break
         out.append(report)
     return out
+
+
+def _check_where(where: Mapping[str, Any]) -> None:
+    """A ``where`` the space does not understand would be checked over the wrong requests:
+    an unknown key, or a word outside the vocabulary, is an error."""
+    unknown = sorted(set(where) - WHERE_KEYS)
+    if unknown:
+        raise ValueError(f"where: unknown key(s) {unknown} (known: {sorted(WHERE_KEYS)})")
+    for key, vocabulary in (("actions", voc.ACTIONS), ("purposes", voc.PURPOSES),
+                            ("documents", voc.DOCUMENT_KINDS), ("channels", voc.CHANNELS)):
+        bad = sorted(set(where.get(key) or ()) - vocabulary)
+        if bad:
+            raise ValueError(f"where.{key}: {bad} not in the vocabulary")
+    if where.get("principal_kind") not in (None, "agency", "employee"):
+        raise ValueError("where.principal_kind must be agency or employee")
+    if where.get("document_verified") not in (None, True, False):
+        raise ValueError("where.document_verified must be true or false")
 
 
 def verify(decider: Decider, invariants: Sequence[Invariant], profile: str,
