@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -27,7 +28,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SCREENSHOT = Path("/tmp/desk.png")
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,18 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _fill_detainer_case(page: Page) -> None:
-    """ICE-ERO asks an Illinois agency to hold someone on a verified detainer."""
+def _fill_detainer_case(page: Page, *, js: bool = False) -> None:
+    """ICE-ERO asks an Illinois agency to hold someone on a verified detainer. With JavaScript,
+    typing the agency fetches suggestions; wait for them, so that their swap (and the list it
+    opens) cannot land on the submit click."""
     page.select_option("#profile", "illinois")
     page.fill("#date", "2024-02-01")
-    page.fill("#agency", "ICE-ERO")
+    if js:
+        with page.expect_response(lambda r: "/desk/agencies" in r.url):
+            page.fill("#agency", "ICE-ERO")
+        page.keyboard.press("Escape")
+    else:
+        page.fill("#agency", "ICE-ERO")
     page.select_option("#action", "honor-detainer")
     page.select_option("#purpose", "civil-immigration-enforcement")
     page.select_option("#in_custody", "true")
@@ -78,7 +85,8 @@ def _fill_detainer_case(page: Page) -> None:
     page.select_option("#verified", "true")
 
 
-def test_desk_with_javascript_swaps_in_the_card(browser: Browser, base_url: str) -> None:
+def test_desk_with_javascript_swaps_in_the_card(browser: Browser, base_url: str,
+                                                tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
     page.goto(base_url + "/")
@@ -88,14 +96,14 @@ def test_desk_with_javascript_swaps_in_the_card(browser: Browser, base_url: str)
     expect(page.locator("#agency-list option[value='FBI']")).to_have_count(0)
     expect(page.locator("#agency-list option[value='CBP-USBP']")).to_have_count(1)
 
-    _fill_detainer_case(page)
+    _fill_detainer_case(page, js=True)
     page.click("button[type=submit]")
     card = page.locator("#answer-card")
     expect(card).to_contain_text("NO — DENY")
     expect(card).to_contain_text("5 ILCS 805/15(a)")
     expect(card).to_contain_text("What to say and do")
     assert page.url == base_url + "/", "htmx should swap the card in without navigating"
-    card.screenshot(path=str(SCREENSHOT))
+    card.screenshot(path=str(tmp_path / "desk.png"))
     context.close()
 
 
@@ -125,4 +133,67 @@ def test_desk_without_javascript_shows_bad_input(browser: Browser, base_url: str
     card = page.locator("#answer-card")
     expect(card).to_contain_text("NOT DECIDED — CHECK THE REQUEST")
     expect(card).not_to_contain_text("YES")
+    context.close()
+
+
+# --- A failure never leaves an old answer on screen ------------------------------------------
+def _desk_with_a_yes(browser: Browser, base_url: str) -> tuple[Any, Page]:
+    """A page whose card shows an answer, ready for a second submit that goes wrong."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    _fill_detainer_case(page, js=True)
+    page.click("#decide-button")
+    expect(page.locator("#answer-card")).to_contain_text("NO — DENY")
+    return context, page
+
+
+@pytest.mark.parametrize(("status", "body"), [(413, "Request Entity Too Large"),
+                                              (502, "<html>Bad Gateway</html>"),
+                                              (400, "bad request")])
+def test_a_status_htmx_would_not_swap_shows_not_decided(browser: Browser, base_url: str,
+                                                        status: int, body: str) -> None:
+    context, page = _desk_with_a_yes(browser, base_url)
+    page.route("**/decide", lambda route: route.fulfill(status=status, body=body))
+    page.click("#decide-button")
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("NOT DECIDED")
+    expect(card).to_contain_text(str(status))
+    expect(page.locator("#answer")).not_to_contain_text("DENY")
+    context.close()
+
+
+def test_server_out_of_reach_shows_not_decided(browser: Browser, base_url: str) -> None:
+    context, page = _desk_with_a_yes(browser, base_url)
+    page.route("**/decide", lambda route: route.abort("connectionrefused"))
+    page.click("#decide-button")
+    expect(page.locator("#answer-card")).to_contain_text("NOT DECIDED")
+    expect(page.locator("#answer")).to_contain_text("could not be reached")
+    expect(page.locator("#answer")).not_to_contain_text("DENY")
+    context.close()
+
+
+def test_slow_answer_clears_the_old_card_and_disables_the_button(browser: Browser,
+                                                                  base_url: str) -> None:
+    context, page = _desk_with_a_yes(browser, base_url)
+    held: list[Any] = []
+    page.route("**/decide", lambda route: held.append(route))  # held until the test lets go
+    page.click("#decide-button")
+    expect(page.locator("#answer-pending")).to_be_visible()
+    expect(page.locator("#answer")).not_to_contain_text("DENY")
+    expect(page.locator("#decide-button")).to_be_disabled()
+    expect(page.locator("#deciding")).to_be_visible()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#answer-card")).to_contain_text("NO — DENY")
+    expect(page.locator("#decide-button")).to_be_enabled()
+    context.close()
+
+
+def test_our_own_problem_card_is_swapped_in(browser: Browser, base_url: str) -> None:
+    context, page = _desk_with_a_yes(browser, base_url)
+    page.fill("#agency", "NOBODY")
+    page.click("#decide-button")
+    expect(page.locator("#answer-card")).to_contain_text("NOT DECIDED — CHECK THE REQUEST")
+    expect(page.locator("#answer")).not_to_contain_text("DENY")
     context.close()

@@ -123,6 +123,11 @@ def _only_resource(action: str) -> str:
     return next(iter(kinds)) if len(kinds) == 1 else ""
 
 
+#: Marks a response as one of our answer cards: the desk's script swaps these in whatever their
+#: status, and shows NOT DECIDED for anything else (a proxy's 413 or 502, no connection).
+CARD_HEADERS = {"X-Sanctuarygate-Card": "1"}
+
+
 @router.get("/", response_class=HTMLResponse)
 def desk(request: Request, decider: DeciderDep) -> Response:
     """The empty desk form: place Chicago, date today."""
@@ -147,7 +152,8 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
         answer = _input_problem(exc, decider)
         status = answer["problem"].status
     if "HX-Request" in request.headers:
-        return templates.TemplateResponse(request, "_answer.html", answer, status_code=status)
+        return templates.TemplateResponse(request, "_answer.html", answer, status_code=status,
+                                          headers=CARD_HEADERS)
     context = {**_desk_context(decider, form), **answer}
     return templates.TemplateResponse(request, "desk.html", context, status_code=status)
 
@@ -161,9 +167,10 @@ def agency_options(request: Request, decider: DeciderDep, agency: str = "") -> R
 
 def problem_page(request: Request, problem: Problem) -> Response:
     """Any problem on a page request: the card alone for htmx, else a page with the card."""
-    name = "_answer.html" if "HX-Request" in request.headers else "error.html"
-    return templates.TemplateResponse(request, name, {"problem": problem},
-                                      status_code=problem.status)
+    fragment = "HX-Request" in request.headers
+    return templates.TemplateResponse(request, "_answer.html" if fragment else "error.html",
+                                      {"problem": problem}, status_code=problem.status,
+                                      headers=CARD_HEADERS if fragment else None)
 
 
 def _input_problem(exc: InputError, decider: Decider) -> dict[str, Any]:

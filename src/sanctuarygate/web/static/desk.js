@@ -1,0 +1,72 @@
+// The desk's safety net around htmx (our own code, not vendored). A failure must never leave
+// an old answer on screen: a new submit clears the card at once, and anything but one of our
+// own answer cards (no connection, a timeout, a proxy's 413 or 502) shows NOT DECIDED.
+(function () {
+  "use strict";
+  var CARD_HEADER = "X-Sanctuarygate-Card";
+
+  function answer() { return document.getElementById("answer"); }
+
+  // Only the form's own request (not the agency box's suggestions, which live inside it).
+  // htmx fires beforeSwap on the target (#answer), so the requester is requestConfig.elt.
+  function fromDesk(event) {
+    var d = event.detail || {};
+    var elt = (d.requestConfig && d.requestConfig.elt) || d.elt;
+    return !!(elt && elt.matches && elt.matches("form.desk-form"));
+  }
+
+  function notDecided(why) {
+    var box = answer();
+    if (!box) { return; }
+    box.innerHTML = "";
+    var card = document.createElement("article");
+    card.className = "card card-problem";
+    card.id = "answer-card";
+    card.tabIndex = -1;
+    card.setAttribute("role", "alert");
+    var title = document.createElement("h2");
+    title.className = "headline";
+    title.textContent = "NOT DECIDED — could not get an answer; do not act";
+    var detail = document.createElement("p");
+    detail.className = "problem-detail";
+    detail.textContent = why;
+    var must = document.createElement("p");
+    must.className = "must";
+    must.textContent = "Nothing was decided. Do not do what is asked. Try again, or call your supervisor.";
+    card.appendChild(title);
+    card.appendChild(detail);
+    card.appendChild(must);
+    box.appendChild(card);
+    card.focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!fromDesk(event)) { return; }
+    var box = answer();
+    if (box) {
+      box.innerHTML = '<p class="placeholder" id="answer-pending" role="status">Deciding… ' +
+        "the old answer is cleared; wait for the new one.</p>";
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!fromDesk(event)) { return; }
+    var xhr = event.detail.xhr;
+    if (xhr.getResponseHeader(CARD_HEADER) === "1") {
+      event.detail.shouldSwap = true;   // our own card, whatever its status (422, 413, 500)
+      event.detail.isError = false;
+      return;
+    }
+    event.detail.shouldSwap = false;
+    notDecided("The server answered " + xhr.status + " " + (xhr.statusText || "") +
+               " without a decision.");
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    if (fromDesk(event)) { notDecided("The server could not be reached."); }
+  });
+
+  document.addEventListener("htmx:timeout", function (event) {
+    if (fromDesk(event)) { notDecided("No answer came in time."); }
+  });
+})();
