@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sanctuarygate.errors import PolicyLoadError, UnknownAgencyError, UnknownPro
 from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.space import RequestSpace, onward_lists
+from sanctuarygate.policy.space import RequestSpace, View, onward_lists
 from sanctuarygate.policy.verify import (
     Invariant,
     checked_days,
@@ -319,3 +320,20 @@ def test_document_verified_restricts_the_documents(wanted: bool) -> None:
             "chicago", day)}
         assert docs and all(d.verified is wanted for d in docs)
         assert wanted is False or all(d.kind != "none" for d in docs)
+
+
+def test_a_rule_comparing_two_unwritten_values_stops_folding() -> None:
+    """``principal.jurisdiction == resource.keeper`` can tell apart strings no policy names:
+    the view then folds none of them."""
+    engine = default_library().engine
+    (compares,) = engine.parse('@id("x") permit (principal, action, resource is Dataset) when '
+                               '{ principal has jurisdiction && principal.jurisdiction == '
+                               'resource.keeper };', source="t")
+    (plain,) = engine.parse('@id("y") permit (principal, action, resource) when '
+                            '{ context.purpose == "litigation" };', source="t")
+    assert compares.compares_values and not plain.compares_values
+    rules = default_library().rules.values()
+    folding = View.of(list(rules))
+    exact = View.of([*rules, replace(next(iter(rules)), compares_values=True)])
+    assert folding.fold("zz-town-1") == folding.fold("zz-town-2") != "zz-town-1"
+    assert exact.fold("zz-town-1") == "zz-town-1" != exact.fold("zz-town-2")

@@ -44,6 +44,9 @@ class ParsedPolicy:
     #: ``context.resource.kind`` (or ``context.resource has kind``), ``"resource"`` for the whole
     #: record, ``""`` for ``context`` itself.
     context_paths: frozenset[str] = frozenset()
+    #: It compares two values neither of which is written in it (``principal.jurisdiction ==
+    #: resource.keeper``): then strings that no policy names can still be told apart.
+    compares_values: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ def _parsed(policy: dict[str, Any]) -> ParsedPolicy:
         frozenset(_context_reads(conditions)), frozenset(names.literals),
         frozenset(names.entities), frozenset(names.reads["principal"]),
         frozenset(names.reads["resource"]), frozenset(names.patterns),
-        frozenset(names.context_paths))
+        frozenset(names.context_paths), names.compares_values)
 
 
 class _Names:
@@ -160,6 +163,7 @@ class _Names:
         self.patterns: set[Pattern] = set()
         self.reads: dict[str, set[str]] = {"principal": set(), "resource": set()}
         self.context_paths: set[str] = set()
+        self.compares_values = False
 
     def scope(self, constraint: dict[str, Any]) -> None:
         """A scope constraint: ``==``/``in`` an entity (or a list of them), ``is T in E``."""
@@ -197,6 +201,9 @@ class _Names:
             elif op == "Var" and inner == "context":
                 self.context_paths.add("")  # context used whole
             else:
+                if op in COMPARISONS and isinstance(inner, dict) and not (
+                        _constant(inner.get("left")) or _constant(inner.get("right"))):
+                    self.compares_values = True
                 self.walk(inner)
 
     def value(self, value: Any) -> None:
@@ -213,6 +220,28 @@ class _Names:
                 return
             for item in value.values():
                 self.value(item)
+
+
+#: Operators that compare two values (for ``contains``: a set and an element).
+COMPARISONS = frozenset({"==", "!=", "contains", "containsAll", "containsAny"})
+
+
+def _constant(node: Any) -> bool:
+    """A value written in the policy: a literal, or a set or record of them.
+
+    >>> _constant({"Set": [{"Value": "a"}]}), _constant({"Var": "context"})
+    (True, False)
+    """
+    if not isinstance(node, dict) or len(node) != 1:
+        return False
+    ((op, inner),) = node.items()
+    if op == "Value":
+        return True
+    if op == "Set" and isinstance(inner, list):
+        return all(map(_constant, inner))
+    if op == "Record" and isinstance(inner, dict):
+        return all(map(_constant, inner.values()))
+    return False
 
 
 def _chain(node: Any) -> tuple[str, ...] | None:

@@ -46,6 +46,7 @@ class Rule:
     resource_reads: frozenset[str] = frozenset()
     patterns: frozenset[Pattern] = frozenset()
     context_paths: frozenset[str] = frozenset()
+    compares_values: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
                           context_reads=p.context_reads, literals=p.literals,
                           entities=p.entities, principal_reads=p.principal_reads,
                           resource_reads=p.resource_reads, patterns=p.patterns,
-                          context_paths=p.context_paths)
+                          context_paths=p.context_paths, compares_values=p.compares_values)
                   for p in parsed)
     _check_confidence(manifest, rules, source)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]

@@ -16,7 +16,9 @@ attributes read), never from its source text. The reductions, each sound for Ced
 * a string (purpose, document kind, channel, use, property kind, an unnamed agency attribute
   ...) is seen only through ``==``/``in``/``contains`` with the literals and entity ids the
   policies name, and through their ``like`` patterns: strings that are not named and match the
-  same patterns are alike, and one of them is asked. ``civil-immigration-enforcement`` and
+  same patterns are alike, and one of them is asked. (Not so when a policy compares two values
+  neither of which it writes, ``principal.jurisdiction == resource.keeper``: then no string is
+  folded.) ``civil-immigration-enforcement`` and
   ``unknown`` are always asked apart, since decide() derives ``civil_purpose`` and
   ``immigration_agent`` from them, and an ``unknown`` purpose may be decided as several;
 * principals, datasets and fields are grouped into classes: the same relation (``==`` or
@@ -93,6 +95,8 @@ class View:
     patterns: frozenset[Pattern]
     principal_attrs: tuple[str, ...]
     resource_attrs: tuple[str, ...]
+    #: Some policy compares two values neither of which it writes: no string is folded.
+    exact: bool = False
 
     @classmethod
     def of(cls, rules: Sequence[Rule]) -> View:
@@ -101,7 +105,8 @@ class View:
                    frozenset(e for r in rules for e in r.entities),
                    frozenset(p for r in rules for p in r.patterns),
                    tuple(sorted({a for r in rules for a in r.principal_reads})),
-                   tuple(sorted({a for r in rules for a in r.resource_reads})))
+                   tuple(sorted({a for r in rules for a in r.resource_reads})),
+                   any(r.compares_values for r in rules))
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -122,7 +127,7 @@ class View:
     def fold(self, value: str) -> Any:
         """A string as the policies see it: itself if some policy names it, else only which
         ``like`` patterns it matches (every unnamed string matching the same ones is alike)."""
-        if value in self.names:
+        if value in self.names or self.exact:
             return value
         return ("*", tuple(sorted((p for p in self.patterns if _matches(p, value)), key=repr)))
 
