@@ -337,3 +337,18 @@ def test_a_rule_comparing_two_unwritten_values_stops_folding() -> None:
     exact = View.of([*rules, replace(next(iter(rules)), compares_values=True)])
     assert folding.fold("zz-town-1") == folding.fold("zz-town-2") != "zz-town-1"
     assert exact.fold("zz-town-1") == "zz-town-1" != exact.fold("zz-town-2")
+
+
+def test_a_fixed_person_fact_joins_every_combination() -> None:
+    """``resource: {in_custody: true}`` asks each other fact with it, not only the request
+    that states in_custody alone."""
+    lib = default_library()
+    day = dt.date(2026, 12, 2)
+    space = RequestSpace(lib, lib.packs_for("california", day))
+    assert space.view("notify-release").reads("resource.felony_conviction")
+    facts = {r.resource.facts for r in space.requests(
+        {"actions": ["notify-release"], "principal_in": ["ICE"], "purposes": [
+            "civil-immigration-enforcement"], "documents": ["none"],
+         "resource": {"in_custody": True}}, "california", day)}
+    assert all(("in_custody", True) in f for f in facts)
+    assert len(facts) > 2 and (("felony_conviction", True), ("in_custody", True)) in facts

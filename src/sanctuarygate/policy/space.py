@@ -38,10 +38,10 @@ attributes read), never from its source text. The reductions, each sound for Ced
   too when none of the purposes decide() decides it as (read from the Cedar requests it
   builds for it) is among the invariant's purposes.
 
-Not exhaustive, and said so where it is built: a Person's boolean facts are asked one at a
-time (plus none, all, and ``in_custody: false``), not in every combination; document
-attachments are asked as none or one document kind. Both are limited to the facts and the
-actions that some policy reads.
+Exhaustive, at a cost: a Person's boolean facts are asked in every combination of those the
+rules read (each not stated, true or false), and document attachments as every set of one
+document kind per class the rules tell apart (a set is seen through the named kinds it holds and
+whether it holds another), so the space grows as 3^k with the k facts an action's rules read.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from typing import Any, Literal, TypeAlias
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.request import UNKNOWN, Context, Document, Principal, Request, Resource
-from sanctuarygate.policy.decide import ONWARD_FLAGS, Decider, onward_flags
+from sanctuarygate.policy.decide import MAX_UNKNOWN_FACTS, ONWARD_FLAGS, Decider, onward_flags
 from sanctuarygate.policy.engine import Pattern
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary, entities
 from sanctuarygate.policy.pack import Pack, Rule
@@ -254,9 +254,14 @@ class RequestSpace:
                   booleans: tuple[Tristate, ...]) -> Iterator[Resource]:
         fixed = where.get("resource") or {}
         for rtype in sorted(voc.ACTION_RESOURCES[action]):
+            seen: set[Resource] = set()
             for facts in self._facts(rtype, where, view, booleans):
-                if all(facts.get(k) == v for k, v in fixed.items()):
-                    yield Resource(rtype, tuple(sorted(facts.items())))
+                if rtype == "Person":  # a fixed fact joins every combination of the others
+                    facts = {**facts, **{k: v for k, v in fixed.items() if k in PERSON_FACTS}}
+                resource = Resource(rtype, tuple(sorted(facts.items())))
+                if resource not in seen and all(facts.get(k) == v for k, v in fixed.items()):
+                    seen.add(resource)
+                    yield resource
 
     def _facts(self, rtype: str, where: Mapping[str, Any], view: View,
                booleans: tuple[Tristate, ...]) -> Iterator[dict[str, Any]]:
@@ -268,16 +273,11 @@ class RequestSpace:
             yield from self._other(rtype, where, view, booleans)
 
     def _person(self, view: View, booleans: tuple[Tristate, ...]) -> Iterator[dict[str, Any]]:
-        """No facts; ``in_custody: false``; each fact read alone with each value; all true."""
+        """Every combination of the facts some policy reads, each not stated or stated with
+        each value (a fact no policy reads is not stated)."""
         read = [f for f in PERSON_FACTS if view.reads(f"resource.{f}")]
-        yield {}
-        seen: list[dict[str, Any]] = [{}]
-        for name, value in itertools.product(read, booleans):
-            if {name: value} not in seen:
-                seen.append({name: value})
-                yield {name: value}
-        if len(read) > 1:
-            yield dict.fromkeys(read, True)
+        for values in itertools.product((None, *booleans), repeat=len(read)):
+            yield {f: v for f, v in zip(read, values, strict=True) if v is not None}
 
     def _datasets(self, rtype: str, where: Mapping[str, Any],
                   view: View) -> Iterator[dict[str, Any]]:
@@ -335,10 +335,13 @@ class RequestSpace:
             dims = self._dimensions(action, where, booleans, (profile, day, extra_packs))
             for (principal, resource, purpose, doc, recipients, channel, use, assist,
                  notice) in itertools.product(*dims):
-                yield Request(profile, day, principal, action, resource, Context(
+                request = Request(profile, day, principal, action, resource, Context(
                     purpose=purpose, document=doc, onward_recipients=recipients,
                     channel=channel, use=use, assistance=assist,
                     truth_act_notice_given=notice), extra_packs)
+                # More unknown facts than decide() takes is an input error, not a request.
+                if UNKNOWN not in booleans or len(request.unknown_facts()) <= MAX_UNKNOWN_FACTS:
+                    yield request
 
     def count(self, where: Mapping[str, Any], profile: str, day: dt.date,
               extra_packs: tuple[str, ...] = (), never: frozenset[str] = NEVER_ALLOW) -> int:
@@ -404,7 +407,11 @@ class RequestSpace:
             forms.append(view.unnamed("FORM"))
         attachments: list[tuple[str, ...]] = [()]
         if view.reads("document.attachments"):
-            attachments += [(k,) for k in view.reduce(sorted(voc.DOCUMENT_KINDS))]
+            # A set is seen through the named kinds it holds and whether it holds another:
+            # every set of one kind per class covers every set.
+            classes = view.reduce(sorted(voc.DOCUMENT_KINDS))
+            attachments = [tuple(sorted(c)) for n in range(len(classes) + 1)
+                           for c in itertools.combinations(classes, n)]
         for kind in kinds:
             for v, form, extra in itertools.product(
                     (False,) if kind == "none" else verified, forms, attachments):
