@@ -117,7 +117,8 @@ def test_bad_requests_are_errors(decider: Decider, over: dict[str, Any],
 
 def test_too_many_unknown_facts_is_an_error(decider: Decider) -> None:
     facts = {k: "unknown" for k in ("in_custody", "gang_database", "posted_bond",
-                                    "has_detainer", "minor")}
+                                    "has_detainer", "minor", "felony_conviction",
+                                    "watch_list_match")}
     with pytest.raises(InputError, match="unknown"):
         decider.decide(req(resource={"type": "Person", **facts}))
 

@@ -14,6 +14,17 @@ FACT_QUESTIONS = {
     "document.verified": "Has a supervisor or the Law Department verified the document "
                          "(court caption, case number, judge's signature)?",
     "truth_act_notice_given": "Was the TRUTH Act notice given to the person?",
+    "resource.in_custody": "Is the person in our custody?",
+    "resource.has_detainer": "Is there an immigration detainer on the person?",
+    "resource.outstanding_criminal_warrant": "Does our record show an outstanding criminal "
+                                             "warrant for the person?",
+    "resource.felony_conviction": "Does our record show a felony conviction?",
+    "resource.pending_felony_charge": "Does our record show a pending felony charge?",
+    "resource.gang_database": "Is the person listed in a gang database?",
+    "resource.violent_conviction_within_5_years": "Does our record show a violent or serious "
+                                                  "conviction in the last 5 years?",
+    "resource.watch_list_match": "Is there a possible terrorist watch-list match?",
+    "resource.leased": "Is the property leased to someone else?",
     "purpose": "What do they say it is for? A stated purpose is a claim: ask for the document "
                "behind it (a warrant or order signed by a judge).",
 }

@@ -40,7 +40,7 @@ from sanctuarygate.policy.engine import EngineResult
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
 from sanctuarygate.policy.pack import Pack
 
-MAX_UNKNOWN_FACTS = 4
+MAX_UNKNOWN_FACTS = 6
 CIVIL_PURPOSES = frozenset({"civil-immigration-enforcement", "unknown"})
 #: Bound on each of the decider's library-derived tables; a full table is emptied and refilled.
 MEMO_LIMIT = 4096

@@ -102,6 +102,24 @@ class PolicyLibrary:
                 chosen.append(self.packs[pid])
         return tuple(chosen)
 
+    def facts_read(self, packs: tuple[Pack, ...], action: str) -> frozenset[str]:
+        """The request facts that rules of these packs read for this action: resource facts as
+        ``resource.NAME`` and the context attributes beyond purpose and document (``assistance``,
+        ``truth_act_notice_given``, ``onward_recipients`` for the onward flags, ``document.attachments``).
+        The desk asks each of them, and sends those not answered as ``unknown``."""
+        out: set[str] = set()
+        for pack in packs:
+            for rule in pack.rules:
+                if rule.actions is not None and action not in rule.actions:
+                    continue
+                out |= {p for p in rule.context_paths
+                        if p.startswith("resource.") or p == "document.attachments"}
+                out |= rule.context_reads & {"assistance", "truth_act_notice_given", "use"}
+                if rule.context_reads & {"onward_immigration", "onward_civil_immigration",
+                                         "onward_referral", "onward_dhs"}:
+                    out.add("onward_recipients")
+        return frozenset(out)
+
     def compiled(self, packs: tuple[Pack, ...]) -> object:
         """The engine handle for exactly these packs, parsed once and kept."""
         key = tuple(p.id for p in packs)

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.advice import FACT_QUESTIONS, obligation_text
 from sanctuarygate.domain.request import parse_request
-from sanctuarygate.errors import InputError, UnknownAgencyError
+from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web import labels
 from sanctuarygate.web.api import DeciderDep
@@ -89,6 +89,21 @@ class DeskForm(BaseModel):
     agreement_kind: str = ""
     document_kind: str = "none"
     verified: str = "unknown"
+    attachment: str = ""
+    assistance: str = ""
+    onward_recipients: str = ""
+    truth_act_notice_given: str = ""
+    # The facts about a person or property (labels.FACT_QUESTION_LABELS); blank: not known.
+    has_detainer: str = ""
+    outstanding_criminal_warrant: str = ""
+    felony_conviction: str = ""
+    pending_felony_charge: str = ""
+    gang_database: str = ""
+    violent_conviction_within_5_years: str = ""
+    watch_list_match: str = ""
+    posted_bond: str = ""
+    minor: str = ""
+    leased: str = ""
 
     def to_mapping(self) -> dict[str, Any]:
         """The scenario-case mapping for ``parse_request``.
@@ -99,10 +114,12 @@ class DeskForm(BaseModel):
         rtype = self.resource_type or _only_resource(self.action)
         resource: dict[str, Any] = {"type": rtype} if rtype else {}
         by_type: dict[str, dict[str, Any]] = {
-            "Person": {"in_custody": _TRISTATE.get(self.in_custody, self.in_custody)},
+            "Person": {name: self._tristate(name) for name, kind
+                       in voc.RESOURCE_FACTS["Person"].items() if kind is bool},
             "Dataset": {"id": self.dataset},
             "Field": {"dataset": self.dataset, "id": self.field_name},
-            "Property": {"kind": self.property_kind, "owner": self.property_owner},
+            "Property": {"kind": self.property_kind, "owner": self.property_owner,
+                         "leased": self._tristate("leased")},
             "Agreement": {"kind": self.agreement_kind},
         }
         facts = by_type.get(rtype, {})
@@ -110,12 +127,46 @@ class DeskForm(BaseModel):
         document: dict[str, Any] = {"kind": self.document_kind or "none"}
         if document["kind"] != "none":
             document["verified"] = _TRISTATE.get(self.verified, self.verified)
+            if self.attachment:
+                document["attachments"] = [self.attachment]
         context: dict[str, Any] = {"purpose": self.purpose or "unknown", "document": document}
-        if self.use:
-            context["use"] = self.use
+        for name in ("use", "assistance"):
+            if getattr(self, name):
+                context[name] = getattr(self, name)
+        if self.truth_act_notice_given:
+            context["truth_act_notice_given"] = self._tristate("truth_act_notice_given")
+        onward = [a.strip() for a in self.onward_recipients.split(",") if a.strip()]
+        if onward:
+            context["onward_recipients"] = onward
         return {"profile": self.profile, "date": self.date,
                 "principal": {self.principal_kind: self.agency}, "action": self.action,
                 "resource": resource, "context": context}
+
+
+    def _tristate(self, name: str) -> bool | str:
+        value: str = getattr(self, name)
+        return _TRISTATE.get(value, value)
+
+
+def ask_every_fact(mapping: dict[str, Any], decider: Decider) -> dict[str, Any]:
+    """Send each fact a rule in force reads for the action, and the officer left blank, as
+    ``unknown``: a fact not asked is never dropped, so the engine decides it both ways. When the
+    place, date or action is not valid yet, the mapping is left as it is (decide names the
+    error)."""
+    resource, context = mapping["resource"], mapping["context"]
+    try:
+        day = dt.date.fromisoformat(mapping["date"])
+        packs = decider.library.packs_for(mapping["profile"], day)
+    except (ValueError, TypeError, SanctuaryGateError):
+        return mapping
+    facts = voc.RESOURCE_FACTS.get(resource.get("type", ""), {})
+    for path in decider.library.facts_read(packs, mapping["action"]):
+        name = path.removeprefix("resource.")
+        if path.startswith("resource.") and facts.get(name) is bool and name not in resource:
+            resource[name] = "unknown"
+    if "truth_act_notice_given" in decider.library.facts_read(packs, mapping["action"]):
+        context.setdefault("truth_act_notice_given", "unknown")
+    return mapping
 
 
 def _only_resource(action: str) -> str:
@@ -142,7 +193,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
     without JS, the card alone for htmx."""
     answer: dict[str, Any]
     try:
-        asked = parse_request(form.to_mapping())
+        asked = parse_request(ask_every_fact(form.to_mapping(), decider))
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         index = log.record(asked, decision, actor="desk")
@@ -202,4 +253,6 @@ def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
         "agreement_kinds": labels.choices(labels.AGREEMENT_LABELS, voc.AGREEMENT_KINDS),
         "verified_choices": labels.choices(labels.VERIFIED_LABELS),
         "fact_choices": labels.choices(labels.FACT_LABELS),
+        "fact_questions_asked": labels.FACT_QUESTION_LABELS,
+        "assistance_kinds": labels.choices(labels.ASSISTANCE_LABELS, voc.ASSISTANCE_KINDS),
     }
