@@ -1,9 +1,12 @@
 # The two commands of the README:
 #   make demo   create the venv, install, seed the embedded SQLite demo, serve on 127.0.0.1:8000
+#               (make demo PORT=8765 HOST=0.0.0.0 for another address)
 #   make test   the whole suite: lint, types, shared + pack scenarios, invariants, pytest
 VENV    ?= .venv
 PYTHON  ?= python3
 PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
 SHARED  ?= ../shared
 BIN     := $(VENV)/bin
 
@@ -18,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/sanctuarygate demo --host 127.0.0.1 --port 8000
+	$(BIN)/sanctuarygate demo --host $(HOST) --port $(PORT)
 
 test: install chromium lint scenarios verify pytest
 

@@ -73,3 +73,22 @@ def test_a_detainer_answered_decides(client: TestClient, detainer: str, outcome:
         assert "do not notify immigration agents" in html
     else:
         assert "do not notify immigration agents" not in html
+
+
+def test_about_what_follows_from_the_property_fields(client: TestClient) -> None:
+    """North Chicago, Border Patrol, a city garage as a staging area: the officer filled the
+    property fields and left "it is about" blank; the desk decides, it does not ask again."""
+    html = client.post("/decide", headers=HTMX, data={
+        "profile": "north-chicago", "date": "2025-11-01", "principal_kind": "agency",
+        "agency": "CBP-USBP", "action": "use-property", "purpose": "civil-immigration-enforcement",
+        "property_kind": "garage", "property_owner": "city", "use": "staging-area",
+        "document_kind": "none"}).text
+    assert 'class="card outcome-deny"' in html
+
+
+def test_about_what_that_cannot_be_told_names_the_field(client: TestClient) -> None:
+    html = client.post("/decide", headers=HTMX, data={
+        "profile": "chicago", "date": "2025-11-01", "principal_kind": "agency",
+        "agency": "ICE-ERO", "action": "assist-operation", "purpose": "unknown",
+        "document_kind": "none"}).text
+    assert "NOT DECIDED" in html and 'href="#resource_type"' in html

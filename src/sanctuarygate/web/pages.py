@@ -111,7 +111,7 @@ class DeskForm(BaseModel):
         Blanks are left out, so ``parse_request`` names what is missing. When the action can
         be about one kind of thing only, "about what" follows from it.
         """
-        rtype = self.resource_type or _only_resource(self.action)
+        rtype = self.resource_type or self._inferred_resource()
         resource: dict[str, Any] = {"type": rtype} if rtype else {}
         by_type: dict[str, dict[str, Any]] = {
             "Person": {name: self._tristate(name) for name, kind
@@ -143,6 +143,21 @@ class DeskForm(BaseModel):
                 "resource": resource, "context": context}
 
 
+    def _inferred_resource(self) -> str:
+        """What the request is about when the officer did not say: the only kind the action
+        can be about, else the kind whose fields were filled (property fields for a lot or
+        garage, person facts for a person); blank when that does not settle it."""
+        kinds = voc.ACTION_RESOURCES.get(self.action, frozenset())
+        if len(kinds) == 1:
+            return next(iter(kinds))
+        filled = {
+            "Property": any((self.property_kind, self.property_owner, self.use, self.leased)),
+            "Person": any(getattr(self, n) for n, t in voc.RESOURCE_FACTS["Person"].items()
+                          if t is bool),
+        }
+        found = [k for k in sorted(kinds) if filled.get(k)]
+        return found[0] if len(found) == 1 else ""
+
     def _tristate(self, name: str) -> bool | str:
         value: str = getattr(self, name)
         return _TRISTATE.get(value, value)
@@ -167,11 +182,6 @@ def ask_every_fact(mapping: dict[str, Any], decider: Decider) -> dict[str, Any]:
     if "truth_act_notice_given" in decider.library.facts_read(packs, mapping["action"]):
         context.setdefault("truth_act_notice_given", "unknown")
     return mapping
-
-
-def _only_resource(action: str) -> str:
-    kinds = voc.ACTION_RESOURCES.get(action, frozenset())
-    return next(iter(kinds)) if len(kinds) == 1 else ""
 
 
 #: Marks a response as one of our answer cards: the desk's script swaps these in whatever their
