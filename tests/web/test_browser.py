@@ -197,3 +197,28 @@ def test_our_own_problem_card_is_swapped_in(browser: Browser, base_url: str) -> 
     expect(page.locator("#answer-card")).to_contain_text("NOT DECIDED — CHECK THE REQUEST")
     expect(page.locator("#answer")).not_to_contain_text("DENY")
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_an_agency_suggestion_is_one_click(browser: Browser, base_url: str, js: bool) -> None:
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    _fill_detainer_case(page, js=js)
+    page.fill("#agency", "Enforcement and Removal")  # part of a name: not one agency for sure
+    if js:
+        page.click("#decide-button")
+    else:
+        with page.expect_navigation():
+            page.click("#decide-button")
+    pick = page.locator("button[name=agency_pick][value=ICE-ERO]")
+    expect(pick).to_be_visible()
+    if js:
+        pick.click()
+    else:
+        with page.expect_navigation():
+            pick.click()
+    expect(page.locator("#answer-card")).to_contain_text("NO — DENY")
+    if js:
+        expect(page.locator("#agency")).to_have_value("ICE-ERO")
+    context.close()

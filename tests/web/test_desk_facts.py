@@ -92,3 +92,25 @@ def test_about_what_that_cannot_be_told_names_the_field(client: TestClient) -> N
         "agency": "ICE-ERO", "action": "assist-operation", "purpose": "unknown",
         "document_kind": "none"}).text
     assert "NOT DECIDED" in html and 'href="#resource_type"' in html
+
+
+@pytest.mark.parametrize(("typed", "agency"), [("Border Patrol", "CBP-USBP"), ("hsi", "ICE-HSI"),
+                                               ("Homeland Security Investigations", "ICE-HSI"),
+                                               ("U.S. Marshals", "USMS")])
+def test_common_names_are_accepted(client: TestClient, typed: str, agency: str) -> None:
+    html = client.post("/decide", headers=HTMX, data={**USMS_WARRANT, "agency": typed,
+                                                      "has_detainer": "false"}).text
+    assert "NOT DECIDED" not in html
+    assert f"<dt>Who</dt><dd>{agency}</dd>" in html
+
+
+def test_a_suggestion_is_one_click(client: TestClient) -> None:
+    """An agency the desk cannot place gets suggestions as buttons that submit the desk form
+    with the picked id, which wins over the text typed."""
+    bad = client.post("/decide", headers=HTMX, data={**USMS_WARRANT, "agency": "Marshal"}).text
+    assert "NOT DECIDED" in bad
+    assert 'form="desk-form" name="agency_pick" value="USMS"' in bad
+    picked = client.post("/decide", headers=HTMX, data={**USMS_WARRANT, "agency": "Marshal",
+                                                        "agency_pick": "USMS",
+                                                        "has_detainer": "false"}).text
+    assert 'class="card outcome-allow"' in picked

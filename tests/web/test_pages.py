@@ -29,7 +29,7 @@ def test_desk_renders_the_form_with_defaults(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     html = response.text
-    assert '<form class="desk-form" method="post" action="/decide#answer"' in html
+    assert '<form class="desk-form" id="desk-form" method="post" action="/decide#answer"' in html
     for name in ("profile", "date", "agency", "action", "purpose", "resource_type",
                  "in_custody", "dataset", "property_kind", "property_owner", "use",
                  "document_kind", "verified"):

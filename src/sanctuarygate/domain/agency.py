@@ -33,6 +33,8 @@ class Agency:
     ancestors: tuple[str, ...]
     jurisdiction: str | None
     immigration_agency: bool
+    #: Common names and abbreviations a desk officer may type ("Border Patrol", "HSI").
+    aliases: tuple[str, ...] = ()
 
     @property
     def parent(self) -> str | None:
@@ -90,13 +92,27 @@ class Directory:
         except KeyError:
             raise UnknownAgencyError(agency_id, field=field) from None
 
+    def resolve(self, text: str) -> Agency | None:
+        """The one agency whose id, full name or common name is ``text`` (any case), if any.
+
+        >>> d = Directory.from_mapping({"agencies": [{"id": "CBP-USBP", "level": "federal",
+        ...     "name": "U.S. Border Patrol", "aliases": ["Border Patrol", "USBP"]}]})
+        >>> d.resolve("border patrol").id, d.resolve("usbp").id, d.resolve("Border")
+        ('CBP-USBP', 'CBP-USBP', None)
+        """
+        needle = " ".join(text.split()).casefold()
+        found = {a.id: a for a in self
+                 if needle in {a.id.casefold(), a.name.casefold(), *map(str.casefold, a.aliases)}}
+        return next(iter(found.values())) if len(found) == 1 else None
+
     def search(self, text: str, *, limit: int = 20) -> list[Agency]:
         """Agencies whose id or name contains ``text`` (case-insensitive), ids first."""
         needle = text.strip().lower()
         if not needle:
             return list(self)[:limit]
         by_id = [a for a in self if needle in a.id.lower()]
-        by_name = [a for a in self if needle in a.name.lower() and a not in by_id]
+        by_name = [a for a in self if a not in by_id and (
+            needle in a.name.lower() or any(needle in x.lower() for x in a.aliases))]
         return (by_id + by_name)[:limit]
 
     @classmethod
@@ -126,8 +142,11 @@ class Directory:
             # The department over immigration agencies (DHS) counts as one itself (it is never
             # treated more favourably than ICE); its other components do not inherit that.
             parent = "immigration-parent" in flags
+            aliases = node.get("aliases") or ()
+            if not isinstance(aliases, list | tuple) or not all(isinstance(x, str) for x in aliases):
+                raise PolicyLoadError(f"{ident}: aliases must be a list of names", source=source)
             out.append(Agency(ident, str(node.get("name") or ident), own_level, flags,
-                              ancestors, own_juris, imm or parent))
+                              ancestors, own_juris, imm or parent, tuple(aliases)))
             for child in node.get("children") or ():
                 walk(child, (*ancestors, ident), own_level, own_juris, imm)
 

@@ -77,6 +77,8 @@ class DeskForm(BaseModel):
     date: str = ""
     principal_kind: str = "agency"
     agency: str = ""
+    #: A suggestion the officer clicked on the problem card (it wins over the agency box).
+    agency_pick: str = ""
     action: str = ""
     purpose: str = "unknown"
     resource_type: str = ""
@@ -139,7 +141,8 @@ class DeskForm(BaseModel):
         if onward:
             context["onward_recipients"] = onward
         return {"profile": self.profile, "date": self.date,
-                "principal": {self.principal_kind: self.agency}, "action": self.action,
+                "principal": {self.principal_kind: self.agency_pick or self.agency},
+                "action": self.action,
                 "resource": resource, "context": context}
 
 
@@ -161,6 +164,16 @@ class DeskForm(BaseModel):
     def _tristate(self, name: str) -> bool | str:
         value: str = getattr(self, name)
         return _TRISTATE.get(value, value)
+
+
+def _with_agency_resolved(form: DeskForm, decider: Decider) -> DeskForm:
+    """The agency box accepts common names and abbreviations ("Border Patrol", "HSI"): one that
+    names exactly one agency is read as its id; anything else is left for decide to refuse."""
+    typed = form.agency_pick or form.agency
+    found = decider.library.directory.resolve(typed) if typed else None
+    if found is None or found.id == typed:
+        return form
+    return form.model_copy(update={"agency": found.id, "agency_pick": ""})
 
 
 def ask_every_fact(mapping: dict[str, Any], decider: Decider) -> dict[str, Any]:
@@ -203,6 +216,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
     without JS, the card alone for htmx."""
     answer: dict[str, Any]
     try:
+        form = _with_agency_resolved(form, decider)
         asked = parse_request(ask_every_fact(form.to_mapping(), decider))
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile

@@ -62,6 +62,13 @@
                " without a decision.");
   });
 
+  // A suggestion picked on the problem card also fills the agency box for the next question.
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest && event.target.closest("button[name=agency_pick]");
+    var box = document.getElementById("agency");
+    if (pick && box) { box.value = pick.value; }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     if (fromDesk(event)) { notDecided("The server could not be reached."); }
   });
