@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     kifta_effective: dt.date = dt.date(2019, 6, 21)
     gateway_packs: str = ""
     decision_cache_size: int = Field(default=10_000, ge=0)
+    #: The largest request body any route reads (the desk form, a decision, a query): 64 KiB.
+    max_request_bytes: int = Field(default=65_536, ge=1_024)
     log_origin: str = Field(default="sanctuarygate.example/demo", min_length=1,
                             pattern=r"^[^\s+]+$")
 

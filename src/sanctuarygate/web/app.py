@@ -21,14 +21,16 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.gateway.default import default_records
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.web import api, log_api, pages, query_api
+from sanctuarygate.web.limit import BodyLimit
 from sanctuarygate.web.problem import install_problem_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
-               records: Engine | None = None) -> FastAPI:
+               records: Engine | None = None, *, max_request_bytes: int | None = None) -> FastAPI:
     """A new app deciding with ``decider``, or with the default decider, loaded on first use.
 
     >>> create_app().url_path_for("create_decision")
@@ -45,6 +47,7 @@ def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
     app.include_router(query_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes or get_settings().max_request_bytes)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

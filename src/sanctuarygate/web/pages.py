@@ -31,7 +31,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web import labels
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
-from sanctuarygate.web.problem import Problem, problem_for
+from sanctuarygate.web.problem import Problem, cut, problem_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -252,7 +252,7 @@ def _input_problem(exc: InputError, decider: Decider) -> dict[str, Any]:
     """The card's context for bad input: the field in plain words, and likely agencies."""
     problem = problem_for(exc)
     input_name, field_label = FIELD_INPUTS.get(exc.field or "", ("", ""))
-    message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+    message = cut(str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc))
     suggestions = []
     if isinstance(exc, UnknownAgencyError):
         suggestions = decider.library.directory.search(exc.agency_id, limit=5)

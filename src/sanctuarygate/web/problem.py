@@ -121,6 +121,19 @@ class Problem:
         return {**out, **self.extra}
 
 
+#: The longest detail a problem repeats back: a 20 MB agency id is not echoed whole.
+MAX_DETAIL = 400
+
+
+def cut(text: str, limit: int = MAX_DETAIL) -> str:
+    """``text``, cut to ``limit`` characters with a note of what was left out.
+
+    >>> cut("x" * 500, 10)
+    'xxxxxxxxxx… (490 more characters)'
+    """
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
 def problem_for(exc: BaseException) -> Problem:
     """The problem for any exception: the table for ours, a bare 500 for anything else.
 
@@ -129,7 +142,7 @@ def problem_for(exc: BaseException) -> Problem:
     """
     if isinstance(exc, SanctuaryGateError):
         status, slug = next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
-        detail = str(exc)
+        detail = cut(str(exc))
         if status >= 500:
             detail = f"{detail.rstrip('.')}. {NOT_ALLOWED}"
         extra: dict[str, Any] = {}
@@ -163,7 +176,7 @@ def validation_problem(exc: RequestValidationError) -> Problem:
 def http_problem(exc: HTTPException, path: str) -> Problem:
     """Starlette's HTTP errors (404, 405, ...) as problems."""
     phrase = HTTPStatus(exc.status_code).phrase
-    detail = str(exc.detail)
+    detail = cut(str(exc.detail))
     if exc.status_code == 404 and detail == phrase:
         detail = f"There is no page or endpoint at {path}."
     return Problem(exc.status_code, phrase, detail)
