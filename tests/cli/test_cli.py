@@ -213,3 +213,13 @@ def test_record_export_verify_round_trip(tmp_path: Path) -> None:
     bad = sg("log", "verify", str(tmp_path / "b"), env=env)
     assert bad.returncode == 1 and "do not hash to the checkpoint" in bad.stderr
     assert sg("log", "verify", str(tmp_path / "nothing"), env=env).returncode == 2
+
+
+WHAT_IF = REQUEST + "extra_packs: [ocad-proposed-eo-2019]\n"
+
+
+def test_a_what_if_prints_the_banner_and_is_never_recorded() -> None:
+    shown = sg("decide", "-", stdin=WHAT_IF)
+    assert shown.returncode == 0 and "HYPOTHETICAL" in shown.stdout
+    refused = sg("decide", "-", "--record", stdin=WHAT_IF)
+    assert refused.returncode == 2 and "never recorded" in refused.stderr

@@ -164,3 +164,16 @@ def test_wrong_method_is_a_405_problem_that_keeps_allow_header(client: TestClien
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["allow"] == "POST"
+
+
+def test_a_what_if_is_marked_hypothetical_and_never_recorded(client: TestClient) -> None:
+    body = {"profile": "chicago", "date": "2019-07-15", "principal": {"agency": "ICE-ERO"},
+            "action": "assist-operation", "resource": {"type": "Facility", "id": "cpd-station"},
+            "context": {"purpose": "civil-immigration-enforcement", "document": {"kind": "none"}},
+            "extra_packs": ["ocad-proposed-eo-2019"]}
+    before = client.get("/api/v1/log/checkpoint").text
+    answer = client.post("/api/v1/decisions", json=body).json()
+    assert answer["hypothetical"] is True and answer["recorded"] is False
+    assert answer["banner"].startswith("HYPOTHETICAL")
+    assert "log_index" not in answer
+    assert client.get("/api/v1/log/checkpoint").text == before

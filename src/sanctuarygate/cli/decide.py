@@ -12,7 +12,7 @@ import yaml
 from rich.console import Console
 
 from sanctuarygate.audit.default import default_log
-from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_decider
@@ -57,16 +57,23 @@ def decide(
         context: {purpose: civil-immigration-enforcement, document: {kind: none}}
     """
     request = parse_request(read_request_file(file))
+    if record and request.hypothetical:
+        raise InputError("a what-if answer (extra_packs) is never recorded in the public log; "
+                         "drop --record, or drop extra_packs", field="--record")
     decision = default_decider().decide(request)
     index = None
     if record:
         index = default_log().record(request, decision, actor=actor)  # says so if it made a key
     if as_json:
         body = {**decision.to_dict(), "request": request.to_dict()}
+        if request.hypothetical:
+            body |= {"hypothetical": True, "banner": HYPOTHETICAL, "recorded": False}
         if index is not None:
             body["log_index"] = index
         typer.echo(json.dumps(body, indent=2))
         return
+    if request.hypothetical:
+        Console().print(f"[bold reverse] {HYPOTHETICAL} [/]", highlight=False)
     print_decision(decision, Console())
     if index is not None:
         typer.echo(f"\nRecorded as entry {index} of the public decision log.")

@@ -83,6 +83,10 @@ class PackRef:
         return {"id": self.id, "version": self.version, "digest": self.digest}
 
 
+#: The banner every what-if answer carries (desk card, CLI, API).
+HYPOTHETICAL = "HYPOTHETICAL — not the law in force: this answer applies packs that are not in force"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The answer, with everything needed to explain and audit it.

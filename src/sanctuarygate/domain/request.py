@@ -111,6 +111,12 @@ class Request:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
+    @property
+    def hypothetical(self) -> bool:
+        """A what-if: packs added by the caller (a proposal, a draft) make the answer one the
+        law in force does not give; it is shown as HYPOTHETICAL and never recorded."""
+        return bool(self.extra_packs)
+
     def unknown_facts(self) -> tuple[str, ...]:
         """Names of the facts stated as ``unknown``, in a fixed order: boolean facts are decided
         both ways, a purpose not known as each purpose it could be."""

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
@@ -74,9 +74,13 @@ def create_decision(
     body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
 ) -> dict[str, Any]:
     """Decide one request in the scenario-case format; the answer cites the deciding rules and
-    carries ``log_index``, the decision's entry in the public log (recorded before answering)."""
+    carries ``log_index``, the decision's entry in the public log (recorded before answering).
+    A what-if (``extra_packs``) is answered with ``hypothetical: true`` and never recorded."""
     asked = parse_request(body)
     decision = decider.decide(asked)
+    if asked.hypothetical:
+        return {**decision_body(asked, decision), "hypothetical": True,
+                "banner": HYPOTHETICAL, "recorded": False}
     return decision_body(asked, decision, log.record(asked, decision, actor="api"))
 
 
