@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient as TestClient
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "legal" / "scenarios.yaml"
+SCENARIOS = Path(__file__).resolve().parents[1] / "legal" / "scenarios.yaml"  # the repo's copy
 
 
 def shared_cases() -> dict[str, dict[str, Any]]:
