@@ -126,6 +126,7 @@ def test_ice_is_refused_403_with_the_decision_and_it_is_logged(gateway: dict[str
     assert r.status_code == 403
     body = r.json()
     assert body["decision"]["outcome"] == "deny" and body["decision"]["rules"]
+    assert "advice" not in body["decision"]  # an agency reads this, not a desk officer
     entries = [json.loads(e.body) for e in gateway["log"].entries(0, gateway["log"].size())]
     assert any(e.get("kind") == "query" and e["status"] == "refused" for e in entries)
 

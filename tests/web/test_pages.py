@@ -156,3 +156,18 @@ def test_any_form_input_is_answered_or_refused_never_a_crash(
     assert response.status_code in (200, 422), response.text
     if response.status_code == 422:
         assert "outcome-" not in response.text
+
+
+def test_get_on_decide_goes_back_to_the_desk(client: TestClient) -> None:
+    response = client.get("/decide", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_purpose_not_given_is_said_so(client: TestClient) -> None:
+    """A private garage, nothing decides: the card must not claim the purpose was civil."""
+    html = client.post("/decide", headers=HTMX, data={
+        "profile": "chicago", "date": "2025-11-01", "principal_kind": "agency",
+        "agency": "ICE-ERO", "action": "use-property", "purpose": "unknown",
+        "property_kind": "garage", "property_owner": "private", "document_kind": "none"}).text
+    assert 'class="card outcome-review"' in html
+    assert "The purpose is civil immigration enforcement" not in html

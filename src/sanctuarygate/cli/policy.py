@@ -59,7 +59,7 @@ def packs(
         until = p.effective_until.isoformat() if p.effective_until else "-"
         start = p.effective_from.isoformat() if p.effective_from else "never"
         typer.echo(f"{mark} {p.id:24} {p.kind:15} {start:>10} .. {until:10} [{p.confidence}] "
-                   f"{len(p.rules):2} rules  {p.title}")
+                   f"{len(p.rules):2} rule{'s' if len(p.rules) != 1 else ' '}  {p.title}")
     typer.echo(f"(* = in force on {day.isoformat()})")
 
 

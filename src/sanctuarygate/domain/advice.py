@@ -133,7 +133,8 @@ def obligation_text(obligation: Obligation) -> str:
 
 
 def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Obligation],
-            unresolved: Sequence[str], *, civil_purpose: bool = False, action: str = "",
+            unresolved: Sequence[str], *, civil_purpose: bool = False,
+            purpose_given: bool = True, action: str = "",
             decided_by: str = "City policy", about_person: bool = False,
             emergency: bool = False, court_order: bool = False) -> tuple[str, tuple[str, ...]]:
     """Explanation and advice for an outcome, from the deciding rules' summaries.
@@ -153,7 +154,10 @@ def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Ob
         parts.append("The answer depends on facts not yet known: " + " ".join(questions))
     elif outcome == "review" and not summaries:
         parts.append("The purpose is civil immigration enforcement and no rule decides it."
-                     if civil_purpose else "No rule in force covers this request.")
+                     if civil_purpose and purpose_given else
+                     "The purpose was not given, so it may be civil immigration enforcement; no "
+                     "rule in force decides it." if not purpose_given else
+                     "No rule in force covers this request.")
     parts += list(dict.fromkeys(summaries))
     if obligations:
         parts.append("Conditions: " + "; ".join(obligation_text(o) for o in obligations) + ".")

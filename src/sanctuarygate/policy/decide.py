@@ -94,6 +94,7 @@ class _Act:
     about_person: bool
     emergency: bool
     court_order: bool
+    purpose_given: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,8 @@ class Decider:
         doc = request.context.document
         act = _Act(request.action, request.resource.type == "Person",
                    request.context.purpose == "emergency-assistance",
-                   doc.kind == "court-order" and doc.verified is True)
+                   doc.kind == "court-order" and doc.verified is True,
+                   request.context.purpose != UNKNOWN)
         key = (tuple([(r.decision, tuple(sorted(r.reasons)), tuple(r.errors)) for r in results]),
                unknown, civil, act)
         reading = self._readings.get(key)
@@ -268,7 +270,8 @@ class Decider:
         deciding = next((r for r in rules if outcome != "deny" or r.effect == "forbid"), None)
         pack = self.library.packs.get(deciding.pack) if deciding else None
         text, advice = explain(outcome, [r.summary for r in rules], obligations, unresolved,
-                               civil_purpose=civil, action=act.action,
+                               civil_purpose=civil, purpose_given=act.purpose_given,
+                               action=act.action,
                                decided_by=authority(pack.kind, pack.jurisdiction) if pack
                                else "City policy",
                                about_person=act.about_person, emergency=act.emergency,

@@ -157,7 +157,7 @@ OUTCOME_ICONS: Final = {
     "allow": "✔",
     "allow-with-conditions": "✔",
     "deny": "✖",
-    "review": "⏸",
+    "review": "‖",
 }
 
 CONFIDENCE_LABELS: Final = {

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
@@ -231,6 +231,13 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
                                           headers=CARD_HEADERS)
     context = {**_desk_context(decider, form), **answer}
     return templates.TemplateResponse(request, "desk.html", context, status_code=status)
+
+
+@router.get("/decide", include_in_schema=False)
+def decide_page() -> Response:
+    """After a form post without JavaScript the address bar says /decide: going there again
+    (a reload, a bookmark) goes back to the desk, never to an error."""
+    return RedirectResponse("/", status_code=303)
 
 
 @router.get("/desk/agencies", response_class=HTMLResponse)

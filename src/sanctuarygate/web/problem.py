@@ -149,7 +149,9 @@ def problem_for(exc: BaseException) -> Problem:
         if isinstance(exc, AuthenticationError):
             extra = {"reason": exc.reason}
         elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
-            extra = {"decision": exc.decision.to_dict()}
+            # An agency reads this answer, not a desk officer: no "what to say" advice.
+            extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
+                                  if k != "advice"}}
             if exc.log_index is not None:
                 extra["log_index"] = exc.log_index
         return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
