@@ -171,3 +171,14 @@ def test_purpose_not_given_is_said_so(client: TestClient) -> None:
         "property_kind": "garage", "property_owner": "private", "document_kind": "none"}).text
     assert 'class="card outcome-review"' in html
     assert "The purpose is civil immigration enforcement" not in html
+
+
+def test_conditions_appear_once_and_in_words(client: TestClient) -> None:
+    html = client.post("/decide", headers=HTMX, data={
+        "profile": "chicago", "date": "2025-11-01", "principal_kind": "agency", "agency": "FBI",
+        "action": "query-dataset", "resource_type": "Dataset", "dataset": "cpd-arrests",
+        "purpose": "criminal-investigation", "document_kind": "none"}).text
+    assert 'class="card outcome-allow-with-conditions"' in html
+    assert html.count("may not pass the data on to") == 1
+    assert "U.S. Immigration and Customs Enforcement" in html or "Enforcement and Removal" in html
+    assert "use only for: A criminal investigation" in html

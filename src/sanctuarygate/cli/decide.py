@@ -12,6 +12,7 @@ import yaml
 from rich.console import Console
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.domain.advice import obligation_text
 from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import InputError
@@ -88,6 +89,10 @@ def print_decision(decision: Decision, console: Console) -> None:
         console.print("\n[bold]What to say and do[/]")
         for line in decision.advice:
             console.print(f"  - {line}", highlight=False)
+    if decision.obligations:
+        console.print("\n[bold]Conditions[/]")
+        for obligation in decision.obligations:
+            console.print(f"  - {obligation_text(obligation)}", highlight=False, markup=False)
     if decision.rules:
         console.print("\n[bold]Deciding rules[/]")
         for rule in decision.rules:

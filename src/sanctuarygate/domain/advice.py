@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sanctuarygate.domain.decision import Obligation, Outcome
 
@@ -122,14 +122,18 @@ _OPENERS = {
 }
 
 
-def obligation_text(obligation: Obligation) -> str:
-    """One obligation in words.
+def obligation_text(obligation: Obligation, words: Mapping[str, str] | None = None) -> str:
+    """One obligation in words; ``words`` turns values (a purpose, an agency id) into words.
 
     >>> obligation_text(Obligation("mask-fields", ("immigration", "birthplace")))
     'leave out these fields: immigration, birthplace'
+    >>> obligation_text(Obligation("purpose-limit", ("criminal-investigation",)),
+    ...                 {"criminal-investigation": "a criminal investigation"})
+    'use only for: a criminal investigation'
     """
     template: str = _OBLIGATION_WORDS.get(obligation.kind, obligation.kind)
-    return template.format(values=", ".join(obligation.values))
+    values = [(words or {}).get(v, v) for v in obligation.values]
+    return template.format(values=", ".join(values))
 
 
 def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Obligation],
@@ -159,8 +163,6 @@ def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Ob
                      "rule in force decides it." if not purpose_given else
                      "No rule in force covers this request.")
     parts += list(dict.fromkeys(summaries))
-    if obligations:
-        parts.append("Conditions: " + "; ".join(obligation_text(o) for o in obligations) + ".")
     if outcome == "review" and emergency:
         advice = list(_EMERGENCY_ADVICE)
     elif outcome == "review" and court_order:
@@ -168,7 +170,6 @@ def explain(outcome: Outcome, summaries: Sequence[str], obligations: Sequence[Ob
     else:
         advice = [line.replace("City policy", decided_by).replace("{authority}", decided_by)
                   for line in _ACT_ADVICE.get((outcome, action), _ADVICE[outcome])]
-    advice += [f"Condition: {obligation_text(o)}." for o in obligations]
     if about_person and outcome in ("deny", "review"):
         advice.append(LEGAL_HELP)
     return " ".join(parts), tuple(advice)

@@ -14,6 +14,7 @@ Bad input is a card that says nothing was decided (422); it is never an allow.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,7 +41,7 @@ DEFAULT_PROFILE = "chicago"
 
 templates = Jinja2Templates(directory=TEMPLATE_DIR)
 templates.env.globals.update(
-    label=labels.label, labels=labels, obligation_text=obligation_text,
+    label=labels.label, labels=labels,
     fact_questions=FACT_QUESTIONS,
 )
 
@@ -221,7 +222,8 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         index = log.record(asked, decision, actor="desk")
-        answer = {"asked": asked, "decision": decision, "place": place, "log_index": index}
+        answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,
+                  "condition_text": partial(obligation_text, words=condition_words(decider))}
         status = 200
     except InputError as exc:
         answer = _input_problem(exc, decider)
@@ -265,6 +267,13 @@ def _input_problem(exc: InputError, decider: Decider) -> dict[str, Any]:
         suggestions = decider.library.directory.search(exc.agency_id, limit=5)
     return {"problem": problem, "input_name": input_name, "field_label": field_label,
             "message": message, "suggestions": suggestions}
+
+
+def condition_words(decider: Decider) -> dict[str, str]:
+    """The words a condition's values are shown in: purposes as the desk says them, agency ids
+    as their names (the ids go in brackets, for the record)."""
+    agencies = {a.id: f"{a.name} ({a.id})" for a in decider.library.directory}
+    return {**agencies, **labels.PURPOSE_LABELS}
 
 
 def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
