@@ -222,3 +222,26 @@ def test_an_agency_suggestion_is_one_click(browser: Browser, base_url: str, js: 
     if js:
         expect(page.locator("#agency")).to_have_value("ICE-ERO")
     context.close()
+
+
+def test_only_the_fields_the_action_uses_show(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    tall = page.evaluate("document.body.scrollHeight")
+    page.select_option("#action", "use-property")
+    expect(page.locator("#property_kind")).to_be_visible()
+    expect(page.locator("#use")).to_be_visible()
+    expect(page.locator("#has_detainer")).to_be_hidden()
+    expect(page.locator("#dataset")).to_be_hidden()
+    assert page.evaluate("document.body.scrollHeight") < tall * 0.75
+    page.select_option("#action", "transfer-custody")
+    expect(page.locator("#has_detainer")).to_be_visible()
+    expect(page.locator("#property_kind")).to_be_hidden()
+    context.close()
+    plain = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = plain.new_page()
+    page.goto(base_url + "/")
+    page.select_option("#action", "use-property")
+    expect(page.locator("#has_detainer")).to_be_visible()  # without JS every field shows
+    plain.close()

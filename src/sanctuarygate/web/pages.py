@@ -295,4 +295,5 @@ def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
         "fact_choices": labels.choices(labels.FACT_LABELS),
         "fact_questions_asked": labels.FACT_QUESTION_LABELS,
         "assistance_kinds": labels.choices(labels.ASSISTANCE_LABELS, voc.ASSISTANCE_KINDS),
+        "action_types": {a: sorted(t) for a, t in sorted(voc.ACTION_RESOURCES.items())},
     }

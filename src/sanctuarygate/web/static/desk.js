@@ -62,6 +62,30 @@
                " without a decision.");
   });
 
+  // Show only the fields the chosen action can use; with no action chosen (or without
+  // JavaScript) every field shows. Hidden fields are still sent: blank means "not known".
+  function showFieldsFor(form) {
+    var action = form.querySelector("#action");
+    var types = JSON.parse(form.getAttribute("data-action-types") || "{}");
+    var chosen = action && action.value;
+    var wanted = chosen ? (types[chosen] || []).concat(["action:" + chosen]) : null;
+    form.querySelectorAll("[data-for]").forEach(function (elt) {
+      var tokens = elt.getAttribute("data-for").split(" ");
+      elt.hidden = wanted !== null && !tokens.some(function (t) { return wanted.indexOf(t) >= 0; });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "action" && event.target.form) {
+      showFieldsFor(event.target.form);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("desk-form");
+    if (form) { showFieldsFor(form); }
+  });
+
   // A suggestion picked on the problem card also fills the agency box for the next question.
   document.addEventListener("click", function (event) {
     var pick = event.target.closest && event.target.closest("button[name=agency_pick]");
