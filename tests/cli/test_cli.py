@@ -223,3 +223,20 @@ def test_a_what_if_prints_the_banner_and_is_never_recorded() -> None:
     assert shown.returncode == 0 and "HYPOTHETICAL" in shown.stdout
     refused = sg("decide", "-", "--record", stdin=WHAT_IF)
     assert refused.returncode == 2 and "never recorded" in refused.stderr
+
+
+def test_demo_refuses_a_port_in_use_before_seeding(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = sg("demo", "--port", str(port), env={"SANCTUARYGATE_DATA_DIR": str(tmp_path)})
+    assert out.returncode != 0 and "already in use" in out.stderr
+    assert not (tmp_path / "sanctuarygate.db").exists()  # nothing was seeded
+
+
+def test_a_yaml_error_names_the_line() -> None:
+    out = sg("decide", "-", stdin="profile: chicago\ndate: [\n")
+    assert out.returncode == 2 and "line 3" in out.stderr

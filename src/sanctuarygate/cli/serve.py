@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
+
+from sanctuarygate.errors import ConfigurationError
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ConfigurationError (one line, the CLI's configuration exit code) when
+    ``host:port`` cannot be listened on, before anything is seeded or loaded.
+
+    >>> with socket.socket() as s:
+    ...     s.bind(("127.0.0.1", 0)); s.listen(); busy = s.getsockname()[1]
+    ...     check_port_free("127.0.0.1", busy)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.ConfigurationError: cannot listen on 127.0.0.1:... (address already in use)...
+    """
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        why = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ConfigurationError(f"cannot listen on {host}:{port} ({why}); "
+                                 "choose another with --port") from None
 
 
 def serve(
@@ -19,6 +44,7 @@ def serve(
     from sanctuarygate.policy.default import default_library
     from sanctuarygate.settings import get_settings
 
+    check_port_free(host, port)
     settings = get_settings()  # a bad setting stops the start with one line, not a later 500
     check_gateway_config(default_library(), settings.profile, settings.gateway_pack_ids)
 
@@ -33,6 +59,7 @@ def demo(
     """Prepare the embedded SQLite demo database, then serve the web app."""
     from sanctuarygate.store.demo import seed_demo
 
+    check_port_free(host, port)  # before anything is seeded
     summary = seed_demo()
     typer.echo(summary)
     serve(host=host, port=port, workers=1)
