@@ -182,3 +182,13 @@ def test_conditions_appear_once_and_in_words(client: TestClient) -> None:
     assert html.count("may not pass the data on to") == 1
     assert "U.S. Immigration and Customs Enforcement" in html or "Enforcement and Removal" in html
     assert "use only for: A criminal investigation" in html
+
+
+def test_the_card_links_a_readable_log_entry(client: TestClient) -> None:
+    card = client.post("/decide", data=DETAINER, headers=HTMX).text
+    index = int(re.search(r'href="/log/(\d+)"', card).group(1))  # type: ignore[union-attr]
+    page = client.get(f"/log/{index}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "NO — DENY" in page.text and "5 ILCS 805/15(a)" in page.text
+    assert "Hold someone on an immigration detainer" in page.text
+    assert client.get("/log/999999").status_code == 404

@@ -22,7 +22,7 @@ from sanctuarygate.gateway.default import default_records
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.settings import get_settings
-from sanctuarygate.web import api, log_api, pages, query_api
+from sanctuarygate.web import api, log_api, log_pages, pages, query_api
 from sanctuarygate.web.limit import BodyLimit
 from sanctuarygate.web.problem import install_problem_handlers
 
@@ -46,6 +46,7 @@ def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
     app.include_router(log_api.router)
     app.include_router(query_api.router)
     app.include_router(pages.router)
+    app.include_router(log_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes or get_settings().max_request_bytes)
 
