@@ -127,7 +127,8 @@ def verify_cmd(
         label = "+".join((name, *extra))
         spans = ", ".join(str(i) for i in checked.intervals)
         if not checked.invariants:
-            typer.echo(f"-     {label} {spans}: no invariant is about these days")
+            typer.echo(f"-     {label} {spans or checked.day}: no invariant is about "
+                       f"{'these days' if spans else 'this day'}")
             continue
         if spans:
             typer.echo(f"day   {label} {checked.day} stands for {spans}")
