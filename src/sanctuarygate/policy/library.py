@@ -110,7 +110,7 @@ class PolicyLibrary:
         out: set[str] = set()
         for pack in packs:
             for rule in pack.rules:
-                if rule.actions is not None and action not in rule.actions:
+                if not rule.may_apply_to(action):
                     continue
                 out |= {p for p in rule.context_paths
                         if p.startswith("resource.") or p == "document.attachments"}

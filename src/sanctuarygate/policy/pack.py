@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from sanctuarygate.domain.decision import Obligation, PackRef, RuleRef
-from sanctuarygate.domain.vocabulary import OBLIGATION_KINDS
+from sanctuarygate.domain.vocabulary import ACTIONS, OBLIGATION_KINDS
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.engine import Engine, Pattern
 
@@ -46,6 +46,11 @@ class Rule:
     resource_reads: frozenset[str] = frozenset()
     patterns: frozenset[Pattern] = frozenset()
     context_paths: frozenset[str] = frozenset()
+
+    def may_apply_to(self, action: str) -> bool:
+        """Whether the rule can apply to ``action``: its scope names it, names an action group
+        (which may hold it), or names no action."""
+        return self.actions is None or action in self.actions or not self.actions <= ACTIONS
     compares_values: bool = False
 
 

@@ -183,8 +183,7 @@ class RequestSpace:
     def rules_for(self, action: str) -> list[Rule]:
         """The rules in force that can apply to ``action``: those whose scope names it, names
         an action group, or names no action."""
-        return [r for r in self.rules
-                if r.actions is None or action in r.actions or not r.actions <= voc.ACTIONS]
+        return [r for r in self.rules if r.may_apply_to(action)]
 
     def view(self, action: str) -> View:
         """What the rules in force that can apply to ``action`` name and read."""
