@@ -130,10 +130,10 @@ def test_rules_know_their_action_scope_and_context_reads() -> None:
     """verify.py reduces the request space with these; read from Cedar's JSON policy form."""
     rules = default_library().rules
     cut_off = rules["chi-cpd-db-2019/ice-cut-off"]
-    assert cut_off.actions == {"query-dataset", "grant-database-access", "read-field"}
-    assert cut_off.context_reads == {"channel", "purpose", "document"}
+    assert cut_off.read.actions == {"query-dataset", "grant-database-access", "read-field"}
+    assert cut_off.read.context_reads == {"channel", "purpose", "document"}
     release = rules["il-trust-2021/15h7-onward"]
-    assert "notify-release" in (release.actions or ()) and release.context_reads >= {
+    assert "notify-release" in (release.read.actions or ()) and release.read.context_reads >= {
         "onward_civil_immigration", "document"}
 
 

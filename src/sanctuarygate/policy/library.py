@@ -84,7 +84,7 @@ class PolicyLibrary:
         >>> "detainer" in default_library().named_literals
         True
         """
-        return frozenset(lit for r in self.rules.values() for lit in r.literals)
+        return frozenset(lit for r in self.rules.values() for lit in r.read.literals)
 
     def profile(self, profile_id: str) -> Profile:
         try:
@@ -112,10 +112,10 @@ class PolicyLibrary:
             for rule in pack.rules:
                 if not rule.may_apply_to(action):
                     continue
-                out |= {p for p in rule.context_paths
+                out |= {p for p in rule.read.context_paths
                         if p.startswith("resource.") or p == "document.attachments"}
-                out |= rule.context_reads & {"assistance", "truth_act_notice_given", "use"}
-                if rule.context_reads & {"onward_immigration", "onward_civil_immigration",
+                out |= rule.read.context_reads & {"assistance", "truth_act_notice_given", "use"}
+                if rule.read.context_reads & {"onward_immigration", "onward_civil_immigration",
                                          "onward_referral", "onward_dhs"}:
                     out.add("onward_recipients")
         return frozenset(out)

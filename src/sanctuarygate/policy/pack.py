@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ import yaml
 from sanctuarygate.domain.decision import Obligation, PackRef, RuleRef
 from sanctuarygate.domain.vocabulary import ACTIONS, OBLIGATION_KINDS
 from sanctuarygate.errors import PolicyLoadError
-from sanctuarygate.policy.engine import Engine, Pattern
+from sanctuarygate.policy.engine import Engine, ParsedPolicy
 
 KINDS = frozenset({"statute", "ordinance", "resolution", "executive-order", "directive", "proposal"})
 CONFIDENCE = frozenset({"C", "P", "U"})
@@ -35,23 +35,16 @@ class Rule:
     ref: RuleRef
     obligations: tuple[Obligation, ...]
     review: bool
-    #: What the engine read of it (see :class:`~sanctuarygate.policy.engine.ParsedPolicy`): the
-    #: actions its scope names (``None``: every action), the context, principal and resource
-    #: attributes it reads, the string literals, entities and ``like`` patterns it names.
-    actions: frozenset[str] | None = None
-    context_reads: frozenset[str] = frozenset()
-    literals: frozenset[str] = frozenset()
-    entities: frozenset[tuple[str, str]] = frozenset()
-    principal_reads: frozenset[str] = frozenset()
-    resource_reads: frozenset[str] = frozenset()
-    patterns: frozenset[Pattern] = frozenset()
-    context_paths: frozenset[str] = frozenset()
+    #: What the engine read of it: the actions its scope names (``None``: every action), the
+    #: context, principal and resource attributes it reads, the literals, entities and ``like``
+    #: patterns it names (see :class:`~sanctuarygate.policy.engine.ParsedPolicy`).
+    read: ParsedPolicy
 
     def may_apply_to(self, action: str) -> bool:
         """Whether the rule can apply to ``action``: its scope names it, names an action group
         (which may hold it), or names no action."""
-        return self.actions is None or action in self.actions or not self.actions <= ACTIONS
-    compares_values: bool = False
+        actions = self.read.actions
+        return actions is None or action in actions or not actions <= ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +122,7 @@ def load_pack(folder: Path, engine: Engine, dates: Mapping[str, dt.date]) -> Pac
     parsed = engine.parse(text, source=f"{source}/rules.cedar")
     if not parsed:
         raise PolicyLoadError("rules.cedar holds no rules", source=source)
-    rules = tuple(replace(_rule(p.effect, p.annotations, manifest, source), actions=p.actions,
-                          context_reads=p.context_reads, literals=p.literals,
-                          entities=p.entities, principal_reads=p.principal_reads,
-                          resource_reads=p.resource_reads, patterns=p.patterns,
-                          context_paths=p.context_paths, compares_values=p.compares_values)
-                  for p in parsed)
+    rules = tuple(_rule(p, manifest, source) for p in parsed)
     _check_confidence(manifest, rules, source)
     digest = hashlib.sha256(manifest_bytes + b"\0" + rules_bytes).hexdigest()[:16]
     return Pack(
@@ -183,7 +171,8 @@ def _date(value: Any, key: str, dates: Mapping[str, dt.date], source: str) -> dt
                           source=source)
 
 
-def _rule(effect: str, notes: Mapping[str, str], manifest: Mapping[str, Any], source: str) -> Rule:
+def _rule(parsed: ParsedPolicy, manifest: Mapping[str, Any], source: str) -> Rule:
+    effect, notes = parsed.effect, parsed.annotations
     rid = notes.get("id", "")
     where = f"{source}: rule {rid or '(without @id)'}"
     unknown = set(notes) - ANNOTATIONS
@@ -205,7 +194,8 @@ def _rule(effect: str, notes: Mapping[str, str], manifest: Mapping[str, Any], so
         raise PolicyLoadError(f"{where}: a forbid rule carries no @outcome or @obligations")
     ref = RuleRef(rid, notes["citation"].strip(), notes["summary"].strip(), eff,
                   str(manifest["id"]), confidence)
-    return Rule(ref, parse_obligations(notes.get("obligations", ""), rid, where), outcome is not None)
+    return Rule(ref, parse_obligations(notes.get("obligations", ""), rid, where), outcome is not None,
+                parsed)
 
 
 def parse_obligations(text: str, rule_id: str, where: str = "") -> tuple[Obligation, ...]:

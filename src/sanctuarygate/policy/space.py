@@ -100,13 +100,14 @@ class View:
 
     @classmethod
     def of(cls, rules: Sequence[Rule]) -> View:
-        return cls(frozenset(p for r in rules for p in r.context_paths),
-                   frozenset(x for r in rules for x in r.literals),
-                   frozenset(e for r in rules for e in r.entities),
-                   frozenset(p for r in rules for p in r.patterns),
-                   tuple(sorted({a for r in rules for a in r.principal_reads})),
-                   tuple(sorted({a for r in rules for a in r.resource_reads})),
-                   any(r.compares_values for r in rules))
+        reads = [r.read for r in rules]
+        return cls(frozenset(p for r in reads for p in r.context_paths),
+                   frozenset(x for r in reads for x in r.literals),
+                   frozenset(e for r in reads for e in r.entities),
+                   frozenset(p for r in reads for p in r.patterns),
+                   tuple(sorted({a for r in reads for a in r.principal_reads})),
+                   tuple(sorted({a for r in reads for a in r.resource_reads})),
+                   any(r.compares_values for r in reads))
 
     @cached_property
     def names(self) -> frozenset[str]:
