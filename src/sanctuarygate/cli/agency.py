@@ -24,8 +24,9 @@ def _when(value: dt.datetime | None) -> str:
 
 @key.command("issue")
 def issue(
-    agency: Annotated[str, typer.Argument(help="Agency id from the directory, e.g. FBI.")],
-    label: Annotated[str, typer.Option(help="Who or what holds the key (for the list).")] = "",
+    agency: Annotated[str, typer.Argument(metavar="AGENCY", help="Agency id from the directory, e.g. FBI.")],
+    label: Annotated[str, typer.Option(
+        metavar="LABEL", help="Who or what holds the key (for the list).")] = "",
 ) -> None:
     """Issue a new key; the key itself is printed once, alone on the last line."""
     directory = default_library().directory
@@ -39,7 +40,7 @@ def issue(
 
 @key.command("list")
 def list_cmd(
-    agency: Annotated[str | None, typer.Option(help="Only this agency's keys.")] = None,
+    agency: Annotated[str | None, typer.Option(metavar="AGENCY", help="Only this agency's keys.")] = None,
 ) -> None:
     """List keys (never the keys themselves): id, agency, label, created, last used, revoked."""
     with default_log().engine.connect() as conn:
@@ -55,7 +56,8 @@ def list_cmd(
 
 @key.command("revoke")
 def revoke(
-    key_id: Annotated[str, typer.Argument(help="The key id (8 hex digits) shown by `list`.")],
+    key_id: Annotated[str, typer.Argument(
+        metavar="KEY_ID", help="The key id (8 hex digits) shown by 'list'.")],
 ) -> None:
     """Revoke a key at once: every later request with it gets 401."""
     with default_log().engine.begin() as conn:

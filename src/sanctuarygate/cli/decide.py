@@ -43,11 +43,12 @@ def read_request_file(path: str) -> Any:
 
 def decide(
     file: Annotated[str, typer.Argument(
-        help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
+        metavar="FILE", help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
     record: Annotated[bool, typer.Option(
         "--record", help="Record the answer in the public decision log.")] = False,
-    actor: Annotated[str, typer.Option(help="Who gives the answer (with --record).")] = "desk:cli",
+    actor: Annotated[str, typer.Option(
+        metavar="WHO", help="Who gives the answer (with --record).")] = "desk:cli",
 ) -> None:
     """Decide one request and print the answer with the clauses that decide it.
 

@@ -26,7 +26,8 @@ def checkpoint() -> None:
 
 
 @app.command("export")
-def export(folder: Annotated[Path, typer.Argument(help="Folder to write the bundle to.")]) -> None:
+def export(folder: Annotated[Path, typer.Argument(
+        metavar="FOLDER", help="Folder to write the bundle to.")]) -> None:
     """Write the public bundle: entries.jsonl, checkpoint, checkpoints/, verifiers."""
     cp = export_bundle(default_log(), folder)
     typer.echo(f"exported {cp.size} entries of {cp.origin} to {folder}")
@@ -34,11 +35,12 @@ def export(folder: Annotated[Path, typer.Argument(help="Folder to write the bund
 
 @app.command("verify")
 def verify(
-    folder: Annotated[Path, typer.Argument(help="A bundle written by `log export`.")],
+    folder: Annotated[Path, typer.Argument(
+        metavar="FOLDER", help="A bundle written by 'log export'.")],
     previous: Annotated[Path | None, typer.Option(
-        help="An earlier signed checkpoint the log must extend.")] = None,
+        metavar="FILE", help="An earlier signed checkpoint the log must extend.")] = None,
     key: Annotated[Path | None, typer.Option(
-        help="File of trusted verifier keys (default: the bundle's own).")] = None,
+        metavar="FILE", help="File of trusted verifier keys (default: the bundle's own).")] = None,
 ) -> None:
     """Recompute the root, check signatures and consistency; exit 1 naming the failed check."""
     if not (folder / "checkpoint").exists():

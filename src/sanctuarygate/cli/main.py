@@ -25,6 +25,7 @@ from sanctuarygate.cli import records as records_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
 from sanctuarygate.cli import trace as trace_cmd
+from sanctuarygate.cli._help import readable_help
 from sanctuarygate.errors import (
     ConfigurationError,
     InputError,
@@ -58,6 +59,7 @@ app.add_typer(log_cmd.app, name="log")
 app.add_typer(log_cmd.keys, name="key")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
+readable_help(app)
 
 
 def exit_code(exc: BaseException) -> int:

@@ -45,9 +45,9 @@ def _day(text: str | None) -> dt.date:
 @app.command("packs")
 def packs(
     profile: Annotated[str | None, typer.Option(
-        help="Only the packs that bind this profile.")] = None,
+        metavar="PROFILE", help="Only the packs that bind this profile.")] = None,
     date: Annotated[str | None, typer.Option(
-        help="Mark which are in force on this day (YYYY-MM-DD).")] = None,
+        metavar="DATE", help="Mark which are in force on this day (YYYY-MM-DD).")] = None,
 ) -> None:
     """List the policy packs: id, kind, dates, confidence, number of rules."""
     lib = default_library()
@@ -73,18 +73,19 @@ def profiles() -> None:
 @app.command("verify")
 def verify_cmd(
     profile: Annotated[list[str] | None, typer.Option(
-        "--profile", help="Profile(s) to check; default: all.")] = None,
+        "--profile", metavar="PROFILE",
+        help="A profile to check (repeat for more); default: all.")] = None,
     date: Annotated[str | None, typer.Option(
-        help="Check this day only (YYYY-MM-DD). Default: every day, through one day for each "
+        metavar="DATE", help="Check this day only (YYYY-MM-DD). Default: every day, through one day for each "
         "interval between the dates at which a pack or an invariant starts or stops "
         "(today for today's interval); intervals with the same packs and invariants are "
         "checked once.")] = None,
     jobs: Annotated[int, typer.Option(
-        min=0, help="Checks run at once, each in its own process (0: one per CPU). A check is "
+        min=0, metavar="N", help="Checks run at once, each in its own process (0: one per CPU). A check is "
         "one action's requests under one set of rules in force, shared by every profile and "
         "day that has those rules.")] = 0,
     extra_pack: Annotated[list[str] | None, typer.Option(
-        "--extra-pack", help="A pack adopted on top of each profile, as a city adopts packs "
+        "--extra-pack", metavar="PACK", help="A pack adopted on top of each profile, as a city adopts packs "
         "for its gateway (SANCTUARYGATE_GATEWAY_PACKS); repeat for more.")] = None,
 ) -> None:
     """Evaluate a profile's whole request space and check the declared invariants, on every
@@ -93,7 +94,7 @@ def verify_cmd(
     Prints, for each profile, the days checked and the intervals each stands for, then one
     line per invariant and day; a counterexample (a request in scenario format and its
     decision) for any invariant that fails, and exits 1. To check what a gateway decides with
-    the packs it adopted: ``policy verify --profile chicago --extra-pack ocad-proposed-eo-2019``.
+    the packs it adopted: 'policy verify --profile chicago --extra-pack ocad-proposed-eo-2019'.
     """
     lib = default_library()
     invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")

@@ -42,10 +42,10 @@ def _open(url: str | None, *, must_exist: bool) -> tuple[Engine, str]:
 
 @app.command("generate")
 def generate(
-    rows: Annotated[int, typer.Option(min=1, help="Arrests to generate; the other tables scale "
+    rows: Annotated[int, typer.Option(min=1, metavar="N", help="Arrests to generate; the other tables scale "
                                                   "with it (10³ to 10⁶).")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Same seed and rows: the same records.")] = 0,
-    url: Annotated[str | None, typer.Option(help=URL_HELP)] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Same seed and rows: the same records.")] = 0,
+    url: Annotated[str | None, typer.Option(metavar="URL", help=URL_HELP)] = None,
 ) -> None:
     """Replace the records database's contents with synthetic police records."""
     engine, shown = _open(url, must_exist=False)
@@ -68,7 +68,7 @@ def generate(
 
 
 @app.command("info")
-def info(url: Annotated[str | None, typer.Option(help=URL_HELP)] = None) -> None:
+def info(url: Annotated[str | None, typer.Option(metavar="URL", help=URL_HELP)] = None) -> None:
     """Rows in each catalog dataset's view of the records database."""
     engine, shown = _open(url, must_exist=True)
     catalog = default_library().catalog

@@ -21,7 +21,8 @@ def pack_scenario_files() -> list[Path]:
 
 @app.command("run")
 def run(
-    files: Annotated[list[Path] | None, typer.Argument(help="Scenario files (YAML).")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(
+        metavar="FILE", help="Scenario files (YAML).")] = None,
     packs: Annotated[bool, typer.Option("--packs", help="Also run every pack's own scenarios.yaml.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print passing cases too.")] = False,
 ) -> None:

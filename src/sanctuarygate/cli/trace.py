@@ -13,7 +13,7 @@ from sanctuarygate.policy.default import default_library
 from sanctuarygate.settings import get_settings
 
 
-def trace(file: Annotated[Path, typer.Argument(help="A JSON-lines or CSV extract.")]) -> None:
+def trace(file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON-lines or CSV extract.")]) -> None:
     """Read the per-row watermarks of an extract and name the agency that received it."""
     lib = default_library()
     key = load_or_create_key(get_settings().data_dir)
