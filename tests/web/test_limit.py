@@ -54,3 +54,11 @@ def test_a_huge_agency_id_is_not_echoed_whole(client: TestClient) -> None:
     response = client.post("/api/v1/decisions", json=body)
     assert response.status_code in (413, 422)
     assert len(response.text) < 2_000
+
+
+def test_a_body_that_is_not_json_is_415(client: TestClient) -> None:
+    response = client.post("/api/v1/decisions", content=b'{"profile": "chicago"}',
+                           headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "application/json" in response.json()["detail"]

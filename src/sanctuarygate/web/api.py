@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 
 from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
@@ -50,6 +50,15 @@ def get_decider(request: Request) -> Decider:
 DeciderDep = Annotated[Decider, Depends(get_decider)]
 
 
+def require_json(request: Request) -> None:
+    """A JSON body must say so: any other media type (``text/plain``, a form) is 415, before
+    the body is read as JSON or anything is decided."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(415, f"The body must be JSON (content-type: application/json), "
+                                 f"not {media or 'unstated'}.")
+
+
 def decision_body(asked: PolicyRequest, decision: Decision,
                   log_index: int | None = None) -> dict[str, Any]:
     """The API's answer to a decision request: the decision plus the request it answers.
@@ -67,7 +76,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
     return body
 
 
-@router.post("/decisions", summary="Decide a request")
+@router.post("/decisions", summary="Decide a request", dependencies=[Depends(require_json)])
 def create_decision(
     decider: DeciderDep,
     log: LogDep,

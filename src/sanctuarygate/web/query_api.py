@@ -37,7 +37,7 @@ from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.credential import KeyInfo, record_key_use, require_agency
 from sanctuarygate.store.log import append
-from sanctuarygate.web.api import DeciderDep
+from sanctuarygate.web.api import DeciderDep, require_json
 from sanctuarygate.web.auth import AgencyKey, VerifiedKey
 from sanctuarygate.web.log_api import LogDep
 
@@ -101,7 +101,8 @@ def _headers(plan: Plan, index: int, watermark: str) -> dict[str, str]:
 
 
 @router.post("", summary="Query a dataset through the rules")
-def run_query(decider: DeciderDep, log: LogDep, key: VerifiedKey, records: RecordsDep,
+def run_query(decider: DeciderDep, log: LogDep, key: VerifiedKey,
+              _json: Annotated[None, Depends(require_json)], records: RecordsDep,
               body: Annotated[dict[str, Any], Body(examples=[EXAMPLE])]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
     trailer of terms; 403 with the decision when the rules refuse."""
