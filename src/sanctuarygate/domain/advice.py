@@ -24,6 +24,8 @@ FACT_QUESTIONS = {
     "resource.violent_conviction_within_5_years": "Does our record show a violent or serious "
                                                   "conviction in the last 5 years?",
     "resource.watch_list_match": "Is there a possible terrorist watch-list match?",
+    "resource.posted_bond": "Has the person posted bond?",
+    "resource.minor": "Is the person a minor?",
     "resource.leased": "Is the property leased to someone else?",
     "purpose": "What do they say it is for? A stated purpose is a claim: ask for the document "
                "behind it (a warrant or order signed by a judge).",

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from sanctuarygate.domain.advice import FACT_QUESTIONS
+
 ACTION_LABELS: Final = {
     "honor-detainer": "Hold someone on an immigration detainer",
     "transfer-custody": "Hand a person in our custody over to them",
@@ -113,22 +115,12 @@ VERIFIED_LABELS: Final = {
     "unknown": "Not yet checked",
 }
 
-#: The questions the desk asks about a person or a property: every fact some rule reads.
-#: A question the officer leaves at "Not known" is sent as ``unknown`` (decided both ways).
-FACT_QUESTION_LABELS: Final = {
-    "in_custody": "Is the person in our custody?",
-    "has_detainer": "Is there an immigration detainer on the person?",
-    "outstanding_criminal_warrant": "Does the person have an outstanding criminal warrant?",
-    "felony_conviction": "Has the person been convicted of a felony?",
-    "pending_felony_charge": "Is a felony charge pending against the person?",
-    "gang_database": "Is the person listed in a gang database?",
-    "violent_conviction_within_5_years":
-        "A violent or serious conviction in the last 5 years?",
-    "watch_list_match": "A possible terrorist watch-list match?",
-    "posted_bond": "Has the person posted bond?",
-    "minor": "Is the person a minor?",
-    "leased": "If property: is it leased to someone else?",
-}
+#: The questions the desk asks about a person or a property: every fact some rule reads, in
+#: the words the answer card uses too (``domain.advice.FACT_QUESTIONS``). A question the officer
+#: leaves at "Not known" is sent as ``unknown`` (decided both ways).
+FACT_QUESTION_LABELS: Final = {key.removeprefix("resource."): text
+                               for key, text in FACT_QUESTIONS.items()
+                               if key.startswith("resource.")}
 
 ASSISTANCE_LABELS: Final = {
     "perimeter": "A traffic perimeter or road block",

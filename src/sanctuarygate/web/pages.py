@@ -189,11 +189,12 @@ def ask_every_fact(mapping: dict[str, Any], decider: Decider) -> dict[str, Any]:
     except (ValueError, TypeError, SanctuaryGateError):
         return mapping
     facts = voc.RESOURCE_FACTS.get(resource.get("type", ""), {})
-    for path in decider.library.facts_read(packs, mapping["action"]):
+    read = decider.library.facts_read(packs, mapping["action"])
+    for path in read:
         name = path.removeprefix("resource.")
         if path.startswith("resource.") and facts.get(name) is bool and name not in resource:
             resource[name] = "unknown"
-    if "truth_act_notice_given" in decider.library.facts_read(packs, mapping["action"]):
+    if "truth_act_notice_given" in read:
         context.setdefault("truth_act_notice_given", "unknown")
     return mapping
 
@@ -294,6 +295,9 @@ def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
         "verified_choices": labels.choices(labels.VERIFIED_LABELS),
         "fact_choices": labels.choices(labels.FACT_LABELS),
         "fact_questions_asked": labels.FACT_QUESTION_LABELS,
+        # in_custody is asked beside "it is about"; the other boolean facts of a person here
+        "person_facts": [n for n, t in voc.RESOURCE_FACTS["Person"].items()
+                         if t is bool and n != "in_custody"],
         "assistance_kinds": labels.choices(labels.ASSISTANCE_LABELS, voc.ASSISTANCE_KINDS),
         "action_types": {a: sorted(t) for a, t in sorted(voc.ACTION_RESOURCES.items())},
     }
