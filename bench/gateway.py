@@ -69,7 +69,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from sanctuarygate.gateway.generate import generate
+from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.watermark import load_or_create_key, tagger
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.credential import issue_key

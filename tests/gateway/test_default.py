@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.default import records_engine
-from sanctuarygate.gateway.generate import generate
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.db import make_engine

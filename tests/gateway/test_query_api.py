@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.gateway.generate import generate
+from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.gateway.trace import trace_file
 from sanctuarygate.gateway.watermark import load_or_create_key

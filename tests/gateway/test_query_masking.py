@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.gateway.generate import generate
+from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.credential import issue_key

@@ -1,24 +1,20 @@
-"""The records database: schema and views match the catalog; generation is deterministic,
-proportionate and the same on SQLite and PostgreSQL."""
+"""The records database: schema and views match the catalog (the synthetic rows' own tests are in
+tests/demo/test_records.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Date, Engine, Integer, String, func, inspect, select
+from sqlalchemy import Date, Engine, Integer, String, inspect, select
 from sqlalchemy.types import NullType
-from typer.testing import CliRunner
 
-import sanctuarygate.gateway.generate as generate_module
-from sanctuarygate.cli.main import app
+from sanctuarygate.demo.records import generate
 from sanctuarygate.domain.dataset import Catalog
-from sanctuarygate.errors import ConfigurationError, InputError, PolicyLoadError
-from sanctuarygate.gateway.generate import generate, table_sizes
+from sanctuarygate.errors import ConfigurationError, PolicyLoadError
 from sanctuarygate.gateway.records import (
     TABLES,
     VIEWS,
@@ -41,10 +37,6 @@ def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             view = view_of(ds)
             out[ds.id] = [tuple(r) for r in conn.execute(select(view).order_by(view.c[ds.key]))]
     return out
-
-
-def digest(engine: Engine) -> str:
-    return hashlib.sha256(repr(sorted(dump(engine).items())).encode()).hexdigest()
 
 
 def test_every_catalog_dataset_names_a_view_and_every_view_a_dataset() -> None:
@@ -89,55 +81,7 @@ def test_first_field_is_a_unique_key_and_sensitive_fields_hold_data(db_engine: E
     assert all(a["name"] and a["arrest_date"] for a in arrests)
 
 
-def test_generation_is_deterministic(db_engine: Engine) -> None:
-    generate(db_engine, rows=300, seed=3)
-    first = digest(db_engine)
-    generate(db_engine, rows=300, seed=3)  # replaces the rows, does not add to them
-    assert digest(db_engine) == first
-    generate(db_engine, rows=300, seed=4)
-    assert digest(db_engine) != first
-
-
-@pytest.mark.parametrize("bulk", ["copy", "insert"])
-def test_same_rows_on_every_backend(db_engine: Engine, tmp_path: Path, bulk: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
-    generate(reference, rows=400, seed=11)
-    if bulk == "insert":  # PostgreSQL without COPY: the executemany path other drivers take
-        monkeypatch.setattr(generate_module, "_uses_copy", lambda conn: False)
-    generate(db_engine, rows=400, seed=11)
-    assert dump(db_engine) == dump(reference)
-    reference.dispose()
-
-
-def test_counts_scale_with_rows(db_engine: Engine) -> None:
-    for rows in (100, 400):
-        written = generate(db_engine, rows=rows)
-        assert written == table_sizes(rows)
-        counts = view_counts(db_engine, CATALOG)
-        assert counts["cpd-arrests"] == counts["cpd-incidents"] == rows
-        assert counts["cpd-warrants"] == rows // 5 and counts["cpd-vehicles"] == rows // 2
-        assert counts["cook-jail-bookings"] == rows // 2 and counts["water-billing"] == rows // 4
-        assert (counts["waukegan-pd-records"] + counts["north-chicago-pd-records"]
-                == written["suburban_records"])
-        with db_engine.connect() as conn:
-            for table in TABLES:
-                assert conn.execute(select(func.count()).select_from(table)).scalar_one() \
-                    == written[table.name]
-
-
-def test_progress_reports_every_row_once() -> None:
-    seen: list[tuple[str, int, int]] = []
-    engine = make_engine("sqlite://")
-    written = generate(engine, rows=50, progress=lambda t, d, n: seen.append((t, d, n)))
-    done = [d for _, d, _ in seen]
-    assert done == sorted(done) and done[-1] == seen[-1][2] == sum(written.values())
-    assert {t for t, _, _ in seen} == {t.name for t in TABLES}
-
-
-def test_bad_sizes_and_missing_views_fail_loudly() -> None:
-    with pytest.raises(InputError, match="rows"):
-        table_sizes(-1)
+def test_missing_views_fail_loudly() -> None:
     with pytest.raises(ConfigurationError, match="no view"):
         view_counts(make_engine("sqlite://"), CATALOG)
 
@@ -154,18 +98,6 @@ def test_catalog_accepts_both_field_forms_and_rejects_bad_ones() -> None:
     with pytest.raises(PolicyLoadError, match="identifier"):
         Catalog.from_mapping({"datasets": [{"id": "x", "keeper": "CPD", "table": "x; drop",
                                             "fields": {"k": []}}]})
-
-
-def test_cli_generate_and_info(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'records.db'}"
-    runner = CliRunner()
-    made = runner.invoke(app, ["records", "generate", "--rows", "40", "--seed", "2", "--url", url])
-    assert made.exit_code == 0, made.output
-    assert "generated 205 rows (40 arrests, seed 2)" in made.output
-    shown = runner.invoke(app, ["records", "info", "--url", url])
-    assert shown.exit_code == 0, shown.output
-    assert any(line.split() == ["cpd-arrests", "cpd_arrests", "40"]
-               for line in shown.output.splitlines())
 
 
 def test_cli_info_without_a_database_is_a_configuration_error(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ import yaml
 from sqlalchemy import Engine, func, select
 
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.demo.records import generate
 from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
-from sanctuarygate.gateway.generate import generate
 from sanctuarygate.gateway.plan import Plan, parse_spec, plan_query
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.gateway.stream import rows

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from sanctuarygate.demo.records import generate as generate_records
 from sanctuarygate.errors import ConfigurationError, InputError
-from sanctuarygate.gateway.generate import generate as generate_records
 from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.settings import get_settings

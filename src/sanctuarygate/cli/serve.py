@@ -57,7 +57,7 @@ def demo(
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
 ) -> None:
     """Prepare the embedded SQLite demo database, then serve the web app."""
-    from sanctuarygate.store.demo import seed_demo
+    from sanctuarygate.demo.seed import seed_demo
 
     check_port_free(host, port)  # before anything is seeded
     summary = seed_demo()

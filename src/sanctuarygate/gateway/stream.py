@@ -162,7 +162,7 @@ def rows(engine: Engine, plan: Plan, key: bytes) -> Rows:
 
     >>> import datetime as dt
     >>> from sqlalchemy import create_engine
-    >>> from sanctuarygate.gateway.generate import generate
+    >>> from sanctuarygate.demo.records import generate
     >>> from sanctuarygate.gateway.plan import parse_spec, plan_query
     >>> from sanctuarygate.policy.decide import Decider
     >>> from sanctuarygate.policy.default import default_library

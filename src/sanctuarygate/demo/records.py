@@ -1,6 +1,6 @@
 """Synthetic police records, generated deterministically at any size.
 
-``generate(engine, rows, seed)`` fills the records database (``gateway/records.py``) with
+``generate(engine, rows, seed)`` fills the records database (schema: ``gateway/records.py``) with
 ``rows`` arrests and proportionate persons, addresses, incidents, warrants, vehicles, gang
 listings, jail bookings, water accounts and suburban records (``table_sizes``). The same seed and
 size give the same rows on SQLite and on PostgreSQL: every table draws from its own random

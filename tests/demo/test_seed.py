@@ -9,7 +9,7 @@ from sanctuarygate.store.tables import desk_answer
 
 
 def test_seed_demo_is_idempotent_and_logs_every_answer(tmp_path: Path) -> None:
-    from sanctuarygate.store.demo import seed_demo
+    from sanctuarygate.demo.seed import seed_demo
 
     url = f"sqlite:///{tmp_path / 'demo' / 'sg.db'}"
     first = seed_demo(url)

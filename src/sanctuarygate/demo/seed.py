@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func, select
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
+from sanctuarygate.demo.records import generate
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import ConfigurationError
-from sanctuarygate.gateway.generate import generate
 from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.policy.scenario import load_cases
