@@ -142,3 +142,47 @@ def test_workers_starting_together_share_one_key(tmp_path: Path) -> None:
         process.join(timeout=60)
     assert len(set(keys)) == 1, keys
     assert [v.key for v in load_verifiers(tmp_path, NAME)] == keys[:1]
+
+
+def test_a_key_file_left_empty_by_a_crash_is_a_clear_error_not_a_new_key(tmp_path: Path) -> None:
+    """An older version created the file, then crashed before writing the key into it."""
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    key_file = keys / "log.key"
+    key_file.touch(mode=0o600)
+    with pytest.raises(ConfigurationError, match=r"log\.key: the signing key file is empty\. .*backup"):
+        load_or_create_signer(tmp_path, "log")
+    with pytest.raises(ConfigurationError, match="empty"):
+        rotate(tmp_path, "log")  # a rotation does not paper over it either
+    assert key_file.read_bytes() == b"" and not (keys / "log.verifiers").exists()
+
+
+def test_rotation_keeps_the_old_key_whole_until_the_new_one_is_complete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, _ = load_or_create_signer(tmp_path, NAME)
+    key_file = tmp_path / "keys" / f"{FILE}.key"
+    seen: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def watching_replace(src: Any, dst: Any) -> None:
+        # the moment before the rename: the old key is still there, whole; the new one complete
+        seen.append((Path(dst).read_text(), Path(src).read_text()))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watching_replace)
+    new = rotate(tmp_path, NAME)
+    key_moves = [(before, after) for before, after in seen if before.startswith("PRIVATE+KEY+")]
+    assert key_moves == [(old.key + "\n", new.key + "\n")]
+
+    def crashing_replace(src: Any, dst: Any) -> None:
+        if str(dst).endswith(".key"):  # the new key is listed, then the rename fails
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crashing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        rotate(tmp_path, NAME)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert load_or_create_signer(tmp_path, NAME)[0].key == new.key  # the failed rotation lost nothing
+    assert sorted(p.name for p in key_file.parent.iterdir()) == [".lock", f"{FILE}.key",
+                                                                  f"{FILE}.verifiers"]

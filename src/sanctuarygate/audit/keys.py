@@ -35,6 +35,7 @@ from urllib.parse import quote
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from sanctuarygate import secret
 from sanctuarygate.errors import ConfigurationError, SanctuaryGateError
 
 ED25519 = 0x01  # the signed-note algorithm byte for Ed25519
@@ -237,8 +238,8 @@ def _paths(data_dir: Path | str, name: str) -> tuple[Path, Path, Path]:
 
 @contextmanager
 def _locked(keys: Path) -> Iterator[None]:
-    """Hold the key directory's lock: workers starting together create one key, not two."""
-    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Hold the key directory's lock while the verifier list or the key is being replaced."""
+    secret.make_folder(keys)
     fd = os.open(keys / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -247,42 +248,40 @@ def _locked(keys: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+_SIGNED_WITH = ("checkpoints signed with the lost key stay verifiable only through the public "
+                "key already published")
+
+
 def _read_signer(path: Path, name: str) -> Signer:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigurationError(f"{path}: a private key must have mode 0600, not {mode:04o} (chmod 600 it)")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise secret.damaged(path, "the signing key file is empty", _SIGNED_WITH)
     try:
-        signer = Signer.from_key(path.read_text(encoding="utf-8").strip())
+        signer = Signer.from_key(raw.decode("utf-8").strip())
     except (KeyFormatError, UnicodeDecodeError) as err:
-        raise ConfigurationError(f"{path}: not a signer key ({err})") from None
+        raise ConfigurationError(f"{path}: not a signer key ({err}); restore the log's signing key "
+                                 "from a backup") from None
     if signer.name != name:
         raise ConfigurationError(f"{path}: holds a key named {signer.name!r}, not {name!r}")
     return signer
 
 
-def _write_private(path: Path, signer: Signer, *, replace: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
-    fd = os.open(path, flags, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, (signer.key + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _add_verifier(path: Path, verifier: Verifier) -> None:
+    """List ``verifier`` last in ``path`` unless it is there; the list is replaced whole."""
     known = path.read_text(encoding="utf-8").split() if path.exists() else []
     if verifier.key in known:
         return
-    with path.open("a", encoding="utf-8") as out:
-        out.write(verifier.key + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+    secret.replace(path, "".join(f"{k}\n" for k in [*known, verifier.key]).encode(), mode=0o644)
 
 
 def load_or_create_signer(data_dir: Path | str, name: str) -> tuple[Signer, bool]:
     """The log's signer for ``name``, created on first use; ``created`` says whether it is new.
+
+    Workers starting together all end with the same key (``secret.publish_once``); an empty or
+    damaged key file is an error naming the file, never replaced.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -292,17 +291,21 @@ def load_or_create_signer(data_dir: Path | str, name: str) -> tuple[Signer, bool
     (True, False, True)
     """
     keys, key_path, verifiers_path = _paths(data_dir, name)
+    secret.make_folder(keys)
+    created = False
+    if not key_path.exists():
+        created = secret.publish_once(key_path, (Signer(name, os.urandom(32)).key + "\n").encode())
+    signer = _read_signer(key_path, name)
     with _locked(keys):
-        created = not key_path.exists()
-        if created:
-            _write_private(key_path, Signer(name, os.urandom(32)), replace=False)
-        signer = _read_signer(key_path, name)
         _add_verifier(verifiers_path, signer.verifier())
     return signer, created
 
 
 def rotate(data_dir: Path | str, name: str) -> Signer:
     """Replace the signer key of ``name`` with a new one; the old verifier keys stay listed.
+
+    The new key is listed as a verifier first, then written beside the old one and renamed over
+    it: until the rename the old key is whole and in use, after it the new one.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -314,11 +317,11 @@ def rotate(data_dir: Path | str, name: str) -> Signer:
     """
     keys, key_path, verifiers_path = _paths(data_dir, name)
     with _locked(keys):
-        if key_path.exists():
+        if key_path.exists():  # a damaged current key stops the rotation: it may have signed
             _add_verifier(verifiers_path, _read_signer(key_path, name).verifier())
         signer = Signer(name, os.urandom(32))
         _add_verifier(verifiers_path, signer.verifier())  # listed before it can sign anything
-        _write_private(key_path, signer, replace=True)
+        secret.replace(key_path, (signer.key + "\n").encode(), mode=0o600)
     return signer
 
 

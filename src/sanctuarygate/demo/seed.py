@@ -4,7 +4,6 @@ synthetic police records database for the gateway, and an FBI key to query it wi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -17,6 +16,7 @@ from sanctuarygate.errors import ConfigurationError
 from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.policy.scenario import load_cases
+from sanctuarygate.secret import publish_once
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
 from sanctuarygate.store.credential import issue_key
@@ -83,14 +83,14 @@ def _demo_records(url: str | None) -> str:
 
 
 def _demo_key(engine: Engine, data_dir: Path) -> Path:
-    """Issue one FBI key for the demo and keep it in the data directory (mode 0600)."""
+    """Issue one FBI key for the demo and keep it in the data directory (mode 0600).
+
+    Two seeds racing each issue a key; only the first one written is kept in the file.
+    """
     path = data_dir / "demo-fbi.key"
     if path.exists():
         return path
     with engine.begin() as conn:
         issued = issue_key(conn, "FBI", "demo")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(issued.key + "\n")
+    publish_once(path, (issued.key + "\n").encode())
     return path
