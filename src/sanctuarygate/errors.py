@@ -1,5 +1,9 @@
 """The project's exceptions, one tree with one base.
 
+Every class that derives from :class:`SanctuaryGateError`, wherever it is defined, is drawn
+here under its nearest such base (``tests/test_errors.py`` fails when one is missing or
+misplaced). The CLI exit code of each branch is in ``cli/main.py``.
+
     SanctuaryGateError
     ├── InputError                  bad input from a caller (request file, form, JSON body)
     │   ├── UnknownAgencyError      an agency id the directory does not know
@@ -7,18 +11,35 @@
     │   │   └── DatasetNotServedError   a dataset the place's gateway does not serve
     │   ├── UnknownProfileError     a profile (place) that is not defined
     │   ├── UnknownAgencyKeyError   an agency key id that was never issued (revoke, CLI)
-    │   └── AgencyKeyRevokedError   revoking an agency key that is already revoked
+    │   ├── AgencyKeyRevokedError   revoking an agency key that is already revoked
+    │   └── LogRangeError           an index, size or range outside the log (store.log)
     ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
     │                               malformed, unknown, revoked, wrong-agency)
+    ├── NotAllowed                  ``ensure()``: the rules do not allow it; carries the decision
+    ├── QueryRefusedError           the rules do not allow a gateway query (gateway.plan)
     ├── PolicyLoadError             a pack, profile, schema or directory file is malformed
     ├── PolicyEvaluationError       the engine could not evaluate a request (never an allow)
-    └── ConfigurationError          a setting is missing or has a bad value
+    ├── ConfigurationError          a setting is missing or has a bad value
+    ├── LogIntegrityError           the stored log is inconsistent (store.log)
+    ├── BundleError                 a log export does not verify (audit.bundle)
+    ├── KeyFormatError              a signer or verifier key string is malformed (audit.keys)
+    └── NoteError                   a signed note was not accepted (audit.note)
+        ├── MalformedNoteError      not a well-formed signed note
+        │   └── MalformedCheckpointError    a note whose text is not a checkpoint
+        ├── UnknownKeyError         no signature by a known key
+        ├── InvalidSignatureError   a known key's signature does not verify
+        └── CheckpointMismatchError a checkpoint of another log (audit.checkpoint)
 
 Subclasses carry data, never HTTP status codes: the web layer maps classes to statuses in one
 table (``web/problem.py``) and the CLI maps them to exit codes (``cli/main.py``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sanctuarygate.domain.decision import Decision
 
 
 class SanctuaryGateError(Exception):
@@ -126,6 +147,25 @@ class AuthenticationError(SanctuaryGateError):
 #: Why an authentication failed: no key at all, not in the key format, not a key issued here
 #: (or a wrong secret), a revoked key, a key of another agency than the one claimed.
 AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency"})
+
+
+class NotAllowed(SanctuaryGateError):
+    """The rules do not allow the request: the decision is a deny or a review (a person must
+    decide). Raised by :meth:`Decider.ensure`, the raising twin of ``decide``; carries the
+    decision, so a caller can show its reasons and citations.
+
+    >>> from sanctuarygate.domain.decision import Decision
+    >>> err = NotAllowed(Decision("review", explanation="A person must decide."))
+    >>> err.decision.outcome, str(err)
+    ('review', 'not allowed (review): A person must decide.')
+    """
+
+    title = "Not allowed"
+
+    def __init__(self, decision: Decision) -> None:
+        said = f": {decision.explanation}" if decision.explanation else ""
+        super().__init__(f"not allowed ({decision.outcome}){said}")
+        self.decision = decision
 
 
 class PolicyLoadError(SanctuaryGateError):

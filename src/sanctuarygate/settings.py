@@ -16,6 +16,7 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_DECISION_CACHE_SIZE``     decisions kept in memory for repeated requests (0: none)
 ``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
                                           and the name of its signing key
+``SANCTUARYGATE_LOG_POLICY``              a pinned trust policy file for ``log verify``
 ``SANCTUARYGATE_PROFILE``                 the place whose packs bind the gateway's decisions
                                           (a profile id, default ``chicago``)
 ``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=65_536, ge=1_024)
     log_origin: str = Field(default="sanctuarygate.example/demo", min_length=1,
                             pattern=r"^[^\s+]+$")
+    #: The trust policy an auditor pinned (``log verify`` uses it when no --key/--policy is given).
+    log_policy: Path | None = None
 
     @field_validator("database_url", "records_url")
     @classmethod

@@ -196,23 +196,34 @@ def test_usage_error_is_exit_2() -> None:
 
 def test_record_export_verify_round_trip(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
-    first = sg("decide", "-", "--record", "--json", stdin=REQUEST, env=env)
+    first = sg("decide", "-", "--record", "--json", stdin=TODAY, env=env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["log_index"] == 0
     assert "signing key" in first.stderr  # the first append creates the key and says so
     old = sg("log", "checkpoint", env=env)
     assert old.returncode == 0 and old.stdout.startswith("sanctuarygate.example/demo\n1\n")
     (tmp_path / "old.cp").write_text(old.stdout)
-    assert sg("decide", "-", "--record", stdin=REQUEST, env=env).returncode == 0
+    assert sg("decide", "-", "--record", stdin=TODAY, env=env).returncode == 0
+    policy = sg("log", "policy", env=env)  # what an auditor saves once and pins
+    assert policy.returncode == 0 and "origin sanctuarygate.example/demo\n" in policy.stdout
+    (tmp_path / "city.policy").write_text(policy.stdout)
+    pin = ("--policy", str(tmp_path / "city.policy"))
     assert sg("log", "export", str(tmp_path / "b"), env=env).returncode == 0
-    ok = sg("log", "verify", str(tmp_path / "b"), "--previous", str(tmp_path / "old.cp"), env=env)
+    unpinned = sg("log", "verify", str(tmp_path / "b"), env=env)
+    assert unpinned.returncode == 2 and "nothing to trust" in unpinned.stderr
+    ok = sg("log", "verify", str(tmp_path / "b"), *pin, "--previous", str(tmp_path / "old.cp"),
+            env=env)
     assert ok.returncode == 0, ok.stderr
     assert "consistent with the previous checkpoint (size 1)" in ok.stdout
+    assert "demo log's origin" in ok.stdout
+    by_env = sg("log", "verify", str(tmp_path / "b"),
+                env=env | {"SANCTUARYGATE_LOG_POLICY": str(tmp_path / "city.policy")})
+    assert by_env.returncode == 0, by_env.stderr
     entries = tmp_path / "b" / "entries.jsonl"
     entries.write_text(entries.read_text().replace('"deny"', '"allo"', 1))
-    bad = sg("log", "verify", str(tmp_path / "b"), env=env)
+    bad = sg("log", "verify", str(tmp_path / "b"), *pin, env=env)
     assert bad.returncode == 1 and "do not hash to the checkpoint" in bad.stderr
-    assert sg("log", "verify", str(tmp_path / "nothing"), env=env).returncode == 2
+    assert sg("log", "verify", str(tmp_path / "nothing"), *pin, env=env).returncode == 2
 
 
 WHAT_IF = REQUEST + "extra_packs: [ocad-proposed-eo-2019]\n"

@@ -7,6 +7,7 @@ import base64
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import verify_checkpoint
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.audit.trust import parse_policy
 
 from .conftest import TestClient, shared_cases
 
@@ -41,6 +42,15 @@ def test_checkpoint_and_proofs_verify(client: TestClient) -> None:
     body = client.get(f"/api/v1/log/proof/consistency?from={old}&to={cp.size}").json()
     assert merkle.verify_consistency(old, cp.size, _b(body["old_root_hash"]), cp.root_hash,
                                      [_b(p) for p in body["proof"]])
+
+
+def test_policy_pins_the_keys_that_sign_the_checkpoint(client: TestClient) -> None:
+    client.post("/api/v1/decisions", json=CASE)
+    text = client.get("/api/v1/log/policy").text
+    policy = parse_policy(text)
+    assert policy.origin == default_log().origin
+    note = client.get("/api/v1/log/checkpoint").text
+    assert verify_checkpoint(note, policy.log_keys).origin == policy.origin
 
 
 def test_out_of_range_is_a_422_problem(client: TestClient) -> None:

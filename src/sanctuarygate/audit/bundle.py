@@ -5,12 +5,15 @@ A bundle is a folder anyone can copy and check without the city's database::
     entries.jsonl     the entries as published: line i is entry i's canonical JSON
     checkpoint        the newest signed checkpoint (C2SP signed note)
     checkpoints/N     every signed checkpoint, by tree size
-    verifiers         the log's public keys (one per line, oldest first)
+    verifiers         the log's public keys (one per line, oldest first): a convenience copy,
+                      never trusted by ``verify_bundle``
+    policy            the log's trust policy as the city publishes it (also a copy)
 
-``verify_bundle`` recomputes the RFC 9162 root from the entries, checks the checkpoint's
-signature and root, every stored checkpoint against the same history, and, given an earlier
-checkpoint (``--previous``), that today's log extends it. A changed byte, a dropped or reordered
-entry, or a forked history fails with a reason.
+``verify_bundle`` checks the bundle against a trust policy the auditor pinned beforehand (see
+``audit/trust.py``): the checkpoint's signature by a pinned key and its origin, the RFC 9162 root
+recomputed from the entries, every stored checkpoint against the same history, and, given an
+earlier checkpoint (``--previous``), that today's log extends it. A changed byte, a dropped or
+reordered entry, a forked history or a key that was not pinned fails with a reason.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import Checkpoint, verify_checkpoint
 from sanctuarygate.audit.keys import Verifier
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.trust import TrustPolicy
 from sanctuarygate.errors import SanctuaryGateError
 
 
@@ -56,52 +60,90 @@ def export_bundle(log: DecisionLog, folder: Path) -> Checkpoint:
             (folder / "checkpoints" / str(size)).write_text(signed, encoding="utf-8")
     (folder / "verifiers").write_text("".join(v.key + "\n" for v in log.verifiers()),
                                       encoding="utf-8")
+    (folder / "policy").write_text(published_policy(log).text(), encoding="utf-8")
     return cp
 
 
-def read_verifiers(path: Path) -> list[Verifier]:
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return [Verifier.from_key(ln) for ln in lines]
+def published_policy(log: DecisionLog) -> TrustPolicy:
+    """The trust policy the city publishes for its log: its origin and every key it signed with."""
+    return TrustPolicy(log.origin, tuple(log.verifiers()))
 
 
-def verify_bundle(folder: Path, *, verifiers: Sequence[Verifier] | None = None,
+def verify_bundle(folder: Path, *, trust: TrustPolicy,
                   previous: str | None = None) -> BundleReport:
-    """Check a bundle; raise :class:`BundleError` naming the first failed check.
+    """Check a bundle against a trust policy; raise :class:`BundleError` naming the failed check.
 
-    ``verifiers`` are the keys you trust (default: the bundle's own ``verifiers`` file, which
-    only proves the bundle is self-consistent; pin the city's published key for more).
+    Only the policy's keys are trusted, never the bundle's own ``verifiers`` file: a rewritten
+    history signed with a fresh key of the same name fails here. The checkpoint's origin must be
+    the policy's.
     """
     report = BundleReport()
-    keys = list(verifiers) if verifiers is not None else read_verifiers(folder / "verifiers")
+    keys = list(trust.log_keys)
     try:
-        cp = verify_checkpoint((folder / "checkpoint").read_text(encoding="utf-8"), keys)
-    except (OSError, SanctuaryGateError) as exc:
-        raise BundleError(f"checkpoint: {exc}") from exc
-    report.checked.append(f"checkpoint signature ({cp.origin}, size {cp.size})")
+        note = (folder / "checkpoint").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BundleError(f"checkpoint: cannot read it ({exc.strerror})") from None
+    cp = _verified(note, keys, trust, "checkpoint")
+    report.checked.append(f"checkpoint signed by a pinned key ({cp.origin}, size {cp.size})")
     tree = merkle.MemoryTree()
-    with (folder / "entries.jsonl").open("rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                raise BundleError(f"entry {tree.size}: line does not end with a newline")
-            tree.append(raw[:-1])
+    try:
+        with (folder / "entries.jsonl").open("rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    raise BundleError(f"entry {tree.size}: line does not end with a newline")
+                tree.append(raw[:-1])
+    except OSError as exc:
+        raise BundleError(f"entries.jsonl: cannot read it ({exc.strerror})") from None
     if tree.size != cp.size:
         raise BundleError(f"the checkpoint covers {cp.size} entries but the bundle has {tree.size}")
     if tree.root() != cp.root_hash:
         raise BundleError("the entries do not hash to the checkpoint's root: an entry was "
                           "changed, dropped, added or reordered")
     report.checked.append(f"root of {tree.size} entries matches the checkpoint")
-    for path in sorted((folder / "checkpoints").glob("*"), key=lambda p: int(p.name)):
-        older = verify_checkpoint(path.read_text(encoding="utf-8"), keys)
-        _check_consistent(tree, older, cp, f"stored checkpoint {path.name}")
-    if previous is not None:
+    stored = _stored_checkpoints(folder)
+    for size, path in stored:
+        what = f"stored checkpoint checkpoints/{path.name}"
         try:
-            prior = verify_checkpoint(previous, keys)
-        except SanctuaryGateError as exc:
-            raise BundleError(f"previous checkpoint: {exc}") from exc
+            older = _verified(path.read_text(encoding="utf-8"), keys, trust, what)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BundleError(f"{what}: cannot read it ({exc})") from None
+        if older.size != size:
+            raise BundleError(f"{what}: the file is named {size} but the checkpoint's size is "
+                              f"{older.size}")
+        _check_consistent(tree, older, cp, what)
+    if stored:
+        report.checked.append(f"{len(stored)} stored checkpoint{'s' * (len(stored) != 1)} "
+                              "consistent with it")
+    if previous is not None:
+        prior = _verified(previous, keys, trust, "previous checkpoint")
         _check_consistent(tree, prior, cp, "previous checkpoint")
         report.checked.append(f"consistent with the previous checkpoint (size {prior.size})")
     report.size, report.root_hash = cp.size, cp.root_hash
     return report
+
+
+def _verified(note: str, keys: Sequence[Verifier], trust: TrustPolicy, what: str) -> Checkpoint:
+    try:
+        cp = verify_checkpoint(note, keys)
+    except SanctuaryGateError as exc:
+        raise BundleError(f"{what}: {exc}") from None
+    if cp.origin != trust.origin:
+        raise BundleError(f"{what}: origin {cp.origin!r} is not the pinned {trust.origin!r}")
+    return cp
+
+
+def _stored_checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    """``checkpoints/<size>`` files by size; any other name there is a failed check."""
+    where = folder / "checkpoints"
+    if not where.is_dir():
+        return []
+    found = []
+    for path in where.iterdir():
+        if not (path.is_file() and path.name.isdecimal() and str(int(path.name)) == path.name):
+            raise BundleError(f"checkpoints/{path.name}: not a checkpoint (files there are named "
+                              "by tree size)")
+        found.append((int(path.name), path))
+    return sorted(found)
 
 
 def _check_consistent(tree: merkle.MemoryTree, older: Checkpoint, newer: Checkpoint,

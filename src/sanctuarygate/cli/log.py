@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from sanctuarygate.audit.bundle import export_bundle, read_verifiers, verify_bundle
+from sanctuarygate.audit.bundle import export_bundle, published_policy, verify_bundle
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.audit.keys import load_or_create_signer, rotate
+from sanctuarygate.audit.trust import TrustPolicy, policy_from_keys, read_key_file, read_policy_file
 from sanctuarygate.errors import InputError
 from sanctuarygate.settings import get_settings
 
@@ -38,25 +39,52 @@ def verify(
     folder: Annotated[Path, typer.Argument(
         metavar="FOLDER", help="A bundle written by 'log export'.")],
     previous: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="An earlier signed checkpoint the log must extend.")] = None,
-    key: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="File of trusted verifier keys (default: the bundle's own).")] = None,
+        metavar="FILE", help="An earlier signed checkpoint the log must extend (one you saved, "
+        "e.g. from GET /api/v1/log/checkpoint last month).")] = None,
+    key: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="A file of the city's verifier keys you saved earlier "
+        "(repeatable).")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="The log's trust policy you saved earlier (GET /api/v1/log/policy); "
+        "default: SANCTUARYGATE_LOG_POLICY.")] = None,
 ) -> None:
-    """Recompute the root, check signatures and consistency; exit 1 naming the failed check."""
+    """Check a bundle against keys you pinned: signatures, origin, root, consistency.
+
+    The bundle's own 'verifiers' and 'policy' files are never trusted: pin the city's key or
+    policy once (from its website or 'sanctuarygate log policy') and pass it every time."""
+    trust = _trust(key or [], policy)
     if not (folder / "checkpoint").exists():
         raise InputError(f"{folder} is not a log bundle (no checkpoint file)")
     try:
         prior = previous.read_text(encoding="utf-8") if previous else None
-        trusted = read_verifiers(key) if key else None
     except OSError as exc:
         raise InputError(f"cannot read {exc.filename}: {exc.strerror}") from None
-    report = verify_bundle(folder, verifiers=trusted, previous=prior)
+    report = verify_bundle(folder, trust=trust, previous=prior)
     for line in report.checked:
         typer.echo(f"ok    {line}")
-    if key is None:
-        typer.echo("note: checked against the bundle's own keys; pass --key with the city's "
-                   "published key to check who signed")
+    if trust.is_demo:
+        typer.echo(f"note: {trust.origin} is the demo log's origin; a city's log names its own")
     typer.echo(f"verified {report.size} entries")
+
+
+def _trust(keys: list[Path], policy: Path | None) -> TrustPolicy:
+    """The trust anchor from the options or the environment; a usage error when there is none."""
+    if keys and policy:
+        raise InputError("give --key or --policy, not both")
+    if keys:
+        return policy_from_keys([v for path in keys for v in read_key_file(path)])
+    chosen = policy or get_settings().log_policy
+    if chosen is None:
+        raise InputError("nothing to trust: pass --policy FILE (the log's trust policy, saved "
+                         "from GET /api/v1/log/policy) or --key FILE (its verifier key); the "
+                         "bundle's own keys prove nothing")
+    return read_policy_file(chosen)
+
+
+@app.command("policy")
+def show_policy() -> None:
+    """Print this log's trust policy (origin and keys) for auditors to save and pin."""
+    typer.echo(published_policy(default_log()).text(), nl=False)
 
 
 @keys.command("generate")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from sanctuarygate.audit.bundle import published_policy
 from sanctuarygate.audit.log import DecisionLog
 
 router = APIRouter(prefix="/api/v1/log", tags=["log"])
@@ -38,6 +39,14 @@ def _b64(data: bytes) -> str:
 def checkpoint(log: LogDep) -> PlainTextResponse:
     """The signed checkpoint (C2SP tlog-checkpoint in a signed note) for the current tree."""
     return PlainTextResponse(log.checkpoint(), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/policy", response_class=PlainTextResponse, summary="Trust policy to pin")
+def policy(log: LogDep) -> PlainTextResponse:
+    """The log's trust policy: its origin and every key that signs its checkpoints. Save it once
+    and pass it to ``sanctuarygate log verify --policy``; a later copy that names other keys is a
+    warning sign, not an update to accept silently."""
+    return PlainTextResponse(published_policy(log).text(), media_type="text/plain; charset=utf-8")
 
 
 @router.get("/entries", summary="Entries as published")
