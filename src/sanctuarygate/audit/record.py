@@ -1,8 +1,10 @@
-"""Record decisions in the log, in the caller's transaction.
+"""Write entries to the log, in the caller's transaction: the only caller of the storage append.
 
     with engine.begin() as conn:
         index = record_decision(conn, request, decision, actor="desk:front-counter")
         ... the action the decision guards, in the same transaction ...
+
+Any other kind: build its value (``audit/entries.py``) and :func:`record` it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,27 @@ import datetime as dt
 
 from sqlalchemy import Connection
 
-from sanctuarygate.audit.entry import canonical_json, decision_entry
+from sanctuarygate.audit.entries import DecisionEntry, LogEntry, encode
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
 from sanctuarygate.store.log import append
+
+__all__ = ["record", "record_decision"]
+
+
+def record(conn: Connection, entry: LogEntry, *, at: dt.datetime | None = None) -> int:
+    """Append ``entry`` and return its log index (final when the caller commits).
+
+    ``at`` is the row's stored time (not part of the entry's bytes); it defaults to the entry's
+    own ``time`` when it has one, else now.
+    """
+    when = at or getattr(entry, "time", None) or dt.datetime.now(dt.UTC)
+    return append(conn, encode(entry), at=when)
 
 
 def record_decision(conn: Connection, request: Request, decision: Decision, *, actor: str,
                     subject: str | None = None, at: dt.datetime | None = None) -> int:
     """Append the decision's entry and return its log index (final when the caller commits)."""
     when = at or dt.datetime.now(dt.UTC)
-    body = canonical_json(decision_entry(request, decision, actor=actor, at=when, subject=subject))
-    return append(conn, body, at=when)
+    return record(conn, DecisionEntry.of(request, decision, actor=actor, at=when,
+                                         subject=subject), at=when)

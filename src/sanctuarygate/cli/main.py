@@ -21,6 +21,7 @@ from sanctuarygate.cli import agency as agency_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
+from sanctuarygate.cli import query as query_cmd
 from sanctuarygate.cli import records as records_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
@@ -50,6 +51,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("decide")(decide_cmd.decide)
+app.command("query")(query_cmd.query)
 app.command("trace")(trace_cmd.trace)
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(serve_cmd.demo)

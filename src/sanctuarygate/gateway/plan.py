@@ -44,7 +44,7 @@ class QueryRefusedError(SanctuaryGateError):
         super().__init__(message)
         self.decision = decision
         self.field = field
-        #: Where the refusal was logged (set by the HTTP layer once it is).
+        #: Where the refusal was logged (set by ``release.release`` once it is).
         self.log_index: int | None = None
 
 

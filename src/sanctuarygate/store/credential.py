@@ -24,11 +24,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from sanctuarygate.audit.entry import ENTRY_VERSION, canonical_json
+from sanctuarygate.audit.entries import KeyIssueEntry, KeyRevokeEntry, KeyUseEntry
+from sanctuarygate.audit.record import record
 from sanctuarygate.domain.agency import Directory
 from sanctuarygate.errors import (
     AgencyKeyRevokedError,
@@ -36,7 +36,6 @@ from sanctuarygate.errors import (
     InputError,
     UnknownAgencyKeyError,
 )
-from sanctuarygate.store.log import append
 from sanctuarygate.store.tables import agency_key
 
 KEY_PREFIX = "sgk"
@@ -149,7 +148,7 @@ def issue_key(conn: Connection, agency_id: str, label: str = "", *,
     conn.execute(insert(agency_key).values(key_id=key_id, agency_id=agency.id, label=label,
                                            secret_hash=key_hash(key), created_at=when))
     info = KeyInfo(key_id, agency.id, label, when)
-    append(conn, canonical_json(key_entry("key-issue", info, at=when)), at=when)
+    record(conn, KeyIssueEntry(time=when, key_id=info.key_id, agency=info.agency_id))
     return IssuedKey(info, key)
 
 
@@ -181,7 +180,7 @@ def revoke_key(conn: Connection, key_id: str, *, at: dt.datetime | None = None) 
     info = _info(row)
     if done.rowcount != 1:
         raise AgencyKeyRevokedError(key_id, revoked_at=_human(info.revoked_at))
-    append(conn, canonical_json(key_entry("key-revoke", info, at=when)), at=when)
+    record(conn, KeyRevokeEntry(time=when, key_id=info.key_id, agency=info.agency_id))
     return info
 
 
@@ -227,7 +226,8 @@ def record_key_use(conn: Connection, info: KeyInfo, *, what: str,
     if done.rowcount != 1:
         raise AuthenticationError(f"revoked API key: key {info.key_id} was revoked meanwhile",
                                   reason="revoked")
-    return append(conn, canonical_json(key_entry("key-use", info, at=when, what=what)), at=when)
+    return record(conn, KeyUseEntry(time=when, key_id=info.key_id, agency=info.agency_id,
+                                    what=what))
 
 
 def require_agency(info: KeyInfo, claimed: str | None) -> KeyInfo:
@@ -249,24 +249,6 @@ def require_agency(info: KeyInfo, claimed: str | None) -> KeyInfo:
     return info
 
 
-def key_entry(kind: str, info: KeyInfo, *, at: dt.datetime, what: str | None = None
-              ) -> dict[str, Any]:
-    """The log entry for a key's issue, revocation or use: key id, agency, time; never the key
-    and never the label (it may name a person).
-
-    >>> info = KeyInfo("0a1b2c3d", "FBI", "Det. Doe", dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
-    >>> print(canonical_json(key_entry("key-use", info, at=info.created_at, what="GET /x")).decode())
-    {"agency":"FBI","key_id":"0a1b2c3d","kind":"key-use","time":"2025-01-02T00:00:00Z","v":1,"what":"GET /x"}
-    """
-    if kind not in ("key-issue", "key-revoke", "key-use"):
-        raise ValueError(f"not a key entry kind: {kind!r}")
-    entry: dict[str, Any] = {"v": ENTRY_VERSION, "kind": kind, "time": _stamp(at),
-                             "key_id": info.key_id, "agency": info.agency_id}
-    if what is not None:
-        entry["what"] = what
-    return entry
-
-
 def _new_key_id(conn: Connection) -> str:
     """A key id not in use yet (ids are 32 bits; the primary key guards against a race)."""
     for _ in range(16):
@@ -283,10 +265,6 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
-
-
-def _stamp(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _human(value: dt.datetime | None) -> str:

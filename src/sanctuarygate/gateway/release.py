@@ -1,0 +1,185 @@
+"""A gateway query as one library operation: an authenticated agency key and a parsed query in,
+a plan and a row stream out, every log entry written inside.
+
+The HTTP route (``POST /api/v1/query``) and the CLI (``sanctuarygate query``) both call
+:func:`release`; ``GET /api/v1/query/plan`` and ``sanctuarygate query --plan`` call
+:func:`preview`. In order, :func:`release`:
+
+1. plans the query: one decision for the dataset, one per column (``plan.plan_query``);
+2. refused by the rules: records the key use and a ``query`` entry with status ``refused`` in
+   one transaction, then raises :class:`~sanctuarygate.gateway.plan.QueryRefusedError` carrying
+   the decision and the entry's ``log_index``;
+3. allowed: records the key use and a ``query`` entry with status ``released`` (the terms, the
+   watermark key's id) in one transaction, durably, before any row is read;
+4. returns a :class:`Release` whose ``chunks`` stream the released rows (JSON lines or CSV, a
+   watermark per row) and end with a trailer record after logging ``query-complete``, or with an
+   error record after logging ``query-error``.
+
+A query refused before the rules are asked (an unknown or unserved dataset, a bad filter)
+leaves no entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+
+from sanctuarygate.audit.entries import QueryCompleteEntry, QueryEntry, QueryErrorEntry
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.record import record
+from sanctuarygate.gateway.plan import Plan, QueryRefusedError, QuerySpec, check_gateway_config, plan_query
+from sanctuarygate.gateway.stream import encode, rows
+from sanctuarygate.gateway.watermark import key_id, load_or_create_key
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.store.credential import KeyInfo, record_key_use
+
+__all__ = ["Gateway", "Release", "preview", "release"]
+
+logger = logging.getLogger("sanctuarygate.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """What every query needs besides the query: the rules, the log, the records database, the
+    place (``profile``), the packs the city adopted for its gateway, and the data directory
+    holding the watermark key.
+
+    >>> Gateway.__dataclass_fields__.keys() >= {"decider", "log", "records", "profile"}
+    True
+    """
+
+    decider: Decider
+    log: DecisionLog
+    records: Engine
+    profile: str
+    data_dir: Path
+    packs: tuple[str, ...] = ()
+
+    def watermark_key(self) -> bytes:
+        """The watermark key (``keys/watermark.key`` in the data directory), created once."""
+        return load_or_create_key(self.data_dir)
+
+
+@dataclass(slots=True)
+class Release:
+    """An allowed query, logged: its plan, the ``query`` entry's index, the watermark key's
+    public id, and the stream (iterate ``chunks`` once; the last chunk is the trailer, or an
+    error record). Once the stream has ended, ``ended`` says how: ``complete`` or ``error``,
+    and ``end_log_index`` is the index of the entry that says so (None if it could not be
+    written)."""
+
+    plan: Plan
+    log_index: int
+    watermark_key_id: str
+    chunks: Iterator[bytes] = field(repr=False, default_factory=lambda: iter(()))
+    ended: Literal["complete", "error"] | None = None
+    end_log_index: int | None = None
+
+    @property
+    def format(self) -> str:
+        """``jsonl`` or ``csv``."""
+        return self.plan.spec.format
+
+    @property
+    def terms(self) -> list[dict[str, Any]]:
+        """The conditions that travel with the data, as the trailer lists them."""
+        return [o.to_dict() for o in self.plan.terms]
+
+
+def _plan(gw: Gateway, spec: QuerySpec, key: KeyInfo, day: dt.date | None) -> Plan:
+    check_gateway_config(gw.decider.library, gw.profile, gw.packs)
+    return plan_query(gw.decider, spec, agency=key.agency_id, profile=gw.profile,
+                      day=day or dt.date.today(), extra_packs=gw.packs)
+
+
+def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyInfo,
+           watermark: str | None, status: Literal["released", "refused"]) -> QueryEntry:
+    if isinstance(plan_or_refusal, Plan):
+        plan = plan_or_refusal
+        decision, released, withheld = plan.decision, plan.released, plan.withheld
+        terms, row_rules = plan.terms, [r.to_dict() for r in plan.row_rules]
+    else:
+        assert plan_or_refusal.decision is not None
+        decision, released, withheld, terms, row_rules = plan_or_refusal.decision, (), (), (), []
+    return QueryEntry.of(
+        status=status, at=dt.datetime.now(dt.UTC), agency=key.agency_id, key_id=key.key_id,
+        dataset=spec.dataset, purpose=spec.purpose,
+        document_kind=str(spec.document.get("kind", "none")),
+        onward_recipients=spec.onward_recipients, released=released, withheld=withheld,
+        filters=[f.to_dict() for f in spec.filters], row_rules=row_rules, decision=decision,
+        terms=terms, watermark_key=watermark)
+
+
+def release(gw: Gateway, key: KeyInfo, spec: QuerySpec, *, via: str,
+            day: dt.date | None = None) -> Release:
+    """Plan, log and stream a query (see the module docstring); ``via`` says how the key was
+    used (``"POST /api/v1/query"``, ``"cli: sanctuarygate query"``) in its ``key-use`` entry.
+
+    Raises QueryRefusedError (logged when the rules refused, with ``log_index`` set),
+    InputError and its subclasses (nothing logged), ConfigurationError (a profile or adopted
+    pack that does not exist; nothing released).
+    """
+    try:
+        plan = _plan(gw, spec, key, day)
+    except QueryRefusedError as refusal:
+        if refusal.decision is not None:
+            with gw.log.engine.begin() as conn:
+                record_key_use(conn, key, what=via)
+                refusal.log_index = record(conn, _entry(refusal, spec, key, None, "refused"))
+        raise
+    wm_key = gw.watermark_key()
+    wm_id = key_id(wm_key)
+    with gw.log.engine.begin() as conn:  # logged, durably, before any data leaves
+        record_key_use(conn, key, what=via)
+        index = record(conn, _entry(plan, spec, key, wm_id, "released"))
+
+    out = Release(plan, index, wm_id)
+
+    def trailer(count: int) -> Mapping[str, Any]:
+        with gw.log.engine.begin() as conn:
+            done = record(conn, QueryCompleteEntry(query=index, rows=count))
+        out.ended, out.end_log_index = "complete", done
+        return {"rows": count, "terms": [o.to_dict() for o in plan.terms],
+                "citations": list(plan.decision.citations), "log_index": index,
+                "completion_log_index": done, "watermark_key": wm_id}
+
+    def on_error(exc: Exception, count: int) -> Mapping[str, Any]:
+        logger.error("query %s failed after %d rows: %s", index, count, exc)
+        out.ended = "error"
+        try:
+            with gw.log.engine.begin() as conn:
+                out.end_log_index = record(conn, QueryErrorEntry(query=index, rows=count,
+                                                                 error=type(exc).__name__))
+        except Exception:  # the log itself may be what failed; the stream still says so
+            logger.exception("could not log the failure of query %s", index)
+        return {"error": "the stream stopped before the end; the rows above are complete",
+                "rows_sent": count, "log_index": index}
+
+    out.chunks = encode(plan, rows(gw.records, plan, wm_key), trailer, on_error)
+    return out
+
+
+def preview(gw: Gateway, key: KeyInfo, spec: QuerySpec, *, via: str | None = None,
+            day: dt.date | None = None) -> dict[str, Any]:
+    """What :func:`release` would release and why, reading no row and logging no query:
+    ``{"allowed": true, ...the plan}`` or ``{"allowed": false, "reason", "field", "decision"}``.
+
+    With ``via``, the key's use is recorded first (the HTTP route records it as it
+    authenticates). A refusal the rules did not make (no decision) is raised, as by release.
+    """
+    if via is not None:
+        with gw.log.engine.begin() as conn:
+            record_key_use(conn, key, what=via)
+    try:
+        return {"allowed": True, **_plan(gw, spec, key, day).to_dict()}
+    except QueryRefusedError as refusal:
+        if refusal.decision is None:
+            raise
+        return {"allowed": False, "reason": str(refusal), "field": refusal.field,
+                "decision": refusal.decision.to_dict()}

@@ -1,0 +1,131 @@
+"""``sanctuarygate query`` in a subprocess, on a private data directory: the records unit's
+door to the gateway operation, with the API's formats, log entries and a code per outcome."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sanctuarygate.demo.records import generate
+from sanctuarygate.store.credential import issue_key, revoke_key
+from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.store.log import entries, tree_size
+
+SENSITIVE = {"birthplace", "citizenship", "immigration_status_note", "subject_birthplace"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records (60 arrests), a log, and key files for the FBI, ICE and a revoked ATF key."""
+    path = tmp_path_factory.mktemp("query-cli")
+    records = make_engine(f"sqlite:///{path / 'records.db'}")
+    generate(records, 60, seed=2)
+    records.dispose()
+    log = make_engine(f"sqlite:///{path / 'sanctuarygate.db'}")
+    upgrade(log)
+    with log.begin() as conn:
+        for agency in ("FBI", "ICE-ERO", "ATF"):
+            issued = issue_key(conn, agency, "cli test")
+            (path / f"{agency}.key").write_text(issued.key + "\n", encoding="ascii")
+        revoke_key(conn, issued.info.key_id)
+    log.dispose()
+    return path
+
+
+def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
+    for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_RECORDS_URL",
+                 "SANCTUARYGATE_GATEWAY_PACKS"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", "query", *args],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def logged(data_dir: Path, start: int = 0) -> list[dict[str, object]]:
+    engine = make_engine(f"sqlite:///{data_dir / 'sanctuarygate.db'}")
+    try:
+        with engine.connect() as conn:
+            return [json.loads(e.body) for e in entries(conn, start, tree_size(conn))]
+    finally:
+        engine.dispose()
+
+
+def test_rows_to_stdout_as_csv_and_the_same_entries_as_the_api(data_dir: Path) -> None:
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests",
+             "--purpose", "criminal-investigation", "--format", "csv", "--limit", "7",
+             "--filter", "district ge 1")
+    assert out.returncode == 0, out.stderr
+    body, trailer = out.stdout.rstrip("\n").rsplit("\n", 1)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 7 and not (SENSITIVE & set(rows[0])) and len(rows[0]["_wm"]) == 32
+    end = json.loads(trailer.removeprefix("# "))["_trailer"]
+    assert end["rows"] == 7 and f"released under log entry {end['log_index']}" in out.stderr
+    use, query, complete = logged(data_dir, before)
+    assert use["kind"] == "key-use" and use["what"] == "cli: sanctuarygate query"
+    assert query["kind"] == "query" and query["status"] == "released"
+    assert query["filters"] == [{"field": "district", "op": "ge"}]
+    assert complete == {"v": 1, "kind": "query-complete", "query": before + 1, "rows": 7}
+
+
+def test_ndjson_is_the_default_format(data_dir: Path) -> None:
+    out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests",
+             "--purpose", "criminal-investigation", "--limit", "3")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 4 and lines[-1]["_trailer"]["rows"] == 3
+
+
+def test_a_refusal_is_one_line_exit_3_and_logged(data_dir: Path) -> None:
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "ICE-ERO.key"), "--dataset", "cpd-arrests")
+    assert out.returncode == 3 and out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("refused: deny: ") and line.endswith(f"(log entry {before + 1})")
+    assert [(e["kind"], e.get("status")) for e in logged(data_dir, before)] == [
+        ("key-use", None), ("query", "refused")]
+
+
+def test_a_revoked_key_is_refused_and_logs_nothing(data_dir: Path) -> None:
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "ATF.key"), "--dataset", "cpd-arrests")
+    assert out.returncode == 3 and out.stderr.startswith("refused: revoked API key")
+    assert len(logged(data_dir)) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--filter", "district eq seven"], "error: filters[0].value: a whole number"),
+    (["--filter", "district"], "error: --filter: FIELD OP [VALUE]"),
+    (["--format", "xlsx"], "error: --format: ndjson or csv"),
+    (["--fields", "charge,nope"], "error: fields: no such field(s) in cpd-arrests: nope"),
+])
+def test_bad_input_is_exit_2_and_logs_nothing(data_dir: Path, args: list[str],
+                                              message: str) -> None:
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests", *args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith(message) and len(out.stderr.splitlines()) == 1
+    assert len(logged(data_dir)) == before
+
+
+def test_an_unreadable_key_file_is_exit_2(data_dir: Path) -> None:
+    out = sg(data_dir, "--key-file", str(data_dir / "missing.key"), "--dataset", "cpd-arrests")
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: --key-file: cannot read the key file")
+
+
+def test_plan_reads_no_row_and_logs_only_the_key_use(data_dir: Path) -> None:
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests",
+             "--purpose", "criminal-investigation", "--plan")
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    assert shown["allowed"] and "citizenship" in shown["withheld"]
+    assert [e["kind"] for e in logged(data_dir, before)] == ["key-use"]
