@@ -6,6 +6,7 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
 
     SanctuaryGateError
     ├── InputError                  bad input from a caller (request file, form, JSON body)
+    │   ├── FieldErrors             several fields of one request are wrong, listed together
     │   ├── UnknownAgencyError      an agency id the directory does not know
     │   ├── UnknownDatasetError     a dataset id the catalog does not know
     │   │   └── DatasetNotServedError   a dataset the place's gateway does not serve
@@ -36,6 +37,7 @@ table (``web/problem.py``) and the CLI maps them to exit codes (``cli/main.py``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,6 +62,44 @@ class InputError(SanctuaryGateError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+        self.message = message
+
+    @property
+    def field_errors(self) -> tuple[tuple[str | None, str], ...]:
+        """Every problem as ``(field, message)``: one here, several in :class:`FieldErrors`.
+        The message is the one given (a page may translate it), unless a subclass rewrote it.
+
+        >>> InputError("is required", field="date").field_errors
+        (('date', 'is required'),)
+        """
+        text = str(self)
+        prefix = f"{self.field}: " if self.field else ""
+        if text == prefix + self.message:
+            return ((self.field, self.message),)
+        return ((self.field, text.removeprefix(prefix)),)
+
+
+class FieldErrors(InputError):
+    """Several problems with one request, all found in one reading: each names its field.
+
+    ``field`` is the first one's; catching :class:`InputError` still catches this.
+
+    >>> e = FieldErrors([InputError("is required", field="date"),
+    ...                  InputError("is required", field="action")])
+    >>> str(e), e.field
+    ('2 problems: date: is required; action: is required', 'date')
+    >>> [f for f, _ in e.field_errors]
+    ['date', 'action']
+    """
+
+    def __init__(self, errors: Sequence[InputError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__(f"{len(self.errors)} problems: " + "; ".join(map(str, self.errors)))
+        self.field = self.errors[0].field if self.errors else None
+
+    @property
+    def field_errors(self) -> tuple[tuple[str | None, str], ...]:
+        return tuple(pair for e in self.errors for pair in e.field_errors)
 
 
 class UnknownAgencyError(InputError):

@@ -21,6 +21,8 @@ action: notify-release
 resource: {type: Person, in_custody: true}
 context: {purpose: civil-immigration-enforcement, document: {kind: none}}
 """
+#: The same question about today: the law in force, so it may be recorded.
+TODAY = REQUEST.replace("2025-11-03", dt.date.today().isoformat())
 SHARED = Path(__file__).resolve().parents[1] / "legal" / "scenarios.yaml"
 
 
@@ -49,7 +51,7 @@ def test_decide_json_from_stdin() -> None:
 
 
 @pytest.mark.parametrize(("stdin", "code", "needle"), [
-    ("profile: chicago\n", 2, "date: is required"),
+    (REQUEST.replace("date: 2025-11-03\n", ""), 2, "date: is required"),
     (REQUEST.replace("ICE-ERO", "NOBODY"), 2, "unknown agency id 'NOBODY'"),
     ("{not yaml", 2, "not YAML"),
 ])
@@ -234,6 +236,30 @@ def test_a_what_if_prints_the_banner_and_is_never_recorded() -> None:
     assert shown.returncode == 0 and "HYPOTHETICAL" in shown.stdout
     refused = sg("decide", "-", "--record", stdin=WHAT_IF)
     assert refused.returncode == 2 and "never recorded" in refused.stderr
+
+
+def test_several_bad_fields_are_one_line_each_and_exit_2() -> None:
+    out = sg("decide", "-", stdin="profile: chicago\ndate: 2025-02-30\naction: deport\n")
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["date", "principal", "action",
+                                                             "resource"], lines
+    assert all(line.startswith("error: ") for line in lines)
+
+
+def test_another_date_is_a_what_if_never_recorded(tmp_path: Path) -> None:
+    env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path)}
+    shown = sg("decide", "-", "--json", stdin=REQUEST, env=env)
+    body = json.loads(shown.stdout)
+    assert body["hypothetical"] is True and body["recorded"] is False and "log_index" not in body
+    assert "the law on 2025-11-03, not today's" in body["banner"]
+    assert "HYPOTHETICAL" in sg("decide", "-", stdin=REQUEST, env=env).stdout
+    refused = sg("decide", "-", "--record", stdin=REQUEST, env=env)
+    assert refused.returncode == 2 and "never recorded" in refused.stderr
+    assert "2025-11-03" in refused.stderr
+    today = json.loads(sg("decide", "-", "--json", stdin=TODAY, env=env).stdout)
+    assert "hypothetical" not in today and "banner" not in today
+    assert not (tmp_path / "sanctuarygate.db").exists()  # nothing was recorded anywhere
 
 
 def test_demo_refuses_a_port_in_use_before_seeding(tmp_path: Path) -> None:

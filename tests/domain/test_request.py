@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.request import UNKNOWN, parse_request
-from sanctuarygate.errors import InputError
+from sanctuarygate.errors import FieldErrors, InputError
 
 BASE: dict[str, Any] = {
     "profile": "chicago",
@@ -85,6 +85,37 @@ def test_immigration_status_cannot_be_stated() -> None:
 def test_unexpected_top_level_field_is_refused() -> None:
     with pytest.raises(InputError, match="unexpected"):
         parse_request({**BASE, "surprise": 1})
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    """No agency, an unknown fact, a bad date and a bad document: four problems, one error,
+    each naming its field, and still an InputError for callers that catch that."""
+    bad = {**BASE, "date": "2025-02-30", "principal": {"agency": ""},
+           "resource": {"type": "Person", "shoe_size": 9, "in_custody": "maybe"},
+           "context": {"purpose": "fun", "document": {"kind": "napkin"}}}
+    with pytest.raises(FieldErrors) as info:
+        parse_request(bad)
+    fields = [f for f, _ in info.value.field_errors]
+    assert fields == ["date", "principal.agency", "resource.in_custody", "resource.shoe_size",
+                      "context.purpose", "context.document.kind"]
+    assert isinstance(info.value, InputError) and info.value.field == "date"
+    assert dict(info.value.field_errors)["principal.agency"] == "is required"
+
+
+def test_one_bad_field_is_raised_as_itself() -> None:
+    with pytest.raises(InputError) as info:
+        parse_request({**BASE, "action": "deport"})
+    assert not isinstance(info.value, FieldErrors)
+    assert info.value.field_errors == (("action", info.value.field_errors[0][1]),)
+
+
+def test_another_date_or_extra_packs_make_a_what_if() -> None:
+    r = parse_request(BASE)
+    assert r.what_if(dt.date(2025, 6, 1)) == () and not r.is_hypothetical(dt.date(2025, 6, 1))
+    assert r.what_if(dt.date(2025, 6, 2)) == ("date",)
+    proposal = parse_request({**BASE, "extra_packs": ["ocad-proposed-eo-2019"]})
+    assert proposal.what_if(dt.date(2025, 6, 1)) == ("extra_packs",)
+    assert proposal.what_if(dt.date(2026, 1, 1)) == ("extra_packs", "date")
 
 
 json_values = st.recursive(

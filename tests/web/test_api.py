@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from sanctuarygate.domain.request import parse_request
@@ -35,15 +37,42 @@ def test_api_answers_every_shared_case_as_the_library_does(
     expected = decider.decide(parse_request(case)).to_dict()
     body = response.json()
     assert body.pop("request") == parse_request(case).to_dict()
-    if case.get("extra_packs"):  # a what-if: answered, marked, never recorded
+    if case.get("extra_packs") or case["date"] != dt.date.today().isoformat():
+        # a what-if (extra packs, another day): answered, marked, never recorded
         assert (body.pop("hypothetical"), body.pop("recorded")) == (True, False)
         assert body.pop("banner").startswith("HYPOTHETICAL") and "log_index" not in body
         assert body == expected
         return
-    index = body.pop("log_index")
+    index = body.pop("log_index")  # pragma: no cover (a shared case dated today)
     assert body == expected
     logged = client.get(f"/api/v1/log/entries?start={index}&end={index + 1}").json()
     assert logged["entries"][0]["entry"]["outcome"] == expected["outcome"]
+
+
+def test_a_request_about_today_is_recorded_and_another_day_is_not(client: TestClient) -> None:
+    case = as_request(CASES["detainer-without-warrant-downstate"])
+    today = client.post("/api/v1/decisions", json={**case, "date": dt.date.today().isoformat()})
+    assert today.status_code == 200 and "hypothetical" not in today.json()
+    index = today.json()["log_index"]
+    past = client.post("/api/v1/decisions", json={**case, "date": "2019-05-01"}).json()
+    assert past["hypothetical"] is True and past["recorded"] is False and "log_index" not in past
+    assert past["banner"] == ("HYPOTHETICAL — not the law in force: the law on 2019-05-01, "
+                              "not today's")
+    assert client.get("/api/v1/log/checkpoint").text.splitlines()[1] == str(index + 1)
+
+
+def test_every_bad_field_is_in_the_problem_errors(client: TestClient) -> None:
+    case = as_request(CASES["detainer-without-warrant-downstate"])
+    bad = {**case, "date": "2025-02-30", "principal": {"agency": ""}, "action": "deport"}
+    response = client.post("/api/v1/decisions", json=bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == ["date", "principal.agency", "action"]
+    assert body["errors"][1]["message"] == "is required"
+    assert body["field"] == "date" and "3 problems" in body["detail"]
+    one = client.post("/api/v1/decisions", json={**case, "action": "deport"}).json()
+    assert [e["field"] for e in one["errors"]] == ["action"]
 
 
 def test_unknown_agency_is_a_422_problem_naming_the_field(client: TestClient) -> None:
@@ -153,8 +182,8 @@ def test_health_does_not_load_the_policy(monkeypatch: pytest.MonkeyPatch) -> Non
         raise AssertionError("the decider was built")
 
     monkeypatch.setattr("sanctuarygate.web.app.default_decider", must_not_load)
-    client = TestClient(create_app())
-    assert client.get("/healthz").json() == {"status": "ok"}
+    client = TestClient(create_app())  # not started (no lifespan): not ready, and loads nothing
+    assert client.get("/healthz").status_code == 503
 
 
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:

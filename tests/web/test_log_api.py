@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import verify_checkpoint
@@ -11,7 +12,8 @@ from sanctuarygate.audit.trust import parse_policy
 
 from .conftest import TestClient, shared_cases
 
-CASE = shared_cases()["detainer-without-warrant-downstate"]
+# Dated today: only a question about the law in force today is recorded (another date is a what-if).
+CASE = {**shared_cases()["detainer-without-warrant-downstate"], "date": dt.date.today().isoformat()}
 
 
 def _b(text: str) -> bytes:
@@ -66,7 +68,7 @@ def test_desk_answer_is_recorded(client: TestClient) -> None:
     before = default_log().size()
     page = client.get("/")
     assert page.status_code == 200
-    form = {"profile": "illinois", "date": "2024-02-01", "agency": "ICE-ERO",
+    form = {"profile": "illinois", "date": dt.date.today().isoformat(), "agency": "ICE-ERO",
             "action": "honor-detainer", "resource_type": "Person", "in_custody": "true",
             "purpose": "civil-immigration-enforcement", "document_kind": "detainer",
             "verified": "true"}

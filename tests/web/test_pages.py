@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from pathlib import Path
@@ -23,6 +24,8 @@ DETAINER = {"profile": "illinois", "date": "2024-02-01", "principal_kind": "agen
             "purpose": "civil-immigration-enforcement", "document_kind": "detainer",
             "verified": "true"}
 HTMX = {"HX-Request": "true"}
+#: The same question about today: the law in force, answered and recorded.
+TODAY = {**DETAINER, "date": dt.date.today().isoformat()}
 
 
 def test_desk_renders_the_form_with_defaults(client: TestClient) -> None:
@@ -185,10 +188,48 @@ def test_conditions_appear_once_and_in_words(client: TestClient) -> None:
 
 
 def test_the_card_links_a_readable_log_entry(client: TestClient) -> None:
-    card = client.post("/decide", data=DETAINER, headers=HTMX).text
+    card = client.post("/decide", data=TODAY, headers=HTMX).text
     index = int(re.search(r'href="/log/(\d+)"', card).group(1))  # type: ignore[union-attr]
     page = client.get(f"/log/{index}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "NO — DENY" in page.text and "5 ILCS 805/15(a)" in page.text
     assert "Hold someone on an immigration detainer" in page.text
     assert client.get("/log/999999").status_code == 404
+
+
+def test_every_bad_field_is_shown_at_once_naming_the_form_field(client: TestClient) -> None:
+    """No agency, no action and a bad date: three problems on one card, each with the label
+    the form shows, linked to its input; without JS the inputs come back marked invalid."""
+    form = {**DETAINER, "agency": "", "action": "", "date": "2025-02-30"}
+    html = client.post("/decide", data=form).text
+    assert '<a href="#date">Date</a>: &#39;2025-02-30&#39; is not a date' in html
+    assert '<a href="#agency">Agency</a>: is required' in html
+    assert '<a href="#action">What they ask</a>: is required' in html
+    assert re.search(r'id="agency"[^>]*aria-describedby="agency-hint error-\d"[^>]*aria-invalid="true"',
+                     html), "the agency input is not marked invalid"
+    assert re.search(r'id="action" name="action" aria-describedby="error-\d" aria-invalid="true"', html)
+    assert 'id="profile" name="profile">' in html  # a good field is not marked
+
+
+def test_an_unknown_agency_is_listed_with_the_other_problems(client: TestClient) -> None:
+    response = client.post("/decide", data={**DETAINER, "agency": "NOBODY", "action": ""},
+                           headers=HTMX)
+    assert response.status_code == 422
+    assert '<a href="#agency">Agency</a>: unknown agency id &#39;NOBODY&#39;' in response.text
+    assert '<a href="#action">What they ask</a>: is required' in response.text
+    assert '"agency": "error-1"' in response.text.replace("&#34;", '"')  # for desk.js to mark
+
+
+def test_another_date_is_a_hypothetical_answer_never_recorded(client: TestClient,
+                                                               decider: Decider) -> None:
+    from sanctuarygate.audit.default import default_log
+
+    before = default_log().size()
+    html = client.post("/decide", data=DETAINER, headers=HTMX).text
+    assert "NO — DENY" in html
+    assert "HYPOTHETICAL — not the law in force: the law on 2024-02-01, not today&#39;s" in html
+    assert 'href="/log/' not in html and "Not recorded" in html
+    assert default_log().size() == before
+    today = client.post("/decide", data=TODAY, headers=HTMX).text
+    assert "HYPOTHETICAL" not in today and 'href="/log/' in today
+    assert default_log().size() == before + 1

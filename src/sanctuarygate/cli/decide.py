@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -12,10 +13,10 @@ import yaml
 from rich.console import Console
 
 from sanctuarygate.audit.default import default_log
-from sanctuarygate.domain.advice import obligation_text
-from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
-from sanctuarygate.domain.request import parse_request
-from sanctuarygate.errors import InputError
+from sanctuarygate.domain.advice import obligation_text, what_if_banner
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.errors import FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
 
 OUTCOME_STYLE = {
@@ -61,27 +62,42 @@ def decide(
         resource: {type: Person, in_custody: true}
         context: {purpose: civil-immigration-enforcement, document: {kind: none}}
     """
-    request = parse_request(read_request_file(file))
-    if record and request.hypothetical:
-        raise InputError("a what-if answer (extra_packs) is never recorded in the public log; "
-                         "drop --record, or drop extra_packs", field="--record")
+    request = _parse(read_request_file(file))
+    reasons = request.what_if(dt.date.today())  # the local date is the city's today
+    if record and reasons:
+        why = "extra_packs" if "extra_packs" in reasons else f"the law on {request.date}, not today's"
+        raise InputError(f"a what-if answer ({why}) is never recorded in the public log; drop "
+                         "--record, or ask about today without extra_packs", field="--record")
     decision = default_decider().decide(request)
     index = None
     if record:
         index = default_log().record(request, decision, actor=actor)  # says so if it made a key
+    banner = what_if_banner(reasons, request.date.isoformat()) if reasons else None
     if as_json:
         body = {**decision.to_dict(), "request": request.to_dict()}
-        if request.hypothetical:
-            body |= {"hypothetical": True, "banner": HYPOTHETICAL, "recorded": False}
+        if banner:
+            body |= {"hypothetical": True, "banner": banner, "recorded": False}
         if index is not None:
             body["log_index"] = index
         typer.echo(json.dumps(body, indent=2))
         return
-    if request.hypothetical:
-        Console().print(f"[bold reverse] {HYPOTHETICAL} [/]", highlight=False)
+    if banner:
+        Console().print(f"[bold reverse] {banner} [/]", highlight=False, markup=True)
     print_decision(decision, Console())
     if index is not None:
         typer.echo(f"\nRecorded as entry {index} of the public decision log.")
+
+
+def _parse(data: Any) -> Request:
+    """The request in ``data``; when several fields are wrong, one line on stderr for each
+    but the last, which the CLI's error handler prints (so the exit code stays its own)."""
+    try:
+        return parse_request(data)
+    except FieldErrors as exc:
+        *before, (field, message) = exc.field_errors
+        for name, text in before:
+            typer.echo(f"error: {name}: {text}" if name else f"error: {text}", err=True)
+        raise InputError(message, field=field) from None
 
 
 def print_decision(decision: Decision, console: Console) -> None:

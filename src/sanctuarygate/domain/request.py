@@ -9,19 +9,22 @@ The input format is the scenario-case format of ``../shared/legal/scenarios.yaml
     resource: {type: Person, in_custody: true}
     context: {purpose: civil-immigration-enforcement, document: {kind: none}}
 
-``parse_request`` turns such a mapping into a :class:`Request`, naming the field of any error.
+``parse_request`` turns such a mapping into a :class:`Request`. It reads every field before it
+gives up, so that all problems are reported at once, each naming its field.
 A fact may be ``unknown``; a document whose ``verified`` is not stated is ``unknown`` too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 from sanctuarygate.domain import vocabulary as voc
-from sanctuarygate.errors import InputError
+from sanctuarygate.domain.advice import N_, Text
+from sanctuarygate.errors import FieldErrors, InputError
 
 UNKNOWN: Literal["unknown"] = "unknown"
 
@@ -111,11 +114,29 @@ class Request:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
-    @property
-    def hypothetical(self) -> bool:
-        """A what-if: packs added by the caller (a proposal, a draft) make the answer one the
-        law in force does not give; it is shown as HYPOTHETICAL and never recorded."""
-        return bool(self.extra_packs)
+    def what_if(self, today: dt.date) -> tuple[str, ...]:
+        """Why the answer is a what-if rather than the law in force today, as reasons:
+        ``extra_packs`` (packs added by the caller: a proposal, a draft) and ``date`` (the law
+        on another day than ``today``). Empty for a question about the law in force today. A
+        what-if is shown as HYPOTHETICAL and never recorded. The caller says what today is
+        (in the city's time zone): the domain never reads the clock.
+
+        >>> r = parse_request({"profile": "chicago", "date": "2019-05-01",
+        ...     "principal": {"agency": "ICE-ERO"}, "action": "honor-detainer",
+        ...     "resource": {"type": "Person"}})
+        >>> r.what_if(dt.date(2019, 5, 1)), r.what_if(dt.date(2026, 12, 2))
+        ((), ('date',))
+        """
+        reasons = []
+        if self.extra_packs:
+            reasons.append("extra_packs")
+        if self.date != today:
+            reasons.append("date")
+        return tuple(reasons)
+
+    def is_hypothetical(self, today: dt.date) -> bool:
+        """True for a what-if (see :meth:`what_if`): never recorded."""
+        return bool(self.what_if(today))
 
     def unknown_facts(self) -> tuple[str, ...]:
         """Names of the facts stated as ``unknown``, in a fixed order: boolean facts are decided
@@ -160,44 +181,83 @@ class Request:
 def parse_request(data: Mapping[str, Any]) -> Request:
     """Validate a mapping in the scenario-case format and build a :class:`Request`.
 
-    Raises :class:`InputError` naming the field when anything is missing or not in the
-    vocabulary. Agency ids are checked later, against the directory.
+    Every field is read: one problem raises :class:`InputError` naming its field, several raise
+    :class:`FieldErrors` (an InputError) listing each. Nothing missing or outside the
+    vocabulary is ever defaulted. Agency ids are checked later, against the directory.
 
-    >>> parse_request({"profile": "chicago"})
+    >>> parse_request({"profile": "chicago", "date": "2025-01-01", "principal": {"agency": "FBI"},
+    ...                "action": "deport", "resource": {"type": "Person"}})
     Traceback (most recent call last):
     ...
-    sanctuarygate.errors.InputError: date: is required
+    sanctuarygate.errors.InputError: action: 'deport' is not one of: ...
+    >>> try:
+    ...     parse_request({"profile": "chicago", "date": "2025-13-01"})
+    ... except FieldErrors as exc:
+    ...     [field for field, _ in exc.field_errors]
+    ['date', 'principal', 'action', 'resource']
     """
     if not isinstance(data, Mapping):
         raise InputError("a request must be a mapping of fields")
     allowed = {"profile", "date", "principal", "action", "resource", "context", "extra_packs",
                "id", "expect", "note"}
+    found = _Found()
     extra = sorted(set(data) - allowed)
     if extra:
-        raise InputError(f"unexpected field(s): {', '.join(map(str, extra))}")
-    profile = _text(data.get("profile"), "profile")
-    date = _date(data.get("date"), "date")
-    principal = _principal(data.get("principal"))
-    action = _word(data.get("action"), "action", voc.ACTIONS)
-    resource = _resource(data.get("resource"))
-    context = _context(data.get("context") or {})
-    extra_packs = tuple(_text(p, "extra_packs") for p in _list(data.get("extra_packs"),
-                                                                 "extra_packs"))
+        found.errors.append(InputError(Text(N_("unexpected field(s): {names}"),
+                                            names=", ".join(map(str, extra)))))
+    profile = found.read(lambda: _text(data.get("profile"), "profile"), "")
+    date = found.read(lambda: _date(data.get("date"), "date"), dt.date.min)
+    principal = found.read(lambda: _principal(data.get("principal")), Principal("agency", ""))
+    action = found.read(lambda: _word(data.get("action"), "action", voc.ACTIONS), "")
+    resource = found.read(lambda: _resource(data.get("resource")), Resource(""))
+    context = found.read(lambda: _context(data.get("context") or {}), Context())
+    packs: list[Any] = found.read(lambda: _list(data.get("extra_packs"), "extra_packs"), [])
+    extra_packs = tuple(found.read(partial(_text, p, "extra_packs"), "") for p in packs)
+    found.raise_any()
     return Request(profile, date, principal, action, resource, context, extra_packs)
+
+
+_T = TypeVar("_T")
+
+
+class _Found:
+    """The errors found so far while reading a request: each field is read even when an
+    earlier one failed, and all are raised together at the end."""
+
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+
+    def read(self, parse: Callable[[], _T], placeholder: _T) -> _T:
+        """``parse()``, or ``placeholder`` (never used in a Request) when it fails."""
+        try:
+            return parse()
+        except FieldErrors as exc:
+            self.errors.extend(exc.errors)
+        except InputError as exc:
+            self.errors.append(exc)
+        return placeholder
+
+    def raise_any(self) -> None:
+        """Raise the one error found as itself, several as :class:`FieldErrors`."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise FieldErrors(self.errors)
 
 
 def _text(value: Any, name: str) -> str:
     if value is None or value == "":
-        raise InputError("is required", field=name)
+        raise InputError(Text(N_("is required")), field=name)
     if not isinstance(value, str):
-        raise InputError(f"must be text, got {value!r}", field=name)
+        raise InputError(Text(N_("must be text, got {value}"), value=repr(value)), field=name)
     return value.strip()
 
 
 def _word(value: Any, name: str, vocabulary: frozenset[str]) -> str:
     text = _text(value, name)
     if text not in vocabulary:
-        raise InputError(f"{text!r} is not one of: {', '.join(sorted(vocabulary))}", field=name)
+        raise InputError(Text(N_("{value} is not one of: {choices}"), value=repr(text),
+                              choices=", ".join(sorted(vocabulary))), field=name)
     return text
 
 
@@ -210,14 +270,15 @@ def _date(value: Any, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=name) from None
+        raise InputError(Text(N_("{value} is not a date (YYYY-MM-DD)"), value=repr(text)),
+                         field=name) from None
 
 
 def _list(value: Any, name: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list | tuple):
-        raise InputError(f"must be a list, got {value!r}", field=name)
+        raise InputError(Text(N_("must be a list, got {value}"), value=repr(value)), field=name)
     return list(value)
 
 
@@ -226,40 +287,49 @@ def _tristate(value: Any, name: str) -> bool | Literal["unknown"]:
         return value
     if value == UNKNOWN:
         return UNKNOWN
-    raise InputError(f"must be true, false or unknown, got {value!r}", field=name)
+    raise InputError(Text(N_("must be true, false or unknown, got {value}"), value=repr(value)),
+                     field=name)
 
 
 def _principal(value: Any) -> Principal:
     if not isinstance(value, Mapping) or len(value) != 1:
-        raise InputError("must be {agency: ID} or {employee: DEPARTMENT-ID}", field="principal")
+        raise InputError(Text(N_("must be {{agency: ID}} or {{employee: DEPARTMENT-ID}}")),
+                         field="principal")
     ((kind, ident),) = value.items()
     if kind not in ("agency", "employee"):
-        raise InputError(f"must say agency or employee, not {kind!r}", field="principal")
+        raise InputError(Text(N_("must say agency or employee, not {value}"), value=repr(kind)),
+                         field="principal")
     return Principal(kind, _text(ident, f"principal.{kind}").upper())
 
 
 def _resource(value: Any) -> Resource:
     if not isinstance(value, Mapping):
-        raise InputError("must be a mapping with a type", field="resource")
+        raise InputError(Text(N_("must be a mapping with a type")), field="resource")
     rtype = _word(value.get("type"), "resource.type", voc.RESOURCE_TYPES)
     known = voc.RESOURCE_FACTS[rtype]
+    found = _Found()
     facts: list[tuple[str, Fact]] = []
-    for key in sorted(value):
+    for key in sorted(value, key=str):
         if key == "type":
             continue
         name = f"resource.{key}"
         if key not in known:
-            raise InputError(f"{rtype} has no fact {key!r} (known: {', '.join(sorted(known))})",
-                             field=name)
-        raw = value[key]
-        fact: Fact = _tristate(raw, name) if known[key] is bool else _text(raw, name)
-        facts.append((key, fact))
+            found.errors.append(InputError(Text(
+                N_("{kind} has no fact {name} (known: {names})"), kind=rtype, name=repr(key),
+                names=", ".join(sorted(known))), field=name))
+            continue
+        read: Callable[[Any, str], Fact] = _tristate if known[key] is bool else _text
+        fact: Fact | None = found.read(partial(read, value[key], name), None)
+        if fact is not None:
+            facts.append((key, fact))
     res = Resource(rtype, tuple(facts))
     for key, vocab in (("kind", _resource_kinds(rtype)), ("owner", voc.PROPERTY_OWNERS)):
         stated = res.get(key)
         if vocab and isinstance(stated, str) and stated not in vocab:
-            raise InputError(f"{stated!r} is not one of: {', '.join(sorted(vocab))}",
-                             field=f"resource.{key}")
+            found.errors.append(InputError(
+                Text(N_("{value} is not one of: {choices}"), value=repr(stated),
+                     choices=", ".join(sorted(vocab))), field=f"resource.{key}"))
+    found.raise_any()
     return res
 
 
@@ -273,51 +343,62 @@ def _document(value: Any) -> Document:
     if value is None:
         return Document()
     if not isinstance(value, Mapping):
-        raise InputError("must be a mapping with a kind", field="context.document")
-    unknown = sorted(set(value) - {"kind", "verified", "form", "attachments"})
+        raise InputError(Text(N_("must be a mapping with a kind")), field="context.document")
+    found = _Found()
+    unknown = sorted(set(value) - {"kind", "verified", "form", "attachments"}, key=str)
     if unknown:
-        raise InputError(f"unexpected field(s): {', '.join(unknown)}", field="context.document")
-    kind = _word(value.get("kind", "none"), "context.document.kind", voc.DOCUMENT_KINDS)
-    if kind == "none":
-        verified: bool | Literal["unknown"] = False
-    elif "verified" in value:
-        verified = _tristate(value["verified"], "context.document.verified")
-    else:
-        verified = UNKNOWN
+        found.errors.append(InputError(Text(N_("unexpected field(s): {names}"),
+                                            names=", ".join(map(str, unknown))), field="context.document"))
+    kind = found.read(lambda: _word(value.get("kind", "none"), "context.document.kind",
+                                    voc.DOCUMENT_KINDS), "none")
+    verified: bool | Literal["unknown"] = False
+    if kind != "none":
+        verified = found.read(lambda: _tristate(value["verified"], "context.document.verified"),
+                              False) if "verified" in value else UNKNOWN
     form = value.get("form")
     if form is not None:
-        form = _text(form, "context.document.form").upper()
-    attachments = tuple(
-        sorted(_word(a, "context.document.attachments", voc.DOCUMENT_KINDS)
-               for a in _list(value.get("attachments"), "context.document.attachments")))
-    return Document(kind, verified, form, attachments)
+        form = found.read(lambda: _text(form, "context.document.form").upper(), None)
+    listed: list[Any] = found.read(
+        lambda: _list(value.get("attachments"), "context.document.attachments"), [])
+    attachments = [found.read(partial(_word, a, "context.document.attachments",
+                                      voc.DOCUMENT_KINDS), "") for a in listed]
+    found.raise_any()
+    return Document(kind, verified, form, tuple(sorted(attachments)))
 
 
 def _context(value: Any) -> Context:
     if not isinstance(value, Mapping):
-        raise InputError("must be a mapping", field="context")
+        raise InputError(Text(N_("must be a mapping")), field="context")
     known = {"purpose", "document", "onward_recipients", "channel", "use", "assistance",
              "truth_act_notice_given"}
-    unknown = sorted(set(value) - known)
+    found = _Found()
+    unknown = sorted(set(value) - known, key=str)
     if unknown:
-        raise InputError(f"unexpected field(s): {', '.join(unknown)}", field="context")
-    purpose = _word(value.get("purpose", "unknown"), "context.purpose", voc.PURPOSES)
-    onward = tuple(sorted({_text(a, "context.onward_recipients").upper()
-                           for a in _list(value.get("onward_recipients"),
-                                          "context.onward_recipients")}))
+        found.errors.append(InputError(Text(N_("unexpected field(s): {names}"),
+                                            names=", ".join(map(str, unknown))), field="context"))
+    purpose = found.read(lambda: _word(value.get("purpose", UNKNOWN), "context.purpose",
+                                       voc.PURPOSES), str(UNKNOWN))
+    listed: list[Any] = found.read(lambda: _list(value.get("onward_recipients"),
+                                                 "context.onward_recipients"), [])
+    onward = tuple(sorted({found.read(partial(_text, a, "context.onward_recipients"), "").upper()
+                           for a in listed}))
     optional: dict[str, str | None] = {}
     for name, vocab in (("channel", voc.CHANNELS), ("use", voc.PROPERTY_USES),
                         ("assistance", voc.ASSISTANCE_KINDS)):
         raw = value.get(name)
-        optional[name] = None if raw is None else _word(raw, f"context.{name}", vocab)
+        optional[name] = None if raw is None else found.read(
+            partial(_word, raw, f"context.{name}", vocab), None)
     notice = value.get("truth_act_notice_given")
+    document = found.read(lambda: _document(value.get("document")), Document())
+    notice_given = None if notice is None else found.read(
+        lambda: _tristate(notice, "context.truth_act_notice_given"), None)
+    found.raise_any()
     return Context(
         purpose=purpose,
-        document=_document(value.get("document")),
+        document=document,
         onward_recipients=onward,
         channel=optional["channel"],
         use=optional["use"],
         assistance=optional["assistance"],
-        truth_act_notice_given=None if notice is None else _tristate(
-            notice, "context.truth_act_notice_given"),
+        truth_act_notice_given=notice_given,
     )

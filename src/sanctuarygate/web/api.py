@@ -17,12 +17,14 @@ are problem+json (``web/problem.py``); no error is ever an allow.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 
-from sanctuarygate.domain.decision import HYPOTHETICAL, Decision
+from sanctuarygate.domain.advice import what_if_banner
+from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
@@ -84,12 +86,14 @@ def create_decision(
 ) -> dict[str, Any]:
     """Decide one request in the scenario-case format; the answer cites the deciding rules and
     carries ``log_index``, the decision's entry in the public log (recorded before answering).
-    A what-if (``extra_packs``) is answered with ``hypothetical: true`` and never recorded."""
+    A what-if (``extra_packs``, or a date other than today) is answered with
+    ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded."""
     asked = parse_request(body)
     decision = decider.decide(asked)
-    if asked.hypothetical:
+    reasons = asked.what_if(dt.date.today())  # the server's local date is the city's today
+    if reasons:
         return {**decision_body(asked, decision), "hypothetical": True,
-                "banner": HYPOTHETICAL, "recorded": False}
+                "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
     return decision_body(asked, decision, log.record(asked, decision, actor="api"))
 
 

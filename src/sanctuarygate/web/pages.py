@@ -14,6 +14,7 @@ Bad input is a card that says nothing was decided (422); it is never an allow.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,11 +26,11 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from sanctuarygate.domain import vocabulary as voc
-from sanctuarygate.domain.advice import FACT_QUESTIONS, obligation_text
+from sanctuarygate.domain.advice import FACT_QUESTIONS, N_, Text, obligation_text, what_if_banner
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.web import labels
+from sanctuarygate.web import i18n, labels
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.problem import Problem, cut, problem_for
@@ -39,34 +40,50 @@ router = APIRouter(include_in_schema=False)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DEFAULT_PROFILE = "chicago"
 
-templates = Jinja2Templates(directory=TEMPLATE_DIR)
+templates = Jinja2Templates(directory=TEMPLATE_DIR, context_processors=[i18n.template_context])
+i18n.install(templates.env)
 templates.env.globals.update(
     label=labels.label, labels=labels,
-    fact_questions=FACT_QUESTIONS,
+    fact_questions=FACT_QUESTIONS, fact_questions_asked=labels.FACT_QUESTION_LABELS,
 )
 
 _TRISTATE: dict[str, bool | str] = {"true": True, "false": False, "unknown": "unknown"}
 
 #: Request fields (as errors name them) -> the form input that sets them, and its label.
 FIELD_INPUTS: dict[str, tuple[str, str]] = {
-    "profile": ("profile", "Place"),
-    "date": ("date", "Date"),
-    "principal": ("agency", "Who is asking"),
-    "principal.agency": ("agency", "Agency"),
-    "principal.employee": ("agency", "Department"),
-    "action": ("action", "What they ask"),
-    "context.purpose": ("purpose", "Why (purpose)"),
-    "resource": ("resource_type", "About what"),
-    "resource.type": ("resource_type", "About what"),
-    "resource.in_custody": ("in_custody", "In our custody?"),
-    "resource.id": ("dataset", "Database"),
-    "resource.dataset": ("dataset", "Database"),
-    "resource.kind": ("property_kind", "Kind of property or agreement"),
-    "resource.owner": ("property_owner", "Owner of the property"),
-    "context.use": ("use", "What the property is for"),
-    "context.document.kind": ("document_kind", "Document shown"),
-    "context.document.verified": ("verified", "Has the document been checked?"),
+    "profile": ("profile", N_("Place")),
+    "date": ("date", N_("Date")),
+    "principal": ("agency", N_("Who is asking")),
+    "principal.agency": ("agency", N_("Agency")),
+    "principal.employee": ("agency", N_("Department")),
+    "action": ("action", N_("What they ask")),
+    "context.purpose": ("purpose", N_("Why (purpose)")),
+    "resource": ("resource_type", N_("About what")),
+    "resource.type": ("resource_type", N_("About what")),
+    "resource.in_custody": ("in_custody", N_("In our custody?")),
+    "resource.id": ("dataset", N_("Database")),
+    "resource.dataset": ("dataset", N_("Database")),
+    "resource.kind": ("property_kind", N_("Kind of property or agreement")),
+    "resource.owner": ("property_owner", N_("Owner of the property")),
+    "resource.leased": ("leased", N_("Leased to someone else?")),
+    "context.use": ("use", N_("What the property is for")),
+    "context.assistance": ("assistance", N_("What help")),
+    "context.onward_recipients": ("onward_recipients", N_("Goes on to another agency")),
+    "context.truth_act_notice_given": ("truth_act_notice_given", N_("TRUTH Act notice")),
+    "context.document.kind": ("document_kind", N_("Document shown")),
+    "context.document.verified": ("verified", N_("Has the document been checked?")),
+    "context.document.attachments": ("attachment", N_("Anything attached")),
+    **{f"resource.{name}": (name, N_("About the person"))
+       for name in ("has_detainer", "outstanding_criminal_warrant", "felony_conviction",
+                    "pending_felony_charge", "gang_database", "violent_conviction_within_5_years",
+                    "watch_list_match", "posted_bond", "minor")},
 }
+
+#: Problem titles a page may show (``errors.py``, ``web/problem.py``), for the catalog.
+PROBLEM_TITLES = (N_("Invalid request"), N_("Unknown agency"), N_("Unknown profile"),
+                  N_("Unknown dataset"), N_("Dataset not served here"), N_("Not Found"),
+                  N_("Internal error"), N_("Request Entity Too Large"), N_("Content Too Large"),
+                  N_("The policy engine could not decide"), N_("Not authenticated"))
 
 
 class DeskForm(BaseModel):
@@ -222,12 +239,16 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
         asked = parse_request(ask_every_fact(form.to_mapping(), decider))
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
-        index = log.record(asked, decision, actor="desk")
+        # A what-if (another day than today) is answered under a banner and never recorded.
+        reasons = asked.what_if(dt.date.today())
+        index = None if reasons else log.record(asked, decision, actor="desk")
+        words = condition_words(decider, i18n.catalog(i18n.language_of(request)).gettext)
         answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,
-                  "condition_text": partial(obligation_text, words=condition_words(decider))}
+                  "banner": what_if_banner(reasons, asked.date.isoformat()) if reasons else None,
+                  "condition_text": partial(obligation_text, words=words)}
         status = 200
     except InputError as exc:
-        answer = _input_problem(exc, decider)
+        answer = _input_problem(exc, decider, form)
         status = answer["problem"].status
     if "HX-Request" in request.headers:
         return templates.TemplateResponse(request, "_answer.html", answer, status_code=status,
@@ -258,23 +279,50 @@ def problem_page(request: Request, problem: Problem) -> Response:
                                       headers=CARD_HEADERS if fragment else None)
 
 
-def _input_problem(exc: InputError, decider: Decider) -> dict[str, Any]:
-    """The card's context for bad input: the field in plain words, and likely agencies."""
+def _input_problem(exc: InputError, decider: Decider, form: DeskForm | None = None
+                   ) -> dict[str, Any]:
+    """The card's context for bad input: every problem at once, each naming the form's field
+    in the form's words (``field_errors``, linked to its input, which is marked invalid), and
+    likely agencies when the agency is not known."""
     problem = problem_for(exc)
-    input_name, field_label = FIELD_INPUTS.get(exc.field or "", ("", ""))
-    message = cut(str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc))
+    pairs = list(exc.field_errors)
     suggestions = []
     if isinstance(exc, UnknownAgencyError):
         suggestions = decider.library.directory.search(exc.agency_id, limit=5)
-    return {"problem": problem, "input_name": input_name, "field_label": field_label,
-            "message": message, "suggestions": suggestions}
+    elif form is not None and not any((f or "").startswith("principal") for f, _ in pairs):
+        # Reading the request stopped before the agency was looked up: look it up now, so
+        # that an unknown agency is listed with the other problems.
+        typed = (form.agency_pick or form.agency).strip().upper()
+        if typed and form.principal_kind == "agency" and typed not in decider.library.directory:
+            pairs.insert(1 if pairs and pairs[0][0] in ("profile", "date") else 0,
+                         ("principal.agency", _unknown_agency(typed)))
+            suggestions = decider.library.directory.search(typed, limit=5)
+    if isinstance(exc, UnknownAgencyError):
+        pairs = [(f, _unknown_agency(exc.agency_id)) if f == exc.field else (f, m)
+                 for f, m in pairs]
+    errors = []
+    for number, (field, message) in enumerate(pairs, start=1):
+        input_name, field_label = FIELD_INPUTS.get(field or "", ("", field or ""))
+        errors.append({"id": f"error-{number}", "input": input_name, "label": field_label,
+                       "message": cut(message)})
+    invalid: dict[str, list[str]] = {}
+    for error in errors:
+        if error["input"]:
+            invalid.setdefault(error["input"], []).append(error["id"])
+    return {"problem": problem, "field_errors": errors, "suggestions": suggestions,
+            "invalid": {name: " ".join(ids) for name, ids in invalid.items()}}
 
 
-def condition_words(decider: Decider) -> dict[str, str]:
-    """The words a condition's values are shown in: purposes as the desk says them, agency ids
-    as their names (the ids go in brackets, for the record)."""
+def _unknown_agency(agency_id: str) -> Text:
+    return Text(N_("unknown agency id {agency}"), agency=repr(cut(agency_id, 100)))
+
+
+def condition_words(decider: Decider, gettext: Callable[[str], str] = str) -> dict[str, str]:
+    """The words a condition's values are shown in: purposes as the desk says them (in the
+    page's language, through ``gettext``), agency ids as their names (the ids go in brackets,
+    for the record)."""
     agencies = {a.id: f"{a.name} ({a.id})" for a in decider.library.directory}
-    return {**agencies, **labels.PURPOSE_LABELS}
+    return {**agencies, **{k: gettext(v) for k, v in labels.PURPOSE_LABELS.items()}}
 
 
 def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
@@ -294,7 +342,6 @@ def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
         "agreement_kinds": labels.choices(labels.AGREEMENT_LABELS, voc.AGREEMENT_KINDS),
         "verified_choices": labels.choices(labels.VERIFIED_LABELS),
         "fact_choices": labels.choices(labels.FACT_LABELS),
-        "fact_questions_asked": labels.FACT_QUESTION_LABELS,
         # in_custody is asked beside "it is about"; the other boolean facts of a person here
         "person_facts": [n for n, t in voc.RESOURCE_FACTS["Person"].items()
                          if t is bool and n != "in_custody"],

@@ -41,6 +41,7 @@ from sanctuarygate.errors import (
     AuthenticationError,
     ConfigurationError,
     DatasetNotServedError,
+    FieldErrors,
     InputError,
     PolicyEvaluationError,
     PolicyLoadError,
@@ -64,6 +65,7 @@ NOT_ALLOWED: Final = "The request was NOT allowed: do not act on it until a pers
 #: so a new subclass of InputError is a 422 without an entry of its own.
 STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     InputError: (422, "invalid-request"),
+    FieldErrors: (422, "invalid-request"),
     UnknownAgencyError: (422, "unknown-agency"),
     UnknownDatasetError: (422, "unknown-dataset"),
     DatasetNotServedError: (422, "dataset-not-served"),
@@ -146,7 +148,12 @@ def problem_for(exc: BaseException) -> Problem:
         if status >= 500:
             detail = f"{detail.rstrip('.')}. {NOT_ALLOWED}"
         extra: dict[str, Any] = {}
-        if isinstance(exc, AuthenticationError):
+        if isinstance(exc, InputError):
+            # Every problem with the request at once, each naming its field (as FastAPI's own
+            # validation problems do); ``detail`` still says them all in one line.
+            extra = {"errors": [{"field": field, "message": cut(message)}
+                                for field, message in exc.field_errors]}
+        elif isinstance(exc, AuthenticationError):
             extra = {"reason": exc.reason}
         elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
             # An agency reads this answer, not a desk officer: no "what to say" advice.

@@ -7,6 +7,12 @@
 
   function answer() { return document.getElementById("answer"); }
 
+  // The words are the page's own (data-* on #answer, in the page's language); English if absent.
+  function words(name, fallback) {
+    var box = answer();
+    return (box && box.getAttribute("data-" + name)) || fallback;
+  }
+
   // Only the form's own request (not the agency box's suggestions, which live inside it).
   // htmx fires beforeSwap on the target (#answer), so the requester is requestConfig.elt.
   function fromDesk(event) {
@@ -26,13 +32,14 @@
     card.setAttribute("role", "alert");
     var title = document.createElement("h2");
     title.className = "headline";
-    title.textContent = "NOT DECIDED — could not get an answer; do not act";
+    title.textContent = words("not-decided", "NOT DECIDED — could not get an answer; do not act");
     var detail = document.createElement("p");
     detail.className = "problem-detail";
     detail.textContent = why;
     var must = document.createElement("p");
     must.className = "must";
-    must.textContent = "Nothing was decided. Do not do what is asked. Try again, or call your supervisor.";
+    must.textContent = words("must", "Nothing was decided. Do not do what is asked. Try again, " +
+                             "or call your supervisor.");
     card.appendChild(title);
     card.appendChild(detail);
     card.appendChild(must);
@@ -44,9 +51,15 @@
     if (!fromDesk(event)) { return; }
     var box = answer();
     if (box) {
-      box.innerHTML = '<p class="placeholder" id="answer-pending" role="status">Deciding… ' +
-        "the old answer is cleared; wait for the new one.</p>";
+      box.innerHTML = "";
+      var pending = document.createElement("p");
+      pending.className = "placeholder";
+      pending.id = "answer-pending";
+      pending.setAttribute("role", "status");
+      pending.textContent = words("pending", "Deciding… the old answer is cleared; wait for the new one.");
+      box.appendChild(pending);
     }
+    markInvalid(event.target.closest ? event.target.closest("form") : null, {});
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -58,8 +71,8 @@
       return;
     }
     event.detail.shouldSwap = false;
-    notDecided("The server answered " + xhr.status + " " + (xhr.statusText || "") +
-               " without a decision.");
+    notDecided(words("status", "The server answered {status} without a decision.")
+               .replace("{status}", (xhr.status + " " + (xhr.statusText || "")).trim()));
   });
 
   // Show only the fields the chosen action can use; with no action chosen (or without
@@ -93,11 +106,39 @@
     if (pick && box) { box.value = pick.value; }
   });
 
+  // The inputs a problem card names are marked invalid and point at its error lines (the
+  // page without JavaScript is rendered so); a new request clears the marks.
+  function markInvalid(form, invalid) {
+    if (!form) { return; }
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+      var kept = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id.indexOf("error-") !== 0;
+      });
+      if (kept.length) { input.setAttribute("aria-describedby", kept.join(" ")); }
+      else { input.removeAttribute("aria-describedby"); }
+    });
+    Object.keys(invalid).forEach(function (name) {
+      var input = form.querySelector("#" + CSS.escape(name));
+      if (!input) { return; }
+      input.setAttribute("aria-invalid", "true");
+      var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      input.setAttribute("aria-describedby", ids.concat(invalid[name].split(" ")).join(" "));
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!fromDesk(event)) { return; }
+    var card = document.getElementById("answer-card");
+    var data = card && card.getAttribute("data-invalid");
+    markInvalid(document.getElementById("desk-form"), data ? JSON.parse(data) : {});
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
-    if (fromDesk(event)) { notDecided("The server could not be reached."); }
+    if (fromDesk(event)) { notDecided(words("unreachable", "The server could not be reached.")); }
   });
 
   document.addEventListener("htmx:timeout", function (event) {
-    if (fromDesk(event)) { notDecided("No answer came in time."); }
+    if (fromDesk(event)) { notDecided(words("timeout", "No answer came in time.")); }
   });
 })();
