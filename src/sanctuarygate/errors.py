@@ -185,8 +185,10 @@ class AuthenticationError(SanctuaryGateError):
 
 
 #: Why an authentication failed: no key at all, not in the key format, not a key issued here
-#: (or a wrong secret), a revoked key, a key of another agency than the one claimed.
-AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency"})
+#: (or a wrong secret), a revoked key, a key of another agency than the one claimed; for staff,
+#: an account locked after failed sign-ins or disabled.
+AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency",
+                                    "locked", "disabled"})
 
 
 class NotAllowed(SanctuaryGateError):

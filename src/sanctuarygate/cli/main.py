@@ -25,6 +25,7 @@ from sanctuarygate.cli import query as query_cmd
 from sanctuarygate.cli import records as records_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
+from sanctuarygate.cli import staff as staff_cmd
 from sanctuarygate.cli import trace as trace_cmd
 from sanctuarygate.cli._help import readable_help
 from sanctuarygate.errors import (
@@ -61,6 +62,7 @@ app.add_typer(log_cmd.app, name="log")
 app.add_typer(log_cmd.keys, name="key")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
+app.add_typer(staff_cmd.app, name="staff")
 readable_help(app)
 
 

@@ -96,3 +96,33 @@ agency_key = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
+
+# --- staff accounts (see store/staff.py) -------------------------------------------------------
+
+#: The city's staff who sign in: a private sign-in name, a public pseudonymous id (``s-<hex>``,
+#: what the log shows), roles, an argon2 password hash, and the lock-out counters.
+staff_account = Table(
+    "staff_account",
+    metadata,
+    Column("id", String(16), primary_key=True, autoincrement=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("roles", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("failed_sign_ins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+#: Staff API tokens for scripts, like agency keys: shown once, kept as a SHA-256 hash, revocable.
+staff_token = Table(
+    "staff_token",
+    metadata,
+    Column("token_id", String(16), primary_key=True, autoincrement=False),
+    Column("staff_id", String(16), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,178 @@
+"""Staff accounts: passwords hashed, lock-out, disabled accounts, tokens shown once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from sanctuarygate.domain.staff import Role
+from sanctuarygate.errors import AuthenticationError, InputError
+from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.store.staff import (
+    MAX_FAILURES,
+    add_staff,
+    authenticate_token,
+    disable_staff,
+    issue_token,
+    list_staff,
+    revoke_token,
+    set_password,
+    sign_in,
+)
+from sanctuarygate.store.tables import staff_account, staff_token
+
+T0 = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'staff.db'}")
+    upgrade(engine)
+    return engine
+
+
+def test_add_and_sign_in(engine: Engine) -> None:
+    with engine.begin() as conn:
+        member, made = add_staff(conn, "JDoe", ["desk", "reviewer"], at=T0)
+    assert made is not None and len(made) >= 16
+    assert member.name == "jdoe" and member.roles == {Role.DESK, Role.REVIEWER}
+    assert member.actor.startswith("staff:s-") and "jdoe" not in member.actor
+    with engine.begin() as conn:
+        stored = conn.execute(select(staff_account.c.password_hash)).scalar_one()
+        assert made not in stored and stored.startswith("$argon2id$")
+        assert sign_in(conn, "jdoe", made).id == member.id
+
+
+@pytest.mark.parametrize(("name", "roles", "password", "field"), [
+    ("x", ["desk"], PASSWORD, "name"),
+    ("two words", ["desk"], PASSWORD, "name"),
+    ("jdoe", [], PASSWORD, "role"),
+    ("jdoe", ["clerk"], PASSWORD, "role"),
+    ("jdoe", ["desk"], "short", "password"),
+])
+def test_bad_accounts_are_refused_naming_the_field(engine: Engine, name: str, roles: list[str],
+                                                   password: str, field: str) -> None:
+    with engine.begin() as conn, pytest.raises(InputError) as caught:
+        add_staff(conn, name, roles, password=password)
+    assert caught.value.field == field
+
+
+def test_a_name_is_taken_once(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["desk"], password=PASSWORD)
+    with engine.begin() as conn, pytest.raises(InputError, match="already an account"):
+        add_staff(conn, "JDOE", ["auditor"], password=PASSWORD)
+
+
+def _fail(engine: Engine, name: str, at: dt.datetime) -> str:
+    with engine.begin() as conn:  # the failure is counted: the transaction commits
+        try:
+            sign_in(conn, name, "wrong password!", at=at)
+        except AuthenticationError as exc:
+            return exc.reason
+    raise AssertionError("a wrong password signed in")
+
+
+def test_lock_out_after_repeated_failures_then_expiry(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["desk"], password=PASSWORD)
+    reasons = [_fail(engine, "jdoe", T0) for _ in range(MAX_FAILURES)]
+    assert reasons == ["unknown"] * MAX_FAILURES
+    with engine.begin() as conn, pytest.raises(AuthenticationError) as caught:
+        sign_in(conn, "jdoe", PASSWORD, at=T0 + dt.timedelta(minutes=1))  # right password, locked
+    assert caught.value.reason == "locked" and "locked until 09:15" in str(caught.value)
+    with engine.begin() as conn:
+        assert sign_in(conn, "jdoe", PASSWORD, at=T0 + dt.timedelta(minutes=16)).name == "jdoe"
+    with engine.begin() as conn:  # a success cleared the count
+        row = conn.execute(select(staff_account.c.failed_sign_ins)).scalar_one()
+    assert row == 0
+
+
+def test_unknown_name_and_wrong_password_look_the_same(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["desk"], password=PASSWORD)
+    messages = set()
+    for name in ("jdoe", "nobody", "not a name"):
+        with engine.begin() as conn, pytest.raises(AuthenticationError) as caught:
+            sign_in(conn, name, "wrong password!")
+        messages.add((str(caught.value), caught.value.reason))
+    assert messages == {("wrong name or password", "unknown")}
+
+
+def test_disabled_accounts_and_their_tokens_stop(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["records"], password=PASSWORD)
+        issued = issue_token(conn, "jdoe", "nightly export")
+    with engine.begin() as conn:
+        assert authenticate_token(conn, issued.token).name == "jdoe"
+        disable_staff(conn, "jdoe")
+    for attempt in (lambda c: sign_in(c, "jdoe", PASSWORD),
+                    lambda c: authenticate_token(c, issued.token)):
+        with engine.begin() as conn, pytest.raises(AuthenticationError) as caught:
+            attempt(conn)
+        assert caught.value.reason == "disabled"
+    with engine.begin() as conn:
+        assert list_staff(conn)[0].disabled
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revocable(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["auditor"], password=PASSWORD)
+        issued = issue_token(conn, "jdoe")
+    assert issued.token.startswith(f"sgs_{issued.token_id}_") and issued.token not in repr(issued)
+    with engine.begin() as conn:
+        stored = conn.execute(select(staff_token.c.secret_hash)).scalar_one()
+        assert issued.token.encode() not in bytes(stored)
+        tampered = issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B")
+        for bad, reason in ((None, "missing"), ("hunter2", "malformed"), (tampered, "unknown")):
+            with pytest.raises(AuthenticationError) as caught:
+                authenticate_token(conn, bad)
+            assert caught.value.reason == reason
+        revoke_token(conn, issued.token)  # by the whole token: the id is taken from it
+        with pytest.raises(AuthenticationError, match="revoked"):
+            authenticate_token(conn, issued.token)
+        with pytest.raises(InputError, match="already revoked"):
+            revoke_token(conn, issued.token_id)
+
+
+def test_set_password_clears_a_lock(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_staff(conn, "jdoe", ["desk"], password=PASSWORD)
+    for _ in range(MAX_FAILURES):
+        _fail(engine, "jdoe", dt.datetime.now(dt.UTC))
+    with engine.begin() as conn:
+        set_password(conn, "jdoe", "another long passphrase")
+        assert sign_in(conn, "jdoe", "another long passphrase").name == "jdoe"
+
+
+def test_cli_add_prints_the_password_once_and_it_signs_in(tmp_path: Path) -> None:
+    env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(tmp_path)}
+
+    def sg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sanctuarygate", "staff", *args],
+                              input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+    added = sg("add", "jdoe", "--role", "desk", "--role", "reviewer")
+    assert added.returncode == 0, added.stderr
+    password = added.stdout.strip().splitlines()[-1]
+    assert sg("add", "jdoe", "--role", "desk").returncode == 2
+    assert sg("add", "kim", "--role", "janitor").returncode == 2
+    assert sg("add", "kim", "--role", "auditor", "--password-stdin",
+              stdin=PASSWORD + "\n").returncode == 0
+    listed = sg("list").stdout
+    assert "jdoe" in listed and "desk,reviewer" in listed and password not in listed
+    token = sg("token", "issue", "kim").stdout.strip().splitlines()[-1]
+    engine = make_engine(f"sqlite:///{tmp_path / 'sanctuarygate.db'}")
+    with engine.begin() as conn:
+        assert sign_in(conn, "jdoe", password).has(Role.REVIEWER)
+        assert authenticate_token(conn, token).name == "kim"
+    assert sg("disable", "kim").returncode == 0
+    with engine.begin() as conn, pytest.raises(AuthenticationError):
+        authenticate_token(conn, token)
