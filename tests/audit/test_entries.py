@@ -4,6 +4,7 @@ already written stay verifiable), and one owner of the storage append."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -139,7 +140,7 @@ def test_a_filter_value_never_enters_a_query_entry(value: str) -> None:
 
 
 def test_an_unregistered_class_is_not_written() -> None:
-    @__import__("dataclasses").dataclass(frozen=True, kw_only=True)
+    @dataclasses.dataclass(frozen=True, kw_only=True)
     class Stray(E.LogEntry):
         KIND = "stray"
         VERSION = 1
