@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sanctuarygate.audit.keys import KeyFormatError, Signer, Verifier, valid_name
 from sanctuarygate.errors import SanctuaryGateError
@@ -112,8 +113,16 @@ def _verifier_index(verifiers: Iterable[Verifier | str]) -> dict[tuple[str, byte
     return index
 
 
-def _parse_signature(line: str) -> tuple[str, bytes, bytes, str]:
-    """One signature line: (name, key id, signature, base64 text)."""
+class NoteSignature(NamedTuple):
+    """One signature line of a note: the key name, the 4-byte key id, and the signature bytes."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+
+def _parse_signature(line: str) -> NoteSignature:
+    """One signature line: (name, key id, signature)."""
     if not line.startswith(SIGNATURE_PREFIX):
         raise MalformedNoteError(f"not a signature line: {line[:40]!r}")
     name, _, encoded = line[len(SIGNATURE_PREFIX):].partition(" ")
@@ -125,19 +134,18 @@ def _parse_signature(line: str) -> tuple[str, bytes, bytes, str]:
         raise MalformedNoteError(f"signature by {name} is not base64") from None
     if len(raw) < 5 or base64.b64encode(raw).decode() != encoded:
         raise MalformedNoteError(f"signature by {name} is malformed")
-    return name, raw[:4], raw[4:], encoded
+    return NoteSignature(name, raw[:4], raw[4:])
 
 
-def open_note(note: str | bytes, verifiers: Iterable[Verifier | str]) -> tuple[str, list[str]]:
-    """Check a signed note: (its text, names of the known keys that signed it, in note order).
+def split_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
+    """A note's text and its signature lines, parsed but not verified (``MalformedNoteError``).
 
-    ``verifiers`` are ``Verifier`` objects or verifier key strings. Raises ``MalformedNoteError``,
-    ``UnknownKeyError`` (no signature by a known key) or ``InvalidSignatureError``.
+    The one parser of the format: ``open_note`` verifies what it returns, and cosignatures
+    (``audit/cosignature.py``) are read from the same lines.
 
-    >>> open_note("hi\\n\\n\u2014 x AAAAAAA=\\n", [])
-    Traceback (most recent call last):
-    ...
-    sanctuarygate.audit.note.UnknownKeyError: note is not signed by any known key (signed by: x)
+    >>> text, signatures = split_note("hi\\n\\n\u2014 x AAAAAAA=\\n")
+    >>> text, [(s.name, s.key_id.hex()) for s in signatures]
+    ('hi\\n', [('x', '00000000')])
     """
     if isinstance(note, bytes):
         try:
@@ -154,12 +162,26 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier | str]) -> tuple[s
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise MalformedNoteError(f"more than {MAX_SIGNATURES} signatures")
+    return text, [_parse_signature(line) for line in lines]
+
+
+def open_note(note: str | bytes, verifiers: Iterable[Verifier | str]) -> tuple[str, list[str]]:
+    """Check a signed note: (its text, names of the known keys that signed it, in note order).
+
+    ``verifiers`` are ``Verifier`` objects or verifier key strings. Raises ``MalformedNoteError``,
+    ``UnknownKeyError`` (no signature by a known key) or ``InvalidSignatureError``.
+
+    >>> open_note("hi\\n\\n\u2014 x AAAAAAA=\\n", [])
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.audit.note.UnknownKeyError: note is not signed by any known key (signed by: x)
+    """
+    text, signatures = split_note(note)
     known = _verifier_index(verifiers)
     message = text.encode("utf-8")
     signed: list[str] = []
     others: list[str] = []
-    for line in lines:
-        name, kid, signature, _ = _parse_signature(line)
+    for name, kid, signature in signatures:
         verifier = known.get((name, kid))
         if verifier is None:
             others.append(name)  # unknown keys are ignored, as the spec requires
