@@ -100,7 +100,12 @@ def query(
     plan: Annotated[bool, typer.Option(
         "--plan", help="Show what would be released and why; read no row, log no query.")] = False,
 ) -> None:
-    """Query a dataset through the rules for a partner agency; rows go to stdout."""
+    """Query a dataset through the rules for a partner agency; rows go to stdout.
+
+    Runs what POST /api/v1/query runs, with the same log entries. Exit 0 released, 2 bad input
+    (nothing logged), 3 refused (by the rules, logged; or the key is not usable), 1 the stream
+    stopped before the end.
+    """
     if fmt not in FORMATS:
         raise InputError(f"ndjson or csv, got {fmt!r}", field="--format")
     settings = get_settings()
