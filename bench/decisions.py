@@ -57,7 +57,7 @@ from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.engine import CedarEngine
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT.parent / "shared" / "legal" / "scenarios.yaml"
+SCENARIOS = ROOT / "tests" / "legal" / "scenarios.yaml"  # the repo's copy of the shared cases
 
 TARGET_UNCACHED_RATIO = 1.3
 TARGET_REPEATED_US = 2.0

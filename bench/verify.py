@@ -16,12 +16,17 @@ a fresh ``Decider(cache_size=0)`` so that no decision is cached:
 * **loop** (the baseline) — ``decide(r)`` for each request: one engine call per request;
 * **batch** — ``decide_many(requests)``: one engine call, each distinct Cedar request once.
 
+The same two variants are then timed on a **mixed** sample: the requests of
+``bench/decisions.py`` (the shared scenario cases and their variations of date, asking agency
+and unverified document), which span several places and days. ``decide_many`` makes one engine
+batch per set of packs in force, whatever the places and days that have it.
+
 Both return the same decisions (checked before timing). The machines are shared and noisy: the
 variants alternate round by round (their order rotates), the garbage collector is paused during
 each timed pass, and the figure reported is the median over rounds; the ratio is of medians
 measured in the same run. Never used as a test: the test suite holds no timed assertions.
 
-The last line is ``batch_speedup=X``.
+The last two lines are ``mixed_batch_speedup=X`` and ``batch_speedup=X``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import decisions  # bench/decisions.py, beside this script: its mixed workload
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
 from sanctuarygate.policy.decide import Decider
@@ -72,16 +78,9 @@ def timed(run: Callable[[], list[Decision]]) -> float:
         gc.enable()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 1,500 requests")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--size", type=int)
-    args = parser.parse_args()
-    rounds = args.rounds or (3 if args.quick else 7)
-    requests = sample(args.size or (1_500 if args.quick else 4_000))
+def compare(requests: list[Request], rounds: int) -> dict[str, float]:
+    """The median time of each variant over ``rounds`` (their order alternating)."""
     lib = default_library()
-    cedar = sum(len(Decider(lib).engine_requests(r)[1]) for r in requests)
     variants: dict[str, Callable[[], list[Decision]]] = {
         "loop": lambda: [d.decide(r) for d in [Decider(lib, cache_size=0)] for r in requests],
         "batch": lambda: Decider(lib, cache_size=0).decide_many(requests),
@@ -92,13 +91,38 @@ def main() -> None:
     for i in range(rounds):
         for name in names[i % 2:] + names[:i % 2]:
             times[name].append(timed(variants[name]))
-    print(f"{platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs; {PROFILE} {DAY}: {len(requests)} requests, "
-          f"{cedar} Cedar requests, {rounds} rounds")
-    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def report(title: str, requests: list[Request], medians: dict[str, float]) -> None:
+    print(title)
     for name, median in medians.items():
         print(f"{name:6} median {median:7.2f} s  {median / len(requests) * 1e6:7.0f} us/request")
-    print(f"batch_speedup={medians['loop'] / medians['batch']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 1,500 requests")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--size", type=int)
+    args = parser.parse_args()
+    rounds = args.rounds or (3 if args.quick else 7)
+    requests = sample(args.size or (1_500 if args.quick else 4_000))
+    lib = default_library()
+    cedar = sum(len(Decider(lib).engine_requests(r)[1]) for r in requests)
+    mixed = decisions.build_workload(Decider(lib, cache_size=0)).requests
+    places = len({(r.profile, r.date) for r in mixed})
+    policy_sets = len({tuple(p.id for p in Decider(lib).engine_requests(r)[0]) for r in mixed})
+    print(f"{platform.python_implementation()} {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs, {rounds} rounds")
+    verify_medians = compare(requests, rounds)
+    mixed_medians = compare(mixed, rounds)
+    report(f"{PROFILE} {DAY}: {len(requests)} requests, {cedar} Cedar requests", requests,
+           verify_medians)
+    report(f"mixed: {len(mixed)} requests, {places} (place, day) pairs, {policy_sets} sets of "
+           "packs in force", mixed, mixed_medians)
+    print(f"mixed_batch_speedup={mixed_medians['loop'] / mixed_medians['batch']:.2f}")
+    print(f"batch_speedup={verify_medians['loop'] / verify_medians['batch']:.2f}")
 
 
 if __name__ == "__main__":

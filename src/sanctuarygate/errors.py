@@ -13,7 +13,8 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     │   ├── UnknownProfileError     a profile (place) that is not defined
     │   ├── UnknownAgencyKeyError   an agency key id that was never issued (revoke, CLI)
     │   ├── AgencyKeyRevokedError   revoking an agency key that is already revoked
-    │   └── LogRangeError           an index, size or range outside the log (store.log)
+    │   ├── LogRangeError           an index, size or range outside the log (store.log)
+    │   └── TrustPolicyError        a malformed trust policy or pinned key file (audit.trust)
     ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
     │                               malformed, unknown, revoked, wrong-agency)
     ├── NotAllowed                  ``ensure()``: the rules do not allow it; carries the decision

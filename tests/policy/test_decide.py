@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sanctuarygate.domain.request import parse_request
+from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import (
     InputError,
+    NotAllowed,
     PolicyEvaluationError,
     UnknownAgencyError,
     UnknownDatasetError,
@@ -20,6 +23,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.policy.engine import EngineResult
 from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.policy.scenario import case_request, load_cases
 from sanctuarygate.settings import PACKAGE_PACKS, Settings
 
 
@@ -277,3 +281,75 @@ def test_court_order_review_says_do_not_refuse_and_offers_legal_help(decider: De
     assert d.outcome == "review"
     assert d.advice[0] == "Do not refuse and do not comply yet."
     assert any("855-435-7693" in line for line in d.advice)
+
+
+def _scenario_requests() -> list[Request]:
+    """Every case of the repo's scenario files as a request, and each again with its facts
+    stated ``unknown`` (the decider evaluates an unknown fact both ways)."""
+    repo = Path(__file__).resolve().parents[2]
+    files = [*sorted((repo / "tests" / "legal").glob("scenarios*.yaml")),
+             *sorted(PACKAGE_PACKS.glob("*/scenarios.yaml"))]
+    out: list[Request] = []
+    for path in files:
+        for case in load_cases(path):
+            try:
+                asked = case_request(case)
+            except InputError:
+                continue
+            out.append(asked)
+            facts = tuple((k, "unknown" if isinstance(v, bool) else v)
+                          for k, v in asked.resource.facts)
+            doc = asked.context.document
+            out.append(replace(asked, resource=replace(asked.resource, facts=facts),
+                               context=replace(asked.context, document=replace(
+                                   doc, verified="unknown" if doc.kind != "none" else False))))
+    return out
+
+
+class CountingEngine:
+    """The library's engine, counting the calls made to evaluate."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def evaluate(self, compiled: object, requests: Sequence[dict[str, Any]]) -> list[EngineResult]:
+        self.calls += 1
+        return self.engine.evaluate(compiled, requests)  # type: ignore[no-any-return]
+
+
+def test_decide_many_is_decide_on_the_scenario_requests() -> None:
+    """The same decisions, in order, as one decide() each, on every scenario case and on each
+    with its facts unknown; and one engine call per set of packs in force, not per request."""
+    lib = default_library()
+    requests = _scenario_requests()
+    assert len(requests) > 300 and sum(1 for r in requests if r.unknown_facts()) > 100
+    one = [Decider(lib, cache_size=0).decide(r) for r in requests]
+    counting = CountingEngine(lib.engine)
+    batch_lib = PolicyLibrary(counting, lib.directory, lib.catalog, lib.packs, lib.profiles)  # type: ignore[arg-type]
+    many = Decider(batch_lib, cache_size=0).decide_many(requests)
+    assert many == one
+    policy_sets = {tuple(p.id for p in lib.packs_for(r.profile, r.date, r.extra_packs))
+                   for r in requests}
+    assert counting.calls == len(policy_sets) < len(requests) // 10
+
+
+def test_ensure_returns_an_allow_and_raises_with_the_decision_otherwise(
+        decider: Decider) -> None:
+    allowed = req()
+    assert decider.ensure(allowed) == decider.decide(allowed)
+    assert decider.ensure(allowed).outcome in ("allow", "allow-with-conditions")
+    for refused, outcome in ((req(principal={"agency": "ICE-ERO"}, context={
+            "purpose": "civil-immigration-enforcement", "document": {"kind": "detainer",
+                                                                      "verified": True}}),
+                              "deny"),
+                             (req(context={"purpose": "criminal-investigation", "document": {
+                                 "kind": "federal-criminal-warrant", "verified": "unknown"}}),
+                              "review")):
+        with pytest.raises(NotAllowed) as caught:
+            decider.ensure(refused)
+        assert caught.value.decision == decider.decide(refused)
+        assert caught.value.decision.outcome == outcome

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import multiprocessing
-import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from typing import Annotated
 
+import rich.progress
 import typer
 import yaml
+from rich.console import Console
 
 from sanctuarygate.errors import InputError
-from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.space import RequestSpace
-from sanctuarygate.policy.verify import (
-    Check,
-    CheckedDay,
-    Finding,
-    VerifyReport,
-    checked_days,
-    load_invariants,
-    plan_checks,
-    reports,
-    run_check,
-)
+from sanctuarygate.policy.verify import Progress, VerifyReport, load_invariants, verify_profiles
 from sanctuarygate.settings import get_settings
 
 app = typer.Typer(help="Inspect and check the policy packs.", no_args_is_help=True)
+
+
+def counted(n: int, word: str) -> str:
+    """``n`` things, in words that agree with the number.
+
+    >>> counted(1, "rule"), counted(2, "rule"), counted(0, "request")
+    ('1 rule', '2 rules', '0 requests')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _day(text: str | None) -> dt.date:
@@ -59,7 +55,7 @@ def packs(
         until = p.effective_until.isoformat() if p.effective_until else "-"
         start = p.effective_from.isoformat() if p.effective_from else "never"
         typer.echo(f"{mark} {p.id:24} {p.kind:15} {start:>10} .. {until:10} [{p.confidence}] "
-                   f"{len(p.rules):2} rule{'s' if len(p.rules) != 1 else ' '}  {p.title}")
+                   f"{counted(len(p.rules), 'rule'):8}  {p.title}")
     typer.echo(f"(* = in force on {day.isoformat()})")
 
 
@@ -98,42 +94,22 @@ def verify_cmd(
     """
     lib = default_library()
     invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
-    names = profile or list(lib.profiles)
-    extra = tuple(extra_pack or ())
-    today = dt.date.today()
-    days: list[tuple[str, CheckedDay]] = []
-    for name in names:
-        lib.packs_for(name, today, extra)  # an unknown profile or pack: a clear error, no work
-        if date is None:
-            days += [(name, d) for d in checked_days(lib, invariants, name, today, extra)]
-        else:
-            day = _day(date)
-            days.append((name, CheckedDay(day, (), tuple(p.id for p in lib.packs_for(
-                name, day, extra)), tuple(i.id for i in invariants if i.applies(name, day)))))
-    plan = plan_checks(lib, invariants, [(n, d.day) for n, d in days if d.invariants], extra)
-    jobs = min(jobs or os.cpu_count() or 1, len(plan.checks) or 1)
-    if jobs == 1:
-        findings = [_run_check(c) for c in plan.checks]
-    else:
-        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-        with ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
-            # The largest first, so that no process is left alone with a long one at the end.
-            sizes = _sizes(lib, plan.checks)
-            order = sorted(range(len(plan.checks)), key=lambda i: -sizes[i])
-            futures = {i: pool.submit(_run_check, plan.checks[i]) for i in order}
-            findings = [futures[i].result() for i in range(len(plan.checks))]
-    by_pair = iter(reports(Decider(lib, cache_size=0), plan, findings))
+    with _progress() as progress:
+        found = verify_profiles(lib, invariants, profile or list(lib.profiles),
+                                today=dt.date.today(), day=None if date is None else _day(date),
+                                extra_packs=extra_pack or (), jobs=jobs, load=default_library,
+                                progress=progress)
     failed = 0
-    for name, checked in days:
-        label = "+".join((name, *extra))
+    for day in found:
+        checked, label = day.checked, day.label
         spans = ", ".join(str(i) for i in checked.intervals)
-        if not checked.invariants:
+        if day.report is None:
             typer.echo(f"-     {label} {spans or checked.day}: no invariant is about "
                        f"{'these days' if spans else 'this day'}")
             continue
         if spans:
             typer.echo(f"day   {label} {checked.day} stands for {spans}")
-        lines = _lines(label, next(by_pair))
+        lines = _lines(label, day.report)
         for line in lines:
             typer.echo(line)
         failed += sum(line.startswith("FAIL") for line in lines)
@@ -141,23 +117,27 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
-def _sizes(lib: PolicyLibrary, checks: Sequence[Check]) -> list[int]:
-    """How many requests each check asks at most (to start the largest first)."""
-    spaces: dict[tuple[str, dt.date], RequestSpace] = {}
-    out = []
-    for c in checks:
-        space = spaces.get((c.profile, c.day))
-        if space is None:
-            space = spaces[(c.profile, c.day)] = RequestSpace(
-                lib, lib.packs_for(c.profile, c.day, c.extra_packs))
-        out.append(sum(space.count({**inv.where, "actions": [c.action]}, c.profile, c.day,
-                                   c.extra_packs, inv.never) for inv in c.invariants))
-    return out
+@contextlib.contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar per profile on stderr, naming the invariant last checked, when stderr
+    is a terminal; nothing (None) when it is not, so that logs stay clean."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    bars = rich.progress.Progress(
+        rich.progress.TextColumn("{task.description}"), rich.progress.BarColumn(),
+        rich.progress.MofNCompleteColumn(), rich.progress.TimeElapsedColumn(),
+        console=console, transient=True)
+    tasks: dict[str, rich.progress.TaskID] = {}
 
+    def advance(profile: str, invariant: str, done: int, total: int) -> None:
+        if profile not in tasks:
+            tasks[profile] = bars.add_task(profile, total=total)
+        bars.update(tasks[profile], completed=done, description=f"{profile:15} {invariant}")
 
-def _run_check(check: Check) -> dict[str, Finding]:
-    """One check, in a worker process."""
-    return run_check(Decider(default_library(), cache_size=0), check)
+    with bars:
+        yield advance
 
 
 def _lines(label: str, report: VerifyReport) -> list[str]:
@@ -168,11 +148,11 @@ def _lines(label: str, report: VerifyReport) -> list[str]:
         if res.skipped:
             continue
         if res.counterexample is None:
-            lines.append(f"ok    {label} {day} {res.invariant.id}: {res.checked} requests")
+            lines.append(f"ok    {label} {day} {res.invariant.id}: {counted(res.checked, 'request')}")
             continue
         request, decision = res.counterexample
         lines.append(f"FAIL  {label} {day} {res.invariant.id}: {res.invariant.statement}")
-        lines.append(f"      counterexample after {res.checked} requests, outcome "
+        lines.append(f"      counterexample after {counted(res.checked, 'request')}, outcome "
                      f"{decision.outcome} by {', '.join(r.id for r in decision.rules) or 'no rule'}:")
         lines += [f"        {line}"
                   for line in yaml.safe_dump(request.to_dict(), sort_keys=False).splitlines()]

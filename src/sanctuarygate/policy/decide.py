@@ -35,7 +35,7 @@ from sanctuarygate.domain.agency import Agency
 from sanctuarygate.domain.decision import Decision, Obligation, Outcome, PackRef, RuleRef
 from sanctuarygate.domain.request import UNKNOWN, Request
 from sanctuarygate.domain.vocabulary import ACTION_RESOURCES, PURPOSES
-from sanctuarygate.errors import InputError, PolicyEvaluationError
+from sanctuarygate.errors import InputError, NotAllowed, PolicyEvaluationError
 from sanctuarygate.policy.engine import EngineResult
 from sanctuarygate.policy.library import EMPLOYER_LEVELS, PolicyLibrary
 from sanctuarygate.policy.pack import Pack
@@ -146,9 +146,30 @@ class Decider:
         self._keep(request, decision)
         return decision
 
+    def ensure(self, request: Request) -> Decision:
+        """The raising twin of :meth:`decide`: the decision when it is an allow (with or
+        without conditions, which the caller must then apply); otherwise (a deny, or a review
+        that a person must make) raises :class:`NotAllowed` carrying the decision.
+
+        >>> from sanctuarygate.policy.ask import ask, person
+        >>> from sanctuarygate.policy.default import default_decider
+        >>> asked = ask(profile="illinois", date=dt.date(2024, 2, 1), agency="ICE-ERO",
+        ...             action="honor-detainer", about=person(in_custody=True),
+        ...             purpose="civil-immigration-enforcement", document="detainer")
+        >>> default_decider().ensure(asked)
+        Traceback (most recent call last):
+        ...
+        sanctuarygate.errors.NotAllowed: not allowed (deny): ...
+        """
+        decision = self.decide(request)
+        if not decision.allowed:
+            raise NotAllowed(decision)
+        return decision
+
     def decide_many(self, requests: Iterable[Request]) -> list[Decision]:
         """The batch twin of :meth:`decide`: the same decisions, in order, from one engine
-        batch per set of packs in force. A request listed twice, and a Cedar request that
+        batch (cedarpy's ``is_authorized_batch``) per set of packs in force, whatever the
+        places and days that have it. A request listed twice, and a Cedar request that
         several requests share (an ``unknown`` fact decided as a value another request
         states), are evaluated once. Raises what a loop over decide() would raise first.
 
@@ -194,10 +215,13 @@ class Decider:
     def _evaluate(self, plans: Iterable[_Plan]) -> None:
         """Ask the engine once per set of packs in force, for every distinct Cedar request of
         the plans; give each plan its results."""
-        groups: dict[int, tuple[_InForce, list[dict[str, Any]], dict[str, int]]] = {}
+        # Keyed by the packs themselves: places and days with the same packs in force (Cedar
+        # is handed no date or place) share one batch.
+        groups: dict[tuple[str, ...], tuple[_InForce, list[dict[str, Any]], dict[str, int]]] = {}
         todo = list(plans)
         for plan in todo:
-            _, unique, index = groups.setdefault(id(plan.in_force), (plan.in_force, [], {}))
+            key = tuple(p.id for p in plan.in_force.packs)
+            _, unique, index = groups.setdefault(key, (plan.in_force, [], {}))
             for cedar in plan.cedar:
                 slot = index.setdefault(json.dumps(cedar), len(unique))
                 if slot == len(unique):
@@ -206,7 +230,7 @@ class Decider:
         answers = {key: self.library.engine.evaluate(self._handle(in_force), unique)
                    for key, (in_force, unique, _) in groups.items()}
         for plan in todo:
-            found = answers[id(plan.in_force)]
+            found = answers[tuple(p.id for p in plan.in_force.packs)]
             plan.results = [found[slot] for slot in plan.slots]
 
     def _handle(self, in_force: _InForce) -> object:

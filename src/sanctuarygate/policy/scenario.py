@@ -3,6 +3,11 @@
 ``run_file(path, decider)`` returns one :class:`CaseResult` per case; a case passes when the
 outcome is the expected one (or one of a list), every expected ``cites`` string appears in one of
 the deciding citations, and every expected condition is among the obligations.
+
+A case is a request plus the keys of :data:`SCENARIO_KEYS` (its id, what is expected, a note);
+:func:`case_request` takes those off before the request is parsed, so the request parser reads
+requests only. Any other key is the parser's to accept or refuse (a typo is an error, never
+dropped).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from typing import Any
 import yaml
 
 from sanctuarygate.domain.decision import Decision
-from sanctuarygate.domain.request import parse_request
+from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.policy.decide import Decider
+
+#: The keys of a scenario case that are not part of its request.
+SCENARIO_KEYS = frozenset({"id", "expect", "note"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +53,25 @@ def load_cases(path: Path) -> list[Mapping[str, Any]]:
     return cases
 
 
+def case_request(case: Mapping[str, Any]) -> Request:
+    """The request a scenario case asks: the case without its scenario keys, parsed.
+
+    >>> r = case_request({"id": "x", "note": "n", "expect": {"outcome": "deny"},
+    ...     "profile": "illinois", "date": "2024-02-01", "principal": {"agency": "FBI"},
+    ...     "action": "detain", "resource": {"type": "Person"}})
+    >>> r.principal.id, r.action
+    ('FBI', 'detain')
+    """
+    return parse_request({k: v for k, v in case.items() if k not in SCENARIO_KEYS})
+
+
 def check_case(case: Mapping[str, Any], decider: Decider) -> tuple[bool, str, Decision | None]:
     """Decide one case and compare it with its ``expect``."""
     expect = case.get("expect")
     if not isinstance(expect, Mapping) or "outcome" not in expect:
         return False, "case has no expect.outcome", None
     try:
-        decision = decider.decide(parse_request(case))
+        decision = decider.decide(case_request(case))
     except SanctuaryGateError as exc:
         return False, f"error: {exc}", None
     wanted = expect["outcome"]

@@ -12,13 +12,20 @@ resolved) or an invariant's ``from``/``until``. Between two consecutive such bou
 before the first, every day has the same packs and the same invariants, so one day stands for
 its interval (today for today's interval, else its first day). An interval whose packs in force
 and invariants are those of a day already checked is not checked again.
+
+:func:`verify_profiles` is the whole of ``policy verify`` (the CLI parses its arguments, calls
+it and prints): the days to check, the checks shared between them, run in this process or in
+worker processes, and one :class:`DayReport` per profile and day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +34,7 @@ import yaml
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.decision import Decision, Outcome
-from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.domain.request import Request
 from sanctuarygate.errors import PolicyLoadError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
@@ -111,10 +118,11 @@ class Check:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A check's answer for one invariant: the requests asked (up to the counterexample, if
-    one was found), and the counterexample in scenario format (valid in any process)."""
+    one was found), and the counterexample. A Request that crossed from a worker process
+    keeps that process's hash: :func:`reports` rebuilds it (``replace``) before any use."""
 
     checked: int
-    counterexample: Mapping[str, Any] | None = None
+    counterexample: Request | None = None
 
 
 @dataclass(slots=True)
@@ -172,16 +180,17 @@ def run_check(decider: Decider, check: Check) -> dict[str, Finding]:
     for inv in check.invariants:
         where = {**inv.where, "actions": [check.action]}
         requests = space.requests(where, check.profile, check.day, check.extra_packs, inv.never)
-        checked, counterexample = 0, None
+        checked = 0
+        counterexample: Request | None = None
         for batch in _batches(requests, BATCH):
             new = [r for r in dict.fromkeys(batch) if r not in outcomes]
             outcomes.update(zip(new, (d.outcome for d in decider.decide_many(new)), strict=True))
             for request in batch:
                 checked += 1
                 if outcomes[request] in inv.never:
-                    counterexample = request.to_dict()
+                    counterexample = request
                     break
-            if counterexample:
+            if counterexample is not None:
                 break
         found[inv.id] = Finding(checked, counterexample)
     return found
@@ -205,8 +214,7 @@ def reports(decider: Decider, plan: Plan,
                 finding = findings[plan.index[(profile, day, inv.id, action)]][inv.id]
                 res.checked += finding.checked
                 if finding.counterexample is not None:
-                    request = parse_request({**finding.counterexample, "profile": profile,
-                                             "date": day})
+                    request = replace(finding.counterexample, profile=profile, date=day)
                     res.counterexample = (request, decider.decide(request))
                     break
         out.append(report)
@@ -311,6 +319,132 @@ def checked_days(lib: PolicyLibrary, invariants: Sequence[Invariant], profile: s
         found[key] = (CheckedDay(day, (interval,), *key) if seen is None else
                       CheckedDay(seen.day, (*seen.intervals, interval), *key))
     return sorted(found.values(), key=lambda d: d.day)
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """What ``policy verify`` says for one profile and one checked day: the day, the intervals
+    it stands for, and the report of its invariants (None when no invariant is about them)."""
+
+    profile: str
+    label: str
+    checked: CheckedDay
+    report: VerifyReport | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report is None or self.report.ok
+
+
+#: Told after each (profile, invariant, action) is decided: the profile, the invariant, and
+#: how many of the profile's (day, invariant, action) units are done out of how many.
+Progress = Callable[[str, str, int, int], None]
+
+
+def verify_profiles(lib: PolicyLibrary, invariants: Sequence[Invariant],
+                    profiles: Sequence[str], *, today: dt.date, day: dt.date | None = None,
+                    extra_packs: Sequence[str] = (), jobs: int = 1,
+                    load: Callable[[], PolicyLibrary] | None = None,
+                    progress: Progress | None = None) -> list[DayReport]:
+    """Check ``invariants`` for each profile (with ``extra_packs`` adopted on top of it) on
+    ``day``, or on every day (:func:`checked_days`, ``today`` standing for its interval).
+
+    The work is split into checks shared by every (profile, day) with the same rules for an
+    action (:func:`plan_checks`). With ``jobs`` > 1 and ``load`` (how a worker process loads
+    the same library: a module-level function), the checks run in that many processes, the
+    largest first; else here, one after another. An unknown profile or pack raises before any
+    work.
+
+    >>> from sanctuarygate.policy.default import default_library
+    >>> inv = Invariant("x", "No 287(g) agreement.", frozenset({"allow"}),
+    ...                 {"actions": ["enter-agreement"], "resource": {"kind": "287g"}})
+    >>> [(d.label, str(d.checked.day), d.ok) for d in verify_profiles(
+    ...     default_library(), [inv], ["illinois"], today=dt.date(2026, 12, 2),
+    ...     day=dt.date(2025, 1, 1), extra_packs=["ocad-proposed-eo-2019"])]
+    [('illinois+ocad-proposed-eo-2019', '2025-01-01', True)]
+    """
+    extra = tuple(extra_packs)
+    days: list[tuple[str, CheckedDay]] = []
+    for name in profiles:
+        lib.packs_for(name, today, extra)  # an unknown profile or pack: a clear error, no work
+        if day is None:
+            days += [(name, d) for d in checked_days(lib, invariants, name, today, extra)]
+        else:
+            days.append((name, CheckedDay(day, (), tuple(p.id for p in lib.packs_for(
+                name, day, extra)), tuple(i.id for i in invariants if i.applies(name, day)))))
+    plan = plan_checks(lib, invariants, [(n, d.day) for n, d in days if d.invariants], extra)
+    findings = _run(lib, plan, jobs if load is not None else 1, load, _Tally(plan, progress))
+    by_pair = iter(reports(Decider(lib, cache_size=0), plan, findings))
+    return [DayReport(name, "+".join((name, *extra)), checked,
+                      next(by_pair) if checked.invariants else None) for name, checked in days]
+
+
+class _Tally:
+    """Tells ``progress`` of each (profile, invariant) done, as the checks finish."""
+
+    def __init__(self, plan: Plan, progress: Progress | None) -> None:
+        self.progress = progress
+        self.units: dict[int, list[tuple[str, str]]] = {}
+        self.totals: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        for (profile, _day, inv, _action), at in plan.index.items():
+            self.units.setdefault(at, []).append((profile, inv))
+            self.totals[profile] = self.totals.get(profile, 0) + 1
+        for profile, total in self.totals.items():  # every profile's bar from the start
+            if progress is not None:
+                progress(profile, "", 0, total)
+
+    def finished(self, at: int) -> None:
+        if self.progress is None:
+            return
+        for profile, inv in self.units.get(at, ()):
+            self.done[profile] = self.done.get(profile, 0) + 1
+            self.progress(profile, inv, self.done[profile], self.totals[profile])
+
+
+def _run(lib: PolicyLibrary, plan: Plan, jobs: int, load: Callable[[], PolicyLibrary] | None,
+         tally: _Tally) -> list[dict[str, Finding]]:
+    """Every check's findings, in the plan's order."""
+    checks = plan.checks
+    jobs = min(jobs or os.cpu_count() or 1, len(checks) or 1)
+    if jobs == 1 or load is None:
+        decider = Decider(lib, cache_size=0)
+        out = []
+        for at, check in enumerate(checks):
+            out.append(run_check(decider, check))
+            tally.finished(at)
+        return out
+    found: dict[int, dict[str, Finding]] = {}
+    spawn = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    with ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
+        # The largest first, so that no process is left alone with a long one at the end.
+        sizes = _sizes(lib, checks)
+        order = sorted(range(len(checks)), key=lambda i: -sizes[i])
+        futures: dict[Future[dict[str, Finding]], int] = {
+            pool.submit(_run_in_worker, load, checks[i]): i for i in order}
+        for future in as_completed(futures):
+            found[futures[future]] = future.result()
+            tally.finished(futures[future])
+    return [found[i] for i in range(len(checks))]
+
+
+def _run_in_worker(load: Callable[[], PolicyLibrary], check: Check) -> dict[str, Finding]:
+    """One check, in a worker process."""
+    return run_check(Decider(load(), cache_size=0), check)
+
+
+def _sizes(lib: PolicyLibrary, checks: Sequence[Check]) -> list[int]:
+    """How many requests each check asks at most (to start the largest first)."""
+    spaces: dict[tuple[str, dt.date], RequestSpace] = {}
+    out = []
+    for c in checks:
+        space = spaces.get((c.profile, c.day))
+        if space is None:
+            space = spaces[(c.profile, c.day)] = RequestSpace(
+                lib, lib.packs_for(c.profile, c.day, c.extra_packs))
+        out.append(sum(space.count({**inv.where, "actions": [c.action]}, c.profile, c.day,
+                                   c.extra_packs, inv.never) for inv in c.invariants))
+    return out
 
 
 def _batches(items: Iterable[Request], size: int) -> Iterator[list[Request]]:
