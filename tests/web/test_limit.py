@@ -44,7 +44,8 @@ def test_an_oversized_desk_form_is_a_card_for_htmx(decider: Decider) -> None:
 
 
 def test_a_small_request_still_passes(decider: Decider) -> None:
-    response = _client(decider).get("/healthz")
+    with _client(decider) as client:  # started: migrated and ready
+        response = client.get("/healthz")
     assert response.status_code == 200
 
 

@@ -1,20 +1,46 @@
-"""Database connection and schema upgrades (SQLAlchemy 2 + Alembic).
+"""Database connection and schema migrations (SQLAlchemy 2 + Alembic).
 
 The embedded default is one SQLite file in the data directory; production uses PostgreSQL
 (``SANCTUARYGATE_DATABASE_URL=postgresql+psycopg://...``). The schema is only ever changed by
-Alembic migrations in ``store/migrations``.
+Alembic migrations in ``store/migrations``, run by ``migrate``: once at start-up (the web app's
+lifespan, ``sanctuarygate db upgrade``), never inside a request.
+
+``migrate`` holds a lock while it looks at the schema and upgrades it, so workers starting
+together on an empty database upgrade it once and the others find it at head:
+
+- PostgreSQL: a session advisory lock (``pg_advisory_lock``) on a connection of its own;
+- SQLite: ``flock`` on a file beside the database (``<database>.migrate-lock``);
+- and, in every case, a lock within the process, because Alembic's command state is global.
+
+>>> engine = make_engine("sqlite://")
+>>> first, again = migrate(engine), migrate(engine)
+>>> (first.before, first.after == head(), first.changed), again.changed
+((None, True, True), False)
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The advisory lock every sanctuarygate process takes to migrate (any 64-bit number, fixed).
+ADVISORY_LOCK = 0x5A6E_C7A0_4D16_0001
+
+_IN_PROCESS = threading.Lock()
 
 
 def make_engine(url: str) -> Engine:
@@ -48,6 +74,82 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def head() -> str:
+    """The newest revision the code knows.
+
+    >>> len(head()) > 0
+    True
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    found = ScriptDirectory.from_config(cfg).get_current_head()
+    assert found is not None, "store/migrations has no revision"
+    return found
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at (None: no schema yet).
+
+    >>> current(make_engine("sqlite://")) is None
+    True
+    """
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What ``migrate`` found and left: the revision before and after."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the lock that serialises migrations of ``engine``'s database (see the module doc)."""
+    with _IN_PROCESS:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK})
+            return
+        database = _sqlite_file(engine)
+        if database is None:
+            yield
+            return
+        database.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def migrate(engine: Engine, revision: str = "head") -> Migration:
+    """Bring the schema up to ``revision`` (default: the newest) under the migration lock."""
+    with migration_lock(engine):
+        before = current(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return Migration(before, current(engine))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(engine), revision)
+    """``migrate`` without the report (for tests and tools that only need the schema)."""
+    migrate(engine, revision)

@@ -1,0 +1,87 @@
+"""Start-up: the app migrates its database and loads its keys and packs once, before the first
+request; /healthz is ready only after; 64 concurrent first requests to a freshly started app on
+an empty database all succeed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.store.db import current, head
+from sanctuarygate.web.app import create_app
+from sanctuarygate.web.problem import PROBLEM_JSON
+
+from .conftest import as_request, shared_cases
+
+CASE = {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
+        "date": dt.date.today().isoformat()}  # today's: recorded, not a what-if
+FIRST_REQUESTS = 64
+READS = ("/healthz", "/api/v1/log/entries?start=0&end=1", "/api/v1/profiles", "/api/v1/log/policy")
+
+
+def fresh_app(decider: Decider, engine: Engine, data_dir: Path):  # type: ignore[no-untyped-def]
+    log = DecisionLog(engine, origin="sanctuarygate.example/startup", data_dir=data_dir)
+    return create_app(decider, log)
+
+
+def client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+def test_health_is_not_ready_before_the_start(decider: Decider, db_engine: Engine,
+                                               tmp_path: Path) -> None:
+    app = fresh_app(decider, db_engine, tmp_path)
+
+    async def ask() -> httpx.Response:
+        async with client(app) as http:  # no lifespan: the start has not run
+            return await http.get("/healthz")
+
+    response = asyncio.run(ask())
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["type"].endswith("not-ready") and "retry" in response.json()["detail"]
+    assert current(db_engine) is None  # nothing migrated without a start
+
+
+def test_64_concurrent_first_requests_on_an_empty_database_all_succeed(
+        decider: Decider, db_engine: Engine, tmp_path: Path) -> None:
+    app = fresh_app(decider, db_engine, tmp_path)
+
+    async def first_requests() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app), client(app) as http:
+            asks = [http.post("/api/v1/decisions", json=CASE) if i % 2 else
+                    http.get(READS[i // 2 % len(READS)]) for i in range(FIRST_REQUESTS)]
+            return await asyncio.gather(*asks)
+
+    responses = asyncio.run(first_requests())
+    assert [r.status_code for r in responses] == [200] * FIRST_REQUESTS, \
+        [r.text[:200] for r in responses if r.status_code != 200]
+    recorded = sorted(r.json()["log_index"] for r in responses if r.request.method == "POST")
+    assert recorded == list(range(FIRST_REQUESTS // 2))  # one gapless entry per decision
+    assert current(db_engine) == head()
+    with db_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    assert (tmp_path / "keys" / "sanctuarygate.example%2Fstartup.key").exists()  # made at start
+
+
+def test_a_damaged_signing_key_stops_the_start_naming_the_file(
+        decider: Decider, db_engine: Engine, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    (keys / "sanctuarygate.example%2Fstartup.key").touch(mode=0o600)  # left by an old crash
+    app = fresh_app(decider, db_engine, tmp_path)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    with pytest.raises(Exception, match=r"startup\.key: the signing key file is empty"):
+        asyncio.run(start())
+    assert app.state.ready is False
