@@ -1,4 +1,8 @@
-"""``sanctuarygate log ...`` and ``sanctuarygate key ...``: the public decision log."""
+"""``sanctuarygate log ...``: the public decision log, and ``log key ...``, its signing key.
+
+``sanctuarygate key ...`` (the old name of ``log key``) still works, hidden, with a note on
+stderr; ``agency key ...`` are the agencies' gateway keys, another thing.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ app = typer.Typer(help="The public decision log: checkpoints, export, offline ve
                   no_args_is_help=True)
 keys = typer.Typer(help="The log's signing key (kept in the data directory, never the database).",
                    no_args_is_help=True)
+app.add_typer(keys, name="key")
 
 
 @app.command("checkpoint")
@@ -103,3 +108,14 @@ def rotate_key() -> None:
     settings = get_settings()
     signer = rotate(settings.data_dir, settings.log_origin)
     typer.echo(signer.verifier().key)
+
+
+def _renamed() -> None:
+    typer.echo("note: 'sanctuarygate key' is now 'sanctuarygate log key'; the old name will go",
+               err=True)
+
+
+#: The old top-level name of ``log key``, kept hidden for scripts written against it.
+old_keys = typer.Typer(help="Renamed 'log key'.", no_args_is_help=True, callback=_renamed)
+old_keys.command("generate")(generate)
+old_keys.command("rotate")(rotate_key)

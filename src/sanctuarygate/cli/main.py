@@ -18,6 +18,7 @@ import sys
 import typer
 
 from sanctuarygate.cli import agency as agency_cmd
+from sanctuarygate.cli import db as db_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
@@ -59,7 +60,8 @@ app.command("demo")(serve_cmd.demo)
 app.add_typer(scenarios_cmd.app, name="scenarios")
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(log_cmd.app, name="log")
-app.add_typer(log_cmd.keys, name="key")
+app.add_typer(log_cmd.old_keys, name="key", hidden=True)
+app.add_typer(db_cmd.app, name="db")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
 app.add_typer(staff_cmd.app, name="staff")

@@ -19,7 +19,8 @@ def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     out = [(path, cmd)]
     if hasattr(cmd, "commands"):  # a group (typer vendors its own click classes)
         for name in sorted(cmd.commands):
-            out += _walk(cmd.commands[name], [*path, name])
+            if not getattr(cmd.commands[name], "hidden", False):  # a renamed command's old name
+                out += _walk(cmd.commands[name], [*path, name])
     return out
 
 
