@@ -61,3 +61,15 @@ def test_the_old_key_command_still_works_with_a_note(tmp_path: Path) -> None:
     assert old.stdout.strip() == load_verifiers(tmp_path, ORIGIN)[0].key
     listed = sg(tmp_path, "--help")
     assert " log " in listed.stdout and " key " not in listed.stdout  # hidden from the help
+
+
+def test_serve_with_a_crash_left_empty_signing_key_stops_with_one_line(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    (keys / "sanctuarygate.example%2Fdemo.key").touch(mode=0o600)
+    out = sg(tmp_path, "serve", "--port", "0")
+    assert out.returncode == 5, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "demo.key: the signing key file is empty" in lines[0]
+    assert "Restore it from a backup" in lines[0]
+    assert (keys / "sanctuarygate.example%2Fdemo.key").read_bytes() == b""  # not replaced

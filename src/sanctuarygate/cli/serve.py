@@ -7,6 +7,7 @@ import socket
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from sanctuarygate.errors import ConfigurationError
 
@@ -32,6 +33,23 @@ def check_port_free(host: str, port: int) -> None:
                                  "choose another with --port") from None
 
 
+def prepare_log() -> None:
+    """Migrate the log's database and read its signing key before any worker starts, so that an
+    unreachable database or a damaged key file stops ``serve`` with one line (each worker's
+    start-up then finds the schema at head)."""
+    from sqlalchemy.exc import OperationalError
+
+    from sanctuarygate.audit.default import default_log
+    from sanctuarygate.settings import get_settings
+
+    try:
+        default_log().verifiers()
+    except OperationalError as exc:
+        shown = make_url(get_settings().database_url_resolved).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigurationError(f"cannot use the database at {shown} ({reason})") from None
+
+
 def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
@@ -47,6 +65,7 @@ def serve(
     check_port_free(host, port)
     settings = get_settings()  # a bad setting stops the start with one line, not a later 500
     check_gateway_config(default_library(), settings.profile, settings.gateway_pack_ids)
+    prepare_log()
 
     uvicorn.run("sanctuarygate.web.app:create_app", factory=True, host=host, port=port,
                 workers=workers)
