@@ -5,6 +5,10 @@
 - ``note``: c2sp.org/signed-note with Ed25519, as golang.org/x/mod/sumdb/note writes it.
 - ``checkpoint``: c2sp.org/tlog-checkpoint bodies, signed and verified as notes.
 - ``keys``: key strings, key generation, and the log's signer key on disk (0600), with rotation.
+- ``entries``: every kind of log entry as a typed value, and ``encode``, the one way to write
+  one (canonical JSON; documented in ``docs/log-format.md``).
+- ``record``: writes entries to the stored log, in the caller's transaction (the only caller of
+  the storage append).
 
 Errors, all ``SanctuaryGateError`` and ``ValueError``::
 

@@ -14,7 +14,10 @@ A proof, cold or warm, is one statement: the tree size and the uncached nodes it
 (``bench/log.py`` measures both; see docs/benchmarks.md.)
 
     with engine.begin() as conn:
-        index = append(conn, canonical_json_bytes)
+        index = append(conn, entry_bytes)
+
+The application appends through ``audit/record.py`` only (``record(conn, entry)``), which
+encodes a typed entry (``audit/entries.py``); a test keeps it the only caller.
 """
 
 from __future__ import annotations

@@ -63,13 +63,9 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 def verified_key(request: Request) -> KeyInfo:
     """The caller's key, authenticated but NOT yet recorded as used.
 
-    For a route that records the use in the transaction of its own work::
-
-        with log.engine.begin() as conn:
-            record_key_use(conn, key, what="POST /api/v1/query")
-            ... the work ...
-
-    Prefer :func:`authenticated_agency`, which records the use itself.
+    For a route whose library operation records the use in the transaction of its own work
+    (``gateway.release.release`` does, with the query's log entry). Prefer
+    :func:`authenticated_agency`, which records the use itself.
     """
     try:
         presented = presented_key(request.headers)
@@ -102,5 +98,5 @@ def authenticated_agency(request: Request) -> KeyInfo:
 
 #: The authenticated caller's key, its use recorded: ``def route(key: AgencyKey)``.
 AgencyKey = Annotated[KeyInfo, Depends(authenticated_agency)]
-#: The authenticated caller's key; the route must call ``record_key_use`` itself.
+#: The authenticated caller's key; the operation the route calls must record its use.
 VerifiedKey = Annotated[KeyInfo, Depends(verified_key)]
