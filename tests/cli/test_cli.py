@@ -54,6 +54,7 @@ def test_decide_json_from_stdin() -> None:
     (REQUEST.replace("date: 2025-11-03\n", ""), 2, "date: is required"),
     (REQUEST.replace("ICE-ERO", "NOBODY"), 2, "unknown agency id 'NOBODY'"),
     ("{not yaml", 2, "not YAML"),
+    (REQUEST.replace("2025-11-03", "2025-02-30"), 2, "day is out of range"),
 ])
 def test_bad_input_is_one_line_and_exit_2(stdin: str, code: int, needle: str) -> None:
     out = sg("decide", "-", stdin=stdin)
@@ -73,7 +74,7 @@ def test_bad_setting_is_exit_5() -> None:
     assert "SANCTUARYGATE_O2021_117_EFFECTIVE" in out.stderr
 
 
-def test_broken_pack_is_exit_3(tmp_path: Path) -> None:
+def test_broken_pack_is_exit_6(tmp_path: Path) -> None:
     import shutil
 
     from sanctuarygate.settings import PACKAGE_PACKS
@@ -82,7 +83,7 @@ def test_broken_pack_is_exit_3(tmp_path: Path) -> None:
     shutil.copytree(PACKAGE_PACKS, packs)
     (packs / "il-kifta-287g" / "rules.cedar").write_text("forbid (principal, action, resource);")
     out = sg("decide", "-", stdin=REQUEST, env={"SANCTUARYGATE_PACKS_DIR": str(packs)})
-    assert out.returncode == 3 and "@id" in out.stderr
+    assert out.returncode == 6 and "@id" in out.stderr
 
 
 def test_scenarios_run_shared_file() -> None:
@@ -239,7 +240,7 @@ def test_a_what_if_prints_the_banner_and_is_never_recorded() -> None:
 
 
 def test_several_bad_fields_are_one_line_each_and_exit_2() -> None:
-    out = sg("decide", "-", stdin="profile: chicago\ndate: 2025-02-30\naction: deport\n")
+    out = sg("decide", "-", stdin="profile: chicago\ndate: soon\naction: deport\n")
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert [line.split(":")[1].strip() for line in lines] == ["date", "principal", "action",

@@ -245,3 +245,87 @@ def test_only_the_fields_the_action_uses_show(browser: Browser, base_url: str) -
     page.select_option("#action", "use-property")
     expect(page.locator("#has_detainer")).to_be_visible()  # without JS every field shows
     plain.close()
+
+
+# --- The desk in Spanish ------------------------------------------------------------------------
+def _submit(page: Page, js: bool) -> None:
+    if js:
+        page.click("#decide-button")
+    else:
+        with page.expect_navigation():
+            page.click("#decide-button")
+
+
+@pytest.mark.parametrize(("js", "width"), [(True, 1280), (False, 390), (True, 390), (False, 1280)])
+def test_the_desk_in_spanish_from_the_browser_language(browser: Browser, base_url: str,
+                                                      js: bool, width: int) -> None:
+    """The browser asks for Spanish: the form, a deny card and its banner are Spanish, the
+    citation is kept."""
+    context = browser.new_context(java_script_enabled=js, locale="es-US",
+                                  viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    assert page.get_attribute("html", "lang") == "es"
+    expect(page.locator("h1")).to_have_text("¿Qué se está pidiendo?")
+    _fill_detainer_case(page, js=js)
+    _submit(page, js)
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("NO — DENEGAR")
+    expect(card).to_contain_text("Qué decir y qué hacer")
+    expect(card).to_contain_text("HIPOTÉTICO — no es la ley vigente: la ley del 2024-02-01")
+    expect(card).to_contain_text("5 ILCS 805/15(a)")
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_the_switch_turns_the_desk_spanish(browser: Browser, base_url: str, js: bool) -> None:
+    """An English browser, the officer clicks Español: an allow with conditions in Spanish."""
+    context = browser.new_context(java_script_enabled=js, locale="en-US",
+                                  viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    assert page.get_attribute("html", "lang") == "en"
+    with page.expect_navigation():
+        page.click("#lang-es")
+    assert page.get_attribute("html", "lang") == "es"
+    if js:  # let the agency suggestions land before the submit (see _fill_detainer_case)
+        with page.expect_response(lambda r: "/desk/agencies" in r.url):
+            page.fill("#agency", "FBI")
+        page.keyboard.press("Escape")
+    else:
+        page.fill("#agency", "FBI")
+    page.select_option("#action", "query-dataset")
+    page.select_option("#resource_type", "Dataset")
+    page.select_option("#dataset", "cpd-arrests")
+    page.select_option("#purpose", "criminal-investigation")
+    _submit(page, js)
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("SÍ, CON CONDICIONES")
+    expect(card).to_contain_text("úselo solo para: Una investigación penal")
+    context.close()
+
+
+def test_the_failure_card_is_spanish(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(locale="es", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(base_url + "/")
+    _fill_detainer_case(page, js=True)
+    page.route("**/decide", lambda route: route.abort("connectionrefused"))
+    page.click("#decide-button")
+    card = page.locator("#answer-card")
+    expect(card).to_contain_text("SIN DECISIÓN — no se pudo obtener una respuesta; no actúe")
+    expect(card).to_contain_text("No se pudo conectar con el servidor.")
+    page.unroute("**/decide")
+    page.fill("#agency", "NOBODY")
+    page.select_option("#action", "")
+    page.click("#decide-button")  # our own problem card, in Spanish, both fields marked
+    expect(card).to_contain_text("SIN DECISIÓN — REVISE LA SOLICITUD")
+    expect(card).to_contain_text("Lo que piden: es obligatorio")
+    expect(page.locator("#agency")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#action")).to_have_attribute("aria-invalid", "true")
+    page.select_option("#action", "honor-detainer")
+    page.fill("#agency", "ICE-ERO")
+    page.click("#decide-button")  # a good answer clears the marks
+    expect(card).to_contain_text("NO — DENEGAR")
+    expect(page.locator("#action")).not_to_have_attribute("aria-invalid", "true")
+    context.close()

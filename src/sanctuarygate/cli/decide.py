@@ -40,6 +40,8 @@ def read_request_file(path: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{path} is not YAML or JSON{where}: {problem}") from None
+    except ValueError as exc:  # a YAML date that is no day, e.g. 2025-02-30
+        raise InputError(f"{path} holds a value YAML cannot read: {exc}") from None
 
 
 def decide(
