@@ -157,6 +157,8 @@ def test_a_kind_is_registered_once() -> None:
 def test_floats_are_refused() -> None:
     with pytest.raises(TypeError, match="floats"):
         E.canonical_json({"a": [1.5]})
+    with pytest.raises(TypeError, match="cannot hold a float"):
+        E.encode(E.QueryCompleteEntry(query=1, rows=1.5))  # type: ignore[arg-type]
 
 
 def _calls_to_append(path: Path) -> list[int]:
