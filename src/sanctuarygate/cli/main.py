@@ -28,6 +28,7 @@ from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
 from sanctuarygate.cli import staff as staff_cmd
 from sanctuarygate.cli import trace as trace_cmd
+from sanctuarygate.cli import witness as witness_cmd
 from sanctuarygate.cli._help import readable_help
 from sanctuarygate.errors import (
     ConfigurationError,
@@ -64,6 +65,7 @@ app.add_typer(log_cmd.old_keys, name="key", hidden=True)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
+app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(staff_cmd.app, name="staff")
 readable_help(app)
 
