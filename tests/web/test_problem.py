@@ -24,6 +24,13 @@ def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
         return cls("water-billing", "CHICAGO-WATER", "waukegan", ("waukegan-pd-records",))
     if issubclass(cls, errors.UnknownAgencyError | errors.UnknownDatasetError):
         return cls("X", field="resource.id")
+    if cls is errors.FieldErrors:
+        return cls([errors.InputError("is required", field="date"),
+                    errors.InputError("is required", field="action")])
+    if cls is errors.NotAllowed:
+        from sanctuarygate.domain.decision import Decision
+
+        return cls(Decision("deny", explanation="No."))  # type: ignore[call-arg]
     if cls.__name__ == "InvalidSignatureError":
         return cls("log.example", b"\x00\x01\x02\x03")  # type: ignore[call-arg]
     return cls("something went wrong")
@@ -41,8 +48,11 @@ def test_statuses_input_422_authentication_401_refused_403_rest_500(
     if issubclass(cls, errors.AuthenticationError):
         assert problem.status == 401 and problem.to_dict()["reason"] == "unknown"
         return
-    if cls.__name__ == "QueryRefusedError":  # the rules refused: 403, with the decision
+    if cls.__name__ in ("QueryRefusedError", "NotAllowed"):  # the rules refused: 403
         assert problem.status == 403
+        if cls is errors.NotAllowed:  # with the decision, without the desk's advice
+            assert problem.to_dict()["decision"]["outcome"] == "deny"
+            assert "advice" not in problem.to_dict()["decision"]
         return
     assert problem.status == (422 if issubclass(cls, errors.InputError) else 500)
     assert problem.title == cls.title
@@ -61,7 +71,8 @@ def test_input_problem_names_the_field() -> None:
     problem = problem_for(errors.InputError("is required", field="date"))
     assert problem.to_dict() == {"type": "urn:sanctuarygate:problem:invalid-request",
                                  "title": "Invalid request", "status": 422,
-                                 "detail": "date: is required", "field": "date"}
+                                 "detail": "date: is required", "field": "date",
+                                 "errors": [{"field": "date", "message": "is required"}]}
 
 
 def test_problem_without_field_leaves_it_out() -> None:

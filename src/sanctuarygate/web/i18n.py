@@ -134,6 +134,18 @@ def say(text: str, gettext_: Callable[[str], str]) -> str:
     return gettext_(text.msgid).format(**params)
 
 
+def say_parts(text: str, gettext_: Callable[[str], str]) -> list[tuple[str, bool]]:
+    """``text`` part by part, each with whether it was translated: a page marks the parts it
+    keeps in English (a rule's summary) with ``lang="en"``.
+
+    >>> say_parts(Text.joined([Text("No."), "Police may not hold anyone."]),
+    ...           catalog("es").gettext)
+    [('No.', True), ('Police may not hold anyone.', False)]
+    """
+    parts = text.parts if isinstance(text, Text) and text.msgid is None else (text,)
+    return [(say(part, gettext_), isinstance(part, Text)) for part in parts]
+
+
 def template_context(request: Request) -> dict[str, Any]:
     """Template variables for a page: ``lang`` (which :func:`install` 's gettext reads), the
     switch's languages, ``say`` for domain words and ``tr`` for a vocabulary word's label."""
@@ -143,6 +155,7 @@ def template_context(request: Request) -> dict[str, Any]:
         "lang": lang,
         "languages": LANGUAGES,
         "say": lambda text: say(text, translations.gettext),
+        "say_parts": lambda text: say_parts(text, translations.gettext),
         "tr": lambda mapping, word: _label(mapping, word, translations.gettext),
     }
 

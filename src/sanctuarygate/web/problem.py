@@ -36,6 +36,7 @@ from sanctuarygate.audit.note import (
     NoteError,
     UnknownKeyError,
 )
+from sanctuarygate.audit.trust import TrustPolicyError
 from sanctuarygate.errors import (
     AgencyKeyRevokedError,
     AuthenticationError,
@@ -43,6 +44,7 @@ from sanctuarygate.errors import (
     DatasetNotServedError,
     FieldErrors,
     InputError,
+    NotAllowed,
     PolicyEvaluationError,
     PolicyLoadError,
     SanctuaryGateError,
@@ -78,6 +80,7 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     ConfigurationError: (500, "configuration"),
     LogRangeError: (422, "outside-log"),
     QueryRefusedError: (403, "query-refused"),
+    NotAllowed: (403, "not-allowed"),
     LogIntegrityError: (500, "log-integrity"),
     NoteError: (500, "log-signature"),
     MalformedNoteError: (500, "log-signature"),
@@ -86,6 +89,7 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     MalformedCheckpointError: (500, "log-signature"),
     CheckpointMismatchError: (500, "log-signature"),
     KeyFormatError: (500, "log-key"),
+    TrustPolicyError: (422, "trust-policy"),
     BundleError: (500, "log-bundle"),
     SanctuaryGateError: (500, "internal"),
 }
@@ -155,6 +159,10 @@ def problem_for(exc: BaseException) -> Problem:
                                 for field, message in exc.field_errors]}
         elif isinstance(exc, AuthenticationError):
             extra = {"reason": exc.reason}
+        elif isinstance(exc, NotAllowed):
+            # The rules refused (deny or review): the decision without the desk's advice.
+            extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
+                                  if k != "advice"}}
         elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
             # An agency reads this answer, not a desk officer: no "what to say" advice.
             extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
