@@ -45,7 +45,7 @@ def add_log(
     origin: Annotated[str, typer.Argument(
         metavar="ORIGIN", help="The log's origin: the first line of its checkpoints.")],
     vkey: Annotated[str, typer.Argument(
-        metavar="VKEY", help="The log's verifier key (sanctuarygate key show), name+id+key.")],
+        metavar="VKEY", help="The log's verifier key as the city publishes it: name+key id+key.")],
     directory: DirOption = None,
 ) -> None:
     """Witness a log: accept checkpoints of ORIGIN signed by VKEY (repeat for a new key)."""
