@@ -25,11 +25,18 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     ├── LogIntegrityError           the stored log is inconsistent (store.log)
     ├── BundleError                 a log export does not verify (audit.bundle)
     ├── KeyFormatError              a signer or verifier key string is malformed (audit.keys)
+    ├── WitnessError                a witness did not cosign a checkpoint (witness.protocol)
+    │   ├── UnknownOriginError      not a log this witness witnesses
+    │   ├── SizeConflictError       the old size is not that of the witness's latest cosigned one
+    │   ├── InconsistentCheckpointError a checkpoint that does not extend what was cosigned
+    │   ├── WitnessRefusedError     client side: the witness answered with an error status
+    │   └── WitnessUnavailableError client side: the witness cannot be reached or is no witness
     └── NoteError                   a signed note was not accepted (audit.note)
         ├── MalformedNoteError      not a well-formed signed note
         │   └── MalformedCheckpointError    a note whose text is not a checkpoint
         ├── UnknownKeyError         no signature by a known key
         ├── InvalidSignatureError   a known key's signature does not verify
+        ├── TooFewCosignaturesError fewer witness cosignatures than the trust policy asks (audit.cosignature)
         └── CheckpointMismatchError a checkpoint of another log (audit.checkpoint)
 
 Subclasses carry data, never HTTP status codes: the web layer maps classes to statuses in one
