@@ -39,12 +39,15 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def sg(data_dir: Path, *args: str, stdin: str | None = None,
+       records: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
     for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_RECORDS_URL",
                  "SANCTUARYGATE_GATEWAY_PACKS"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "query", *args],
+    if records is not None:
+        env["SANCTUARYGATE_RECORDS_URL"] = records
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", "query", *args], input=stdin,
                           capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -129,3 +132,26 @@ def test_plan_reads_no_row_and_logs_only_the_key_use(data_dir: Path) -> None:
     shown = json.loads(out.stdout)
     assert shown["allowed"] and "citizenship" in shown["withheld"]
     assert [e["kind"] for e in logged(data_dir, before)] == ["key-use"]
+
+
+def test_the_key_can_come_on_stdin(data_dir: Path) -> None:
+    key = (data_dir / "FBI.key").read_text(encoding="ascii")
+    out = sg(data_dir, "--key-file", "-", "--dataset", "cpd-arrests", "--purpose",
+             "criminal-investigation", "--limit", "1", stdin=key)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 2 and key.strip() not in out.stdout + out.stderr
+
+
+def test_a_stream_that_fails_is_exit_1_after_its_error_record(data_dir: Path,
+                                                              tmp_path: Path) -> None:
+    """The records database has no views: the error record ends stdout, the log says so."""
+    empty = tmp_path / "empty.db"
+    make_engine(f"sqlite:///{empty}").dispose()
+    empty.touch()
+    before = len(logged(data_dir))
+    out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests",
+             "--purpose", "criminal-investigation", records=f"sqlite:///{empty}")
+    assert out.returncode == 1, out.stderr
+    assert "_error" in json.loads(out.stdout.splitlines()[-1])
+    assert "the stream stopped before the end" in out.stderr
+    assert [e["kind"] for e in logged(data_dir, before)] == ["key-use", "query", "query-error"]
