@@ -116,13 +116,11 @@ class Decider:
     The library is fixed for the decider's life: what the decider works out from it once (packs
     in force, checked principals, readings of engine answers) is kept.
 
+    >>> from sanctuarygate.policy.ask import ask, person
     >>> from sanctuarygate.policy.default import default_decider
-    >>> from sanctuarygate.domain.request import parse_request
-    >>> d = default_decider().decide(parse_request({"profile": "illinois", "date": "2024-02-01",
-    ...     "principal": {"agency": "ICE-ERO"}, "action": "honor-detainer",
-    ...     "resource": {"type": "Person", "in_custody": True},
-    ...     "context": {"purpose": "civil-immigration-enforcement",
-    ...                 "document": {"kind": "detainer", "verified": True}}}))
+    >>> d = default_decider().decide(ask(profile="illinois", date=dt.date(2024, 2, 1),
+    ...     agency="ICE-ERO", action="honor-detainer", about=person(in_custody=True),
+    ...     purpose="civil-immigration-enforcement", document="detainer", verified=True))
     >>> d.outcome, d.rules[0].citation
     ('deny', '5 ILCS 805/15(a)')
     """
@@ -173,11 +171,11 @@ class Decider:
         several requests share (an ``unknown`` fact decided as a value another request
         states), are evaluated once. Raises what a loop over decide() would raise first.
 
+        >>> from sanctuarygate.policy.ask import ask, person
         >>> from sanctuarygate.policy.default import default_decider
-        >>> from sanctuarygate.domain.request import parse_request
-        >>> rs = [parse_request({"profile": "illinois", "date": "2024-02-01",
-        ...     "principal": {"agency": a}, "action": "honor-detainer",
-        ...     "resource": {"type": "Person", "in_custody": True}}) for a in ("ICE", "FBI")]
+        >>> rs = [ask(profile="illinois", date=dt.date(2024, 2, 1), agency=a,
+        ...           action="honor-detainer", about=person(in_custody=True))
+        ...       for a in ("ICE", "FBI")]
         >>> [d.outcome for d in default_decider().decide_many(rs)]
         ['deny', 'deny']
         """

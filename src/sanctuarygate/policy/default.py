@@ -26,11 +26,11 @@ def default_decider() -> Decider:
 def decide(request: Request) -> Decision:
     """Decide a request with the default policy library: the library's one door.
 
-    >>> from sanctuarygate.domain.request import parse_request
-    >>> decide(parse_request({"profile": "chicago", "date": "2025-11-01",
-    ...     "principal": {"agency": "FEMA"}, "action": "use-property",
-    ...     "resource": {"type": "Property", "kind": "garage", "owner": "city"},
-    ...     "context": {"purpose": "disaster-relief", "use": "staging-area"}})).outcome
+    >>> import datetime as dt
+    >>> from sanctuarygate.policy.ask import ask, premises
+    >>> decide(ask(profile="chicago", date=dt.date(2025, 11, 1), agency="FEMA",
+    ...            action="use-property", about=premises("garage", owner="city"),
+    ...            purpose="disaster-relief", use="staging-area")).outcome
     'allow'
     """
     return default_decider().decide(request)
