@@ -19,10 +19,7 @@ from sanctuarygate.audit.entries import DecisionEntry, canonical_json, entry_jso
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
 
-__all__ = ["ENTRY_VERSION", "canonical_json", "decision_entry", "person_hash"]
-
-#: The version of the first shape of every kind (each kind now carries its own ``VERSION``).
-ENTRY_VERSION = 1
+__all__ = ["canonical_json", "decision_entry", "person_hash"]
 
 
 def person_hash(key: bytes, identifier: str) -> str:
