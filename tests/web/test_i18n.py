@@ -123,3 +123,15 @@ def test_the_api_stays_english(client: TestClient) -> None:
     answer = client.post("/api/v1/decisions?lang=es", json=body, headers=SPANISH)
     assert answer.json()["explanation"].startswith("No.") and "lang" not in answer.cookies
     assert answer.json()["banner"].startswith("HYPOTHETICAL")
+
+
+def test_the_log_entry_page_in_spanish(client: TestClient) -> None:
+    today = {**DETAINER, "date": dt.date.today().isoformat()}
+    card = client.post("/decide", data=today, headers=HTMX).text
+    index = re.search(r'href="/log/(\d+)"', card).group(1)  # type: ignore[union-attr]
+    page = client.get(f"/log/{index}", headers=SPANISH).text
+    assert '<html lang="es">' in page and f"Registro público de decisiones, entrada {index}" in page
+    assert "NO — DENEGAR" in page and "Retener a alguien por una orden de detención" in page
+    assert "5 ILCS 805/15(a)" in page
+    missing = client.get("/log/999999", headers={**SPANISH, "accept": "text/html"})
+    assert missing.status_code == 404 and "No encontrado" in missing.text
