@@ -159,3 +159,19 @@ def test_a_bug_is_70_in_one_line_and_the_traceback_only_on_demand(
     monkeypatch.delenv("SANCTUARYGATE_DEBUG")
     assert _run(monkeypatch, ZeroDivisionError("x"), "--debug") == 70
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_the_table_is_documented_where_people_look() -> None:
+    """The codes of EXIT_CODES, and 0 and 70, are in --help (so docs/cli.md), the module
+    docstring and the README."""
+    from typer.testing import CliRunner
+
+    codes = {main.OK, main.INTERNAL, *(code for _, code in main.EXIT_CODES)}
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    shown = CliRunner().invoke(main.app, ["--help"], env=env).output
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert main.__doc__ is not None
+    for code in sorted(codes):
+        assert f"\n {code:<4} " in shown, code
+        assert f"\n{code:<4}  " in main.__doc__, code
+        assert f"\n| {code} | " in readme, code
