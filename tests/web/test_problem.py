@@ -31,6 +31,12 @@ def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
         from sanctuarygate.domain.decision import Decision
 
         return cls(Decision("deny", explanation="No."))  # type: ignore[call-arg]
+    if cls.__name__ == "TooFewCosignaturesError":
+        return cls(["w1"], 2, 3)  # type: ignore[call-arg]
+    if cls.__name__ == "WitnessRefusedError":
+        return cls("http://127.0.0.1:1", 409, "size 4")  # type: ignore[call-arg]
+    if cls.__name__ in ("SizeConflictError",):
+        return cls(4)  # type: ignore[arg-type]
     if cls.__name__ == "InvalidSignatureError":
         return cls("log.example", b"\x00\x01\x02\x03")  # type: ignore[call-arg]
     return cls("something went wrong")

@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from sanctuarygate.audit.bundle import BundleError
 from sanctuarygate.audit.checkpoint import CheckpointMismatchError, MalformedCheckpointError
+from sanctuarygate.audit.cosignature import TooFewCosignaturesError
 from sanctuarygate.audit.keys import KeyFormatError
 from sanctuarygate.audit.note import (
     InvalidSignatureError,
@@ -55,6 +56,14 @@ from sanctuarygate.errors import (
 )
 from sanctuarygate.gateway.plan import QueryRefusedError
 from sanctuarygate.store.log import LogIntegrityError, LogRangeError
+from sanctuarygate.witness.protocol import (
+    InconsistentCheckpointError,
+    SizeConflictError,
+    UnknownOriginError,
+    WitnessError,
+    WitnessRefusedError,
+    WitnessUnavailableError,
+)
 
 PROBLEM_JSON: Final = "application/problem+json"
 
@@ -91,6 +100,15 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     KeyFormatError: (500, "log-key"),
     TrustPolicyError: (422, "trust-policy"),
     BundleError: (500, "log-bundle"),
+    TooFewCosignaturesError: (500, "log-witnesses"),
+    # The city's service as a witness's client: a witness refusing or unreachable is our failure
+    # to publish, never the caller's fault (the witness server answers with its own statuses).
+    WitnessError: (500, "log-witnesses"),
+    UnknownOriginError: (500, "log-witnesses"),
+    SizeConflictError: (500, "log-witnesses"),
+    InconsistentCheckpointError: (500, "log-witnesses"),
+    WitnessRefusedError: (500, "log-witnesses"),
+    WitnessUnavailableError: (500, "log-witnesses"),
     SanctuaryGateError: (500, "internal"),
 }
 
