@@ -26,6 +26,9 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           profile, comma-separated (default: none; e.g.
                                           ``ocad-proposed-eo-2019`` cuts every DHS agency off
                                           CPD data)
+``SANCTUARYGATE_REPORT_MIN_CELL``         the smallest count the transparency report publishes as a
+                                          number (default 5; at least 3): counts from 1 to one
+                                          less are shown as "fewer than N"
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -71,6 +74,11 @@ class Settings(BaseSettings):
                             pattern=r"^[^\s+]+$")
     #: The trust policy an auditor pinned (``log verify`` uses it when no --key/--policy is given).
     log_policy: Path | None = None
+    #: Transparency reports show a count from 1 to ``report_min_cell - 1`` as "fewer than N":
+    #: a handful of requests about one month, agency and action can point to one person (the
+    #: one ICE asked about in March). 5 is the usual floor of public-health and justice
+    #: statistics; raise it for a small town. At least 3 ("fewer than 2" would say 1).
+    report_min_cell: int = Field(default=5, ge=3)
 
     @field_validator("database_url", "records_url")
     @classmethod

@@ -36,6 +36,7 @@ from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
 from sanctuarygate.cli import query as query_cmd
 from sanctuarygate.cli import records as records_cmd
+from sanctuarygate.cli import report as report_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
 from sanctuarygate.cli import staff as staff_cmd
@@ -124,6 +125,7 @@ app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
 app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(staff_cmd.app, name="staff")
+app.add_typer(report_cmd.app, name="report")
 readable_help(app)
 
 

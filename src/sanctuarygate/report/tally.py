@@ -1,0 +1,144 @@
+"""Count log entries: the raw numbers behind the transparency tables (never published as is).
+
+:func:`tally` reads each entry's bytes (canonical JSON, ``docs/log-format.md``) and counts:
+
+- ``decision``: by month of its ``time`` x agency family of the principal x action x outcome;
+  a ``deny`` also once under each distinct clause (``citation``) that decided it;
+- ``query``: by family x dataset x status (``released`` / ``refused``); ``query-complete``
+  and ``query-error`` add their ``rows`` to the released rows of the query they name;
+- ``key-issue``, ``key-use``, ``key-revoke``: by month x family x kind.
+
+An entry that says ``hypothetical`` (or, for a decision, asks with ``extra_packs``: a what-if)
+is skipped and counted as such; it should never be in the log. An entry of a kind or version
+this code does not know (a newer log) is skipped and counted by kind, never guessed at. A
+malformed entry is an :class:`InputError` naming its index.
+
+>>> from sanctuarygate.domain.agency import Directory
+>>> fam = Families(Directory.from_mapping({"agencies": [{"id": "FBI", "level": "federal"}]}))
+>>> t = tally([b'{"agency":"FBI","key_id":"0a1b2c3d","kind":"key-issue",'
+...            b'"time":"2025-03-01T10:00:00Z","v":1}'], fam)
+>>> dict(t.keys)
+{('2025-03', 'FBI', 'key-issue'): 1}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanctuarygate.domain.vocabulary import OUTCOMES
+from sanctuarygate.errors import InputError
+from sanctuarygate.report.family import Families
+
+__all__ = ["KEY_KINDS", "NO_CLAUSE", "QUERY_STATUSES", "Tally", "tally"]
+
+KEY_KINDS = ("key-issue", "key-use", "key-revoke")
+QUERY_STATUSES = ("released", "refused")
+#: The clause row of a refusal whose entry names no deciding rule (a fail-closed deny).
+NO_CLAUSE = "(no clause cited: refused because nothing allowed it)"
+#: The versions of each kind this code reads.
+READS = {"decision": 1, "query": 1, "query-complete": 1, "query-error": 1, "key-issue": 1,
+         "key-use": 1, "key-revoke": 1}
+_TIME = re.compile(r"^(\d{4}-\d{2})-\d{2}T")
+
+
+@dataclass(slots=True)
+class Tally:
+    """Raw counts from the log (small ones included: suppress before publishing)."""
+
+    entries: int = 0
+    decisions: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
+    queries: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    rows: Counter[tuple[str, str]] = field(default_factory=Counter)
+    keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    hypothetical: int = 0
+    unknown: Counter[str] = field(default_factory=Counter)
+    months: set[str] = field(default_factory=set)
+
+
+def tally(entries: Iterable[bytes], families: Families) -> Tally:
+    """Count every entry (see the module docstring)."""
+    out = Tally()
+    queries: dict[int, tuple[str, str]] = {}
+    for index, raw in enumerate(entries):
+        out.entries += 1
+        entry = _parse(index, raw)
+        kind, version = entry.get("kind"), entry.get("v")
+        if not isinstance(kind, str) or READS.get(kind) != version:
+            out.unknown[f"{kind} v{version}"] += 1
+            continue
+        if entry.get("hypothetical") is True:
+            out.hypothetical += 1
+            continue
+        try:
+            _count(out, index, kind, entry, families, queries)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"log entry {index} ({kind}): malformed ({exc!r})") from None
+    return out
+
+
+def _count(out: Tally, index: int, kind: str, entry: Mapping[str, Any], families: Families,
+           queries: dict[int, tuple[str, str]]) -> None:
+    if kind == "decision":
+        request = entry["request"]
+        if request.get("extra_packs") or request.get("hypothetical") is True:
+            out.hypothetical += 1
+            return
+        ((p_kind, p_id),) = request["principal"].items()
+        family = families.of(_text(p_kind), _text(p_id))
+        outcome = _text(entry["outcome"])
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        month = _month(entry["time"], out)
+        out.decisions[(month, family, _text(request["action"]), outcome)] += 1
+        if outcome == "deny":
+            clauses = {_text(rule["citation"]) for rule in entry["rules"]} or {NO_CLAUSE}
+            for clause in clauses:
+                out.refusals[(clause, family)] += 1
+    elif kind == "query":
+        family = families.of("agency", _text(entry["agency"]))
+        dataset, status = _text(entry["dataset"]), _text(entry["status"])
+        if status not in QUERY_STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        _month(entry["time"], out)
+        out.queries[(family, dataset, status)] += 1
+        if status == "released":
+            queries[index] = (family, dataset)
+    elif kind in ("query-complete", "query-error"):
+        query, rows = entry["query"], entry["rows"]
+        if type(rows) is not int or rows < 0 or query not in queries:
+            raise ValueError(f"rows {rows!r} of query {query!r}: not a released query before it")
+        out.rows[queries[query]] += rows
+    else:  # a key event
+        month = _month(entry["time"], out)
+        out.keys[(month, families.of("agency", _text(entry["agency"])), kind)] += 1
+
+
+def _parse(index: int, raw: bytes) -> Mapping[str, Any]:
+    try:
+        entry = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise InputError(f"log entry {index}: not a JSON object") from None
+    if not isinstance(entry, dict):
+        raise InputError(f"log entry {index}: not a JSON object")
+    return entry
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected text, got {value!r}")
+    return value
+
+
+def _month(value: Any, out: Tally) -> str:
+    """The entry's month (``YYYY-MM``), noted in the tally's months."""
+    found = _TIME.match(_text(value))
+    if found is None:
+        raise ValueError(f"time {value!r} is not ISO 8601")
+    out.months.add(found[1])
+    return found[1]
