@@ -17,6 +17,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
                                           and the name of its signing key
 ``SANCTUARYGATE_LOG_POLICY``              a pinned trust policy file for ``log verify``
+``SANCTUARYGATE_WITNESSES``               witnesses of the log: ``VKEY URL`` pairs, comma-separated
+``SANCTUARYGATE_WITNESS_QUORUM``          how many must cosign (k of n; the published policy says so)
 ``SANCTUARYGATE_PROFILE``                 the place whose packs bind the gateway's decisions
                                           (a profile id, default ``chicago``)
 ``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
                             pattern=r"^[^\s+]+$")
     #: The trust policy an auditor pinned (``log verify`` uses it when no --key/--policy is given).
     log_policy: Path | None = None
+    #: Witnesses the log submits its checkpoints to: ``VKEY URL`` pairs, comma-separated.
+    witnesses: str = ""
+    #: How many of them the published trust policy requires to have cosigned (k of n).
+    witness_quorum: int = Field(default=0, ge=0)
     #: Transparency reports show a count from 1 to ``report_min_cell - 1`` as "fewer than N":
     #: a handful of requests about one month, agency and action can point to one person (the
     #: one ICE asked about in March). 5 is the usual floor of public-health and justice

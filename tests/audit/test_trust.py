@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sanctuarygate.audit.cosignature import generate_witness_key
 from sanctuarygate.audit.trust import (
     TrustPolicyError,
     parse_policy,
@@ -18,10 +19,13 @@ PETER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 ENOCH = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
 
 
+WITNESS = generate_witness_key("council.example/w1")[1]
+
+
 def test_round_trip_and_comments() -> None:
     policy = parse_policy(f"# pinned 2026-12-02\norigin PeterNeumann\nlog {PETER}  # current\n"
-                          "witness w1+00000000+AAAA\nquorum 1\n")
-    assert (policy.origin, policy.quorum, policy.witnesses) == ("PeterNeumann", 1, ("w1+00000000+AAAA",))
+                          f"witness {WITNESS}\nquorum 1\n")
+    assert (policy.origin, policy.quorum, policy.witnesses) == ("PeterNeumann", 1, (WITNESS,))
     assert parse_policy(policy.text()) == policy
     assert not policy.is_demo
 
@@ -36,6 +40,7 @@ def test_round_trip_and_comments() -> None:
     (f"origin PeterNeumann\nlog {PETER}\ntrust everything\n", "line 3: unknown item 'trust'"),
     (f"origin PeterNeumann\norigin EnochRoot\nlog {PETER}\n", "line 2: a policy names one origin"),
     ("origin\n", "line 1: 'origin' needs a value"),
+    (f"origin PeterNeumann\nlog {PETER}\nwitness {PETER}\n", "line 3: not a witness key"),
 ])
 def test_mistakes_are_named(text: str, message: str) -> None:
     with pytest.raises(TrustPolicyError, match=message):

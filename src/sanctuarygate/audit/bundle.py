@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import Checkpoint, verify_checkpoint
+from sanctuarygate.audit.cosignature import require_cosignatures
 from sanctuarygate.audit.keys import Verifier
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.trust import TrustPolicy
@@ -43,9 +44,14 @@ class BundleReport:
     checked: list[str] = field(default_factory=list)
 
 
-def export_bundle(log: DecisionLog, folder: Path) -> Checkpoint:
-    """Write the public bundle for the current tree; returns its checkpoint."""
-    note = log.checkpoint()
+def export_bundle(log: DecisionLog, folder: Path, *, note: str | None = None,
+                  policy: TrustPolicy | None = None) -> Checkpoint:
+    """Write the public bundle up to a checkpoint; returns it.
+
+    ``note`` is the checkpoint to publish (default: the current tree's); pass the witnessed one
+    (``audit.witnessing.witnessed_checkpoint``) so the bundle carries its cosignatures.
+    ``policy`` is the trust policy to copy in (default: origin and keys, no witnesses)."""
+    note = note if note is not None else log.checkpoint()
     cp = verify_checkpoint(note, log.verifiers())
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
@@ -60,13 +66,15 @@ def export_bundle(log: DecisionLog, folder: Path) -> Checkpoint:
             (folder / "checkpoints" / str(size)).write_text(signed, encoding="utf-8")
     (folder / "verifiers").write_text("".join(v.key + "\n" for v in log.verifiers()),
                                       encoding="utf-8")
-    (folder / "policy").write_text(published_policy(log).text(), encoding="utf-8")
+    (folder / "policy").write_text((policy or published_policy(log)).text(), encoding="utf-8")
     return cp
 
 
-def published_policy(log: DecisionLog) -> TrustPolicy:
-    """The trust policy the city publishes for its log: its origin and every key it signed with."""
-    return TrustPolicy(log.origin, tuple(log.verifiers()))
+def published_policy(log: DecisionLog, witnesses: Sequence[str] = (),
+                     quorum: int = 0) -> TrustPolicy:
+    """The trust policy the city publishes for its log: its origin, every key it signed with,
+    and the witnesses (vkeys) of which ``quorum`` must cosign."""
+    return TrustPolicy(log.origin, tuple(log.verifiers()), tuple(witnesses), quorum)
 
 
 def verify_bundle(folder: Path, *, trust: TrustPolicy,
@@ -85,6 +93,14 @@ def verify_bundle(folder: Path, *, trust: TrustPolicy,
         raise BundleError(f"checkpoint: cannot read it ({exc.strerror})") from None
     cp = _verified(note, keys, trust, "checkpoint")
     report.checked.append(f"checkpoint signed by a pinned key ({cp.origin}, size {cp.size})")
+    if trust.quorum:
+        try:
+            cosigned = require_cosignatures(note, trust.witnesses, trust.quorum)
+        except SanctuaryGateError as exc:
+            raise BundleError(f"checkpoint: {exc}") from None
+        report.checked.append(f"cosigned by {len(cosigned)} of {len(trust.witnesses)} pinned "
+                              f"witnesses ({', '.join(c.name for c in cosigned)}); "
+                              f"{trust.quorum} required")
     tree = merkle.MemoryTree()
     try:
         with (folder / "entries.jsonl").open("rb") as fh:

@@ -30,8 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sanctuarygate.audit.cosignature import WitnessVerifier
 from sanctuarygate.audit.keys import KeyFormatError, Verifier, valid_name
-from sanctuarygate.errors import InputError
+from sanctuarygate.errors import InputError, SanctuaryGateError
 
 #: The origin every fresh install starts with; a real deployment names its own.
 DEMO_ORIGIN = "sanctuarygate.example/demo"
@@ -115,7 +116,10 @@ def parse_policy(text: str, *, source: str = "policy") -> TrustPolicy:
             except KeyFormatError as exc:
                 raise TrustPolicyError(f"{where}: {exc}") from None
         elif word == "witness":
-            witnesses.append(value)
+            try:
+                witnesses.append(WitnessVerifier.from_key(value).key)
+            except SanctuaryGateError as exc:
+                raise TrustPolicyError(f"{where}: not a witness key ({exc})") from None
         elif word == "quorum":
             if not value.isdigit():
                 raise TrustPolicyError(f"{where}: quorum is a whole number, not {value!r}")

@@ -11,12 +11,14 @@ from typing import Annotated
 
 import typer
 
-from sanctuarygate.audit.bundle import export_bundle, published_policy, verify_bundle
+from sanctuarygate.audit.bundle import export_bundle, verify_bundle
 from sanctuarygate.audit.default import default_log
-from sanctuarygate.audit.keys import load_or_create_signer, rotate
+from sanctuarygate.audit.keys import load_or_create_signer, load_verifiers, rotate
 from sanctuarygate.audit.trust import TrustPolicy, policy_from_keys, read_key_file, read_policy_file
+from sanctuarygate.audit.witnessing import city_policy, parse_witnesses, publish, witnessed_checkpoint
 from sanctuarygate.errors import InputError
 from sanctuarygate.settings import get_settings
+from sanctuarygate.witness.client import request_cosignature
 
 app = typer.Typer(help="The public decision log: checkpoints, export, offline verify.",
                   no_args_is_help=True)
@@ -34,9 +36,39 @@ def checkpoint() -> None:
 @app.command("export")
 def export(folder: Annotated[Path, typer.Argument(
         metavar="FOLDER", help="Folder to write the bundle to.")]) -> None:
-    """Write the public bundle: entries.jsonl, checkpoint, checkpoints/, verifiers."""
-    cp = export_bundle(default_log(), folder)
+    """Write the public bundle: entries.jsonl, checkpoint, checkpoints/, verifiers, policy.
+
+    With witnesses configured, the bundle ends at the newest checkpoint they cosigned (run
+    'log publish' first), and its checkpoint file carries their cosignatures."""
+    log, settings = default_log(), get_settings()
+    witnesses = parse_witnesses(settings.witnesses)
+    policy = city_policy(log, witnesses, settings.witness_quorum)
+    note = witnessed_checkpoint(log) if witnesses else None
+    if witnesses and note is None:
+        raise InputError("no checkpoint has been cosigned yet: run 'sanctuarygate log publish'")
+    cp = export_bundle(log, folder, note=note, policy=policy)
     typer.echo(f"exported {cp.size} entries of {cp.origin} to {folder}")
+
+
+@app.command("publish")
+def publish_cmd() -> None:
+    """Ask each witness (SANCTUARYGATE_WITNESSES) to cosign the current checkpoint.
+
+    Exits 1 when fewer than SANCTUARYGATE_WITNESS_QUORUM cosigned."""
+    log, settings = default_log(), get_settings()
+    witnesses = parse_witnesses(settings.witnesses)
+    if not witnesses:
+        raise InputError("no witnesses configured (SANCTUARYGATE_WITNESSES='<vkey> <url>, ...')")
+    city_policy(log, witnesses, settings.witness_quorum)  # a bad quorum stops here
+    report = publish(log, witnesses, request_cosignature)
+    for name in report.cosigned:
+        typer.echo(f"ok      {name} cosigned size {report.size}")
+    for name, why in report.failed:
+        typer.echo(f"failed  {name}: {why}")
+    if len(report.cosigned) < settings.witness_quorum:
+        typer.echo(f"error: {len(report.cosigned)} of {len(witnesses)} witnesses cosigned; "
+                   f"{settings.witness_quorum} required", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("verify")
@@ -88,8 +120,11 @@ def _trust(keys: list[Path], policy: Path | None) -> TrustPolicy:
 
 @app.command("policy")
 def show_policy() -> None:
-    """Print this log's trust policy (origin and keys) for auditors to save and pin."""
-    typer.echo(published_policy(default_log()).text(), nl=False)
+    """Print this log's trust policy (origin, keys, witnesses, quorum) for auditors to pin."""
+    settings = get_settings()
+    policy = city_policy(default_log(), parse_witnesses(settings.witnesses),
+                         settings.witness_quorum)
+    typer.echo(policy.text(), nl=False)
 
 
 @keys.command("generate")
@@ -100,6 +135,19 @@ def generate() -> None:
     where = settings.data_dir / "keys"
     typer.echo(f"{'created' if created else 'kept'} signing key in {where}", err=True)
     typer.echo(signer.verifier().key)
+
+
+@keys.command("show")
+def show_keys() -> None:
+    """Print every verifier key the log has signed with, oldest first, the current one last:
+    what an auditor saves once and passes to 'log verify --key'. Creates nothing."""
+    settings = get_settings()
+    found = load_verifiers(settings.data_dir, settings.log_origin)
+    if not found:
+        raise InputError(f"no signing key for {settings.log_origin} in {settings.data_dir} yet "
+                         "('sanctuarygate log key generate' makes one)")
+    for verifier in found:
+        typer.echo(verifier.key)
 
 
 @keys.command("rotate")

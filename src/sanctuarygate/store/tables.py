@@ -126,3 +126,16 @@ staff_token = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
+
+# --- witness cosignatures of the log's checkpoints (see store/cosignature.py) ------------------
+
+#: One row per (tree size, witness key): the cosignature line a witness returned for the
+#: checkpoint of that size. The checkpoint plus these lines is the witnessed checkpoint.
+log_cosignature = Table(
+    "log_cosignature",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(300), primary_key=True, autoincrement=False),
+    Column("line", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
