@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Hashable, Mapping, Sequence
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -67,6 +68,44 @@ def bound_leaks(lines: Sequence[Line[GridKey]], shown: Mapping[GridKey, int | No
     return leaks
 
 
+def rank(rows: list[list[Fraction]]) -> int:
+    """The rank of a matrix (exact)."""
+    m = [r[:] for r in rows]
+    found = 0
+    for col in range(len(m[0]) if m else 0):
+        pivot = next((i for i in range(found, len(m)) if m[i][col] != 0), None)
+        if pivot is None:
+            continue
+        m[found], m[pivot] = m[pivot], m[found]
+        for i in range(len(m)):
+            if i != found and m[i][col] != 0:
+                f = m[i][col] / m[found][col]
+                m[i] = [a - f * b for a, b in zip(m[i], m[found], strict=True)]
+        found += 1
+    return found
+
+
+def sum_leaks(lines: Sequence[Line[GridKey]], shown: Mapping[GridKey, int | None]
+              ) -> list[GridKey]:
+    """Hidden entries that some sum and difference of lines gives exactly: their unit vector
+    is in the row space of the lines' equations over the hidden entries."""
+    hidden = sorted({k for k, v in shown.items() if v is None}, key=str)
+    where = {k: i for i, k in enumerate(hidden)}
+    matrix = []
+    for line in lines:
+        row = [Fraction(0)] * len(hidden)
+        for key, sign in ((line.total, 1), *((m, -1) for m in line.members)):
+            if key in where:
+                row[where[key]] += sign
+        if any(row):
+            matrix.append(row)
+    if not matrix:
+        return []
+    base = rank(matrix)
+    return [k for k in hidden
+            if rank([*matrix, [Fraction(int(i == where[k])) for i in range(len(hidden))]]) == base]
+
+
 def completions(rows: Sequence[Hashable], columns: Sequence[Hashable],
                 counts: Mapping[GridKey, int], s: Suppression[GridKey], cap: int) -> set[tuple[int, ...]]:
     """Every table of interior cells that agrees with everything published (small: 1..N-1,
@@ -112,6 +151,7 @@ def test_no_suppressed_cell_comes_back_from_the_totals(table: tuple[int, int, li
     assert not s.small & s.withheld
     assert subtraction_leaks(lines, shown) == []
     assert bound_leaks(lines, shown, s) == []
+    assert sum_leaks(lines, shown) == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -146,6 +186,18 @@ def test_one_small_cell_beside_a_published_total_takes_another_with_it() -> None
     # a second hidden cell (11), and column a (10): a block of four no line gives back
     assert s.withheld == {("t", "cell", "r", "b"), ("t", "cell", "s", "b"),
                           ("t", "cell", "s", "a")}
+
+
+def test_a_count_fixed_by_a_sum_of_rows_and_columns_is_not_left_fixed() -> None:
+    """Total - row 1 - column 0 gives the 1 of cell (0, 2) (rows 0 and 2 and column 0 hidden
+    otherwise), though no single line does."""
+    values = [[3, 0, 1], [0, 5, 6], [6, 0, 0]]
+    counts, lines = grid("t", range(3), range(3),
+                         {(i, j): values[i][j] for i in range(3) for j in range(3)})
+    s = suppress(counts, lines, min_cell=N)
+    assert s.hidden(("t", "cell", 0, 2))
+    assert sum_leaks(lines, published(counts, s)) == []
+    assert bound_leaks(lines, published(counts, s), s) == []
 
 
 def test_zeros_are_published() -> None:

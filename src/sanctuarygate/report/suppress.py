@@ -28,17 +28,21 @@ The method (complementary suppression, iterated to a fixed point):
    whose hiding frees it (a cell, else the line's total), else a *small* entry re-marked
    *withheld* (its bound ``N-1`` is what pins it), else the smallest published non-zero entry
    and go round again. Back to 2, until no suppressed entry can be worked out exactly.
+4. *Sums of lines*: when no line pins anything, solve all the lines at once (exact
+   Gauss-Jordan elimination over the hidden entries, :func:`fixed_by_sums`): a hidden entry
+   that some sum and difference of rows and columns gives exactly (total - row 1 - column 0)
+   gets the smallest published non-zero entry of the nearest lines withheld too; back to 2.
 
 So there are two marks, both true: *fewer than N* (a count from 1 to N-1) and *withheld* (a
 count not shown so that another cannot be worked out; it may be of any size, and a reader
 cannot tell a large withheld count from a small one). A mark that said "withheld, so at least
 N" would itself give small counts back (``1 + withheld = 6`` makes the small one 1).
 
-What the audit does not model is a reader solving all lines at once as one integer programme.
-For the tables published here it covers what subtraction along rows and columns, and chains
-of them, can reach; on random 3 x 3 tables with margins, about one in five hundred still lets
-such a solver pin one small count (``tests/report/test_suppress.py`` checks tables up to 2 x 3
-by trying every completion).
+What the audit does not model is a reader combining several lines *and* the marks' bounds at
+once (an integer programme: ``x = (row 0 + row 1) - column 2`` where column 2 is *fewer than
+5*). On random 3 x 3 tables with margins about one in two thousand still lets such a solver
+pin one small count; ``tests/report/test_suppress.py`` tries every completion of tables up to
+2 x 3, where none does.
 
 >>> counts = {"a": 1, "b": 9, "t": 10}
 >>> s = suppress(counts, [Line("t", ("a", "b"))], min_cell=5)
@@ -51,9 +55,10 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
-__all__ = ["GridKey", "Line", "Suppression", "bounds", "grid", "suppress"]
+__all__ = ["GridKey", "Line", "Suppression", "bounds", "fixed_by_sums", "grid", "suppress"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -104,8 +109,11 @@ def suppress(counts: Mapping[K, int], lines: Sequence[Line[K]], *,
     withheld: set[K] = set()
     while True:
         known = bounds(counts, lines, small, withheld, min_cell=min_cell)
-        exposed = sorted((k for k in (*small, *withheld) if known[k][0] == known[k][1]),
-                         key=order.__getitem__)
+        pinned = {k for k in (*small, *withheld) if known[k][0] == known[k][1]}
+        by_sums = not pinned
+        if by_sums:
+            pinned = fixed_by_sums(counts, lines, small | withheld)
+        exposed = sorted(pinned, key=order.__getitem__)
         if not exposed:
             return Suppression(frozenset(small), frozenset(withheld))
         touched: set[int] = set()
@@ -118,7 +126,8 @@ def suppress(counts: Mapping[K, int], lines: Sequence[Line[K]], *,
             if touched.intersection(pinning):
                 progress = True  # a line of it changed this round: audit again first
                 continue
-            chosen = _complement(key, pinning, lines, counts, small, withheld, known, sums,
+            chosen = _nearest(key, lines, by_entry, counts, small | withheld, order) if by_sums \
+                else _complement(key, pinning, lines, counts, small, withheld, known, sums,
                                  min_cell, order)
             if chosen is None:
                 continue
@@ -128,6 +137,74 @@ def suppress(counts: Mapping[K, int], lines: Sequence[Line[K]], *,
             progress = True
         if not progress:  # cannot happen for consistent lines; never publish if it does
             raise RuntimeError("small-cell suppression found no entry left to withhold")
+
+
+def fixed_by_sums(counts: Mapping[K, int], lines: Sequence[Line[K]],
+                  hidden: set[K] | frozenset[K]) -> set[K]:
+    """Hidden entries that the lines fix by adding and subtracting several of them at once
+    (exact Gauss-Jordan elimination over the hidden entries), whatever their marks say.
+
+    >>> lines = [Line("r0", ("a", "b")), Line("r1", ("c",)), Line("all", ("r0", "r1")),
+    ...          Line("c0", ("a", "c"))]
+    >>> sorted(fixed_by_sums({"a": 1, "b": 9, "c": 2, "r0": 10, "r1": 2, "all": 12, "c0": 3},
+    ...                      lines, {"a", "c", "r1"}))   # c0 - a = c = r1 = all - r0 = 2
+    ['a', 'c', 'r1']
+    """
+    pivots: dict[K, tuple[dict[K, Fraction], Fraction]] = {}
+    for line in lines:
+        row: dict[K, Fraction] = {}
+        const = Fraction(0)
+        for key, sign in ((line.total, 1), *((m, -1) for m in line.members)):
+            if key in hidden:
+                row[key] = row.get(key, Fraction(0)) + sign
+            else:
+                const -= sign * counts[key]
+        for key in [k for k in row if k in pivots]:
+            factor = row.pop(key)
+            p_row, p_const = pivots[key]
+            for other, a in p_row.items():
+                if other != key:
+                    row[other] = row.get(other, Fraction(0)) - factor * a
+            const -= factor * p_const
+        row = {k: a for k, a in row.items() if a}
+        if not row:
+            continue
+        pivot = next(iter(row))
+        scale = row[pivot]
+        row = {k: a / scale for k, a in row.items()}
+        const /= scale
+        for key, (q_row, q_const) in pivots.items():
+            if pivot in q_row:
+                factor = q_row.pop(pivot)
+                for other, a in row.items():
+                    if other != pivot:
+                        value = q_row.get(other, Fraction(0)) - factor * a
+                        if value:
+                            q_row[other] = value
+                        else:
+                            q_row.pop(other, None)
+                pivots[key] = (q_row, q_const - factor * const)
+        pivots[pivot] = (row, const)
+    return {key for key, (row, _) in pivots.items() if len(row) == 1}
+
+
+def _nearest(key: K, lines: Sequence[Line[K]], by_entry: Mapping[K, list[int]],
+             counts: Mapping[K, int], hidden: set[K], order: Mapping[K, int]) -> K | None:
+    """The smallest published non-zero entry in the lines nearest to ``key``, going from line
+    to line through hidden entries: what to withhold when several lines together fix it."""
+    seen_lines: set[int] = set()
+    frontier = {key}
+    seen = {key}
+    while frontier:
+        numbers = {n for k in frontier for n in by_entry.get(k, []) if n not in seen_lines}
+        seen_lines |= numbers
+        entries = {k for n in numbers for k in (lines[n].total, *lines[n].members)}
+        shown = [k for k in entries if counts[k] > 0 and k not in hidden]
+        if shown:
+            return min(shown, key=lambda k: (counts[k], order[k]))
+        frontier = {k for k in entries if k in hidden and k not in seen}
+        seen |= frontier
+    return None
 
 
 def _complement(key: K, pinning: Sequence[int], lines: Sequence[Line[K]],
