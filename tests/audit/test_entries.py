@@ -92,6 +92,8 @@ WRITTEN: list[tuple[str, E.LogEntry, bytes]] = [
      b'{"agency":"FBI","key_id":"0a1b2c3d","kind":"key-revoke","time":"2025-11-03T09:30:00.123456Z","v":1}'),
     ("key use", E.KeyUseEntry(**KEY, what="POST /api/v1/query"),  # type: ignore[arg-type]
      b'{"agency":"FBI","key_id":"0a1b2c3d","kind":"key-use","time":"2025-11-03T09:30:00.123456Z","v":1,"what":"POST /api/v1/query"}'),  # noqa: E501
+    ("log key", E.LogKeyEntry(time=KEY["time"], old_key="a+00000001+AQ", new_key="a+00000002+AQ"),  # type: ignore[arg-type]
+     b'{"kind":"log-key","new_key":"a+00000002+AQ","old_key":"a+00000001+AQ","time":"2025-11-03T09:30:00.123456Z","v":1}'),
 ]
 
 

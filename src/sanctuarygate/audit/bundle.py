@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sanctuarygate.audit import merkle
-from sanctuarygate.audit.checkpoint import Checkpoint, verify_checkpoint
+from sanctuarygate.audit.checkpoint import Checkpoint, parse, verify_checkpoint
 from sanctuarygate.audit.cosignature import require_cosignatures
 from sanctuarygate.audit.keys import Verifier
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.note import split_note
+from sanctuarygate.audit.rotation import announcements, key_chain, keys_for
 from sanctuarygate.audit.trust import TrustPolicy
 from sanctuarygate.errors import SanctuaryGateError
 
@@ -83,16 +85,36 @@ def verify_bundle(folder: Path, *, trust: TrustPolicy,
 
     Only the policy's keys are trusted, never the bundle's own ``verifiers`` file: a rewritten
     history signed with a fresh key of the same name fails here. The checkpoint's origin must be
-    the policy's.
+    the policy's. A key rotated in the log (``log-key`` entries, ``audit/rotation.py``) is
+    followed from a pinned key, and a retired key is trusted for no later checkpoint.
     """
     report = BundleReport()
-    keys = list(trust.log_keys)
     try:
         note = (folder / "checkpoint").read_text(encoding="utf-8")
     except OSError as exc:
         raise BundleError(f"checkpoint: cannot read it ({exc.strerror})") from None
-    cp = _verified(note, keys, trust, "checkpoint")
+    tree, rotations = _read_entries(folder / "entries.jsonl")
+    stored = []
+    for size, path in _stored_checkpoints(folder):
+        try:
+            stored.append((size, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BundleError(f"stored checkpoint checkpoints/{path.name}: cannot read it "
+                              f"({exc})") from None
+
+    def consistent(c: Checkpoint) -> bool:
+        return (c.origin == trust.origin and c.size <= tree.size
+                and tree.root(c.size) == c.root_hash)
+
+    size = _size_of(note, "checkpoint")
+    chain = key_chain(trust.log_keys, rotations, [*stored, (size, note)], consistent)
+    cp = _verified(note, keys_for(chain, size), trust, "checkpoint")
     report.checked.append(f"checkpoint signed by a pinned key ({cp.origin}, size {cp.size})")
+    pinned = {k.key for k in trust.log_keys}
+    followed = [k for k in chain if k.verifier.key not in pinned]
+    if followed:
+        report.checked.append(f"{len(followed)} key rotation{'s' * (len(followed) != 1)} "
+                              "followed from the pinned key through the log")
     if trust.quorum:
         try:
             cosigned = require_cosignatures(note, trust.witnesses, trust.quorum)
@@ -101,28 +123,15 @@ def verify_bundle(folder: Path, *, trust: TrustPolicy,
         report.checked.append(f"cosigned by {len(cosigned)} of {len(trust.witnesses)} pinned "
                               f"witnesses ({', '.join(c.name for c in cosigned)}); "
                               f"{trust.quorum} required")
-    tree = merkle.MemoryTree()
-    try:
-        with (folder / "entries.jsonl").open("rb") as fh:
-            for raw in fh:
-                if not raw.endswith(b"\n"):
-                    raise BundleError(f"entry {tree.size}: line does not end with a newline")
-                tree.append(raw[:-1])
-    except OSError as exc:
-        raise BundleError(f"entries.jsonl: cannot read it ({exc.strerror})") from None
     if tree.size != cp.size:
         raise BundleError(f"the checkpoint covers {cp.size} entries but the bundle has {tree.size}")
     if tree.root() != cp.root_hash:
         raise BundleError("the entries do not hash to the checkpoint's root: an entry was "
                           "changed, dropped, added or reordered")
     report.checked.append(f"root of {tree.size} entries matches the checkpoint")
-    stored = _stored_checkpoints(folder)
-    for size, path in stored:
-        what = f"stored checkpoint checkpoints/{path.name}"
-        try:
-            older = _verified(path.read_text(encoding="utf-8"), keys, trust, what)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BundleError(f"{what}: cannot read it ({exc})") from None
+    for size, text in stored:
+        what = f"stored checkpoint checkpoints/{size}"
+        older = _verified(text, keys_for(chain, _size_of(text, what)), trust, what)
         if older.size != size:
             raise BundleError(f"{what}: the file is named {size} but the checkpoint's size is "
                               f"{older.size}")
@@ -131,11 +140,40 @@ def verify_bundle(folder: Path, *, trust: TrustPolicy,
         report.checked.append(f"{len(stored)} stored checkpoint{'s' * (len(stored) != 1)} "
                               "consistent with it")
     if previous is not None:
-        prior = _verified(previous, keys, trust, "previous checkpoint")
+        prior = _verified(previous, keys_for(chain, _size_of(previous, "previous checkpoint")),
+                          trust, "previous checkpoint")
         _check_consistent(tree, prior, cp, "previous checkpoint")
         report.checked.append(f"consistent with the previous checkpoint (size {prior.size})")
     report.size, report.root_hash = cp.size, cp.root_hash
     return report
+
+
+def _read_entries(path: Path) -> tuple[merkle.MemoryTree, list[tuple[int, str, str]]]:
+    """The tree of the published entries, and the key rotations they announce."""
+    tree = merkle.MemoryTree()
+    bodies: list[tuple[int, bytes]] = []
+    try:
+        with path.open("rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    raise BundleError(f"entry {tree.size}: line does not end with a newline")
+                if b'"log-key"' in raw:
+                    bodies.append((tree.size, raw[:-1]))
+                tree.append(raw[:-1])
+    except OSError as exc:
+        raise BundleError(f"entries.jsonl: cannot read it ({exc.strerror})") from None
+    try:
+        return tree, announcements(bodies)
+    except (ValueError, KeyError) as exc:
+        raise BundleError(f"a log-key entry is malformed ({exc})") from None
+
+
+def _size_of(note: str, what: str) -> int:
+    """The tree size a checkpoint note claims (not yet verified)."""
+    try:
+        return parse(split_note(note)[0]).size
+    except SanctuaryGateError as exc:
+        raise BundleError(f"{what}: {exc}") from None
 
 
 def _verified(note: str, keys: Sequence[Verifier], trust: TrustPolicy, what: str) -> Checkpoint:

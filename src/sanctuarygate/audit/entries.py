@@ -402,6 +402,20 @@ class KeyUseEntry(_KeyEntry):
     what: str
 
 
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogKeyEntry(LogEntry):
+    """The log's signing key changes: recorded, and covered by a checkpoint the old key signs,
+    before the new key signs anything. An auditor who pinned the old key follows the chain."""
+
+    KIND = "log-key"
+    VERSION = 1
+
+    time: dt.datetime
+    old_key: str
+    new_key: str
+
+
 # --- the one serialisation ------------------------------------------------------------------------
 
 #: Per class: (name, omit when None) of each field, in order; built on first use.

@@ -228,6 +228,16 @@ def generate_key(name: str) -> tuple[str, str]:
 # -- storage ----------------------------------------------------------------------------------
 
 
+def signer_stamp(data_dir: Path | str, name: str) -> tuple[int, int] | None:
+    """(inode, mtime in ns) of the signer key file, or None: changes when a rotation renames a
+    new key over it, so a long-running process notices and stops signing with the old one."""
+    try:
+        info = _paths(data_dir, name)[1].stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
 def _paths(data_dir: Path | str, name: str) -> tuple[Path, Path, Path]:
     if not valid_name(name):
         raise KeyFormatError(f"invalid key name {name!r}")
@@ -301,8 +311,10 @@ def load_or_create_signer(data_dir: Path | str, name: str) -> tuple[Signer, bool
     return signer, created
 
 
-def rotate(data_dir: Path | str, name: str) -> Signer:
-    """Replace the signer key of ``name`` with a new one; the old verifier keys stay listed.
+def rotate(data_dir: Path | str, name: str, signer: Signer | None = None) -> Signer:
+    """Replace the signer key of ``name`` with a new one (``signer``, or a fresh one); the old
+    verifier keys stay listed. The log's rotation (``audit/rotation.py``) records the change
+    in the log first and passes the key it announced.
 
     The new key is listed as a verifier first, then written beside the old one and renamed over
     it: until the rename the old key is whole and in use, after it the new one.
@@ -319,7 +331,10 @@ def rotate(data_dir: Path | str, name: str) -> Signer:
     with _locked(keys):
         if key_path.exists():  # a damaged current key stops the rotation: it may have signed
             _add_verifier(verifiers_path, _read_signer(key_path, name).verifier())
-        signer = Signer(name, os.urandom(32))
+        if signer is None:
+            signer = Signer(name, os.urandom(32))
+        elif signer.name != name:
+            raise KeyFormatError(f"a key named {signer.name!r} cannot sign for {name!r}")
         _add_verifier(verifiers_path, signer.verifier())  # listed before it can sign anything
         secret.replace(key_path, (signer.key + "\n").encode(), mode=0o600)
     return signer

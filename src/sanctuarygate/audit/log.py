@@ -15,7 +15,13 @@ from sqlalchemy import Engine
 
 from sanctuarygate.audit.checkpoint import Checkpoint, sign_checkpoint
 from sanctuarygate.audit.entry import person_hash
-from sanctuarygate.audit.keys import Signer, Verifier, load_or_create_signer, load_verifiers
+from sanctuarygate.audit.keys import (
+    Signer,
+    Verifier,
+    load_or_create_signer,
+    load_verifiers,
+    signer_stamp,
+)
 from sanctuarygate.audit.pseudonym import load_or_create_person_key
 from sanctuarygate.audit.record import record_decision
 from sanctuarygate.domain.decision import Decision
@@ -35,19 +41,27 @@ class DecisionLog:
         self.data_dir = data_dir
         self.reader = LogReader()
         self._signer: Signer | None = None
+        self._signer_stamp: tuple[int, int] | None = None
         self._person_key: bytes | None = None
         self.key_created = False
 
     @property
     def signer(self) -> Signer:
-        """The signing key, created in the data directory on first use."""
-        if self._signer is None:
+        """The signing key, created in the data directory on first use, and read again when
+        its file changed (a rotation by another process: never sign with a retired key)."""
+        stamp = signer_stamp(self.data_dir, self.origin)
+        if self._signer is None or stamp != self._signer_stamp:
             self._signer, created = load_or_create_signer(self.data_dir, self.origin)
+            self._signer_stamp = signer_stamp(self.data_dir, self.origin)
             if created:
                 self.key_created = True
                 logger.warning("created a new log signing key for %s in %s", self.origin,
                                self.data_dir / "keys")
         return self._signer
+
+    def forget_signer(self) -> None:
+        """Read the signing key again on next use (after this process rotated it)."""
+        self._signer = None
 
     def verifiers(self) -> list[Verifier]:
         """Every public key this log has signed with, oldest first."""

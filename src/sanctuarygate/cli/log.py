@@ -13,7 +13,8 @@ import typer
 
 from sanctuarygate.audit.bundle import export_bundle, verify_bundle
 from sanctuarygate.audit.default import default_log
-from sanctuarygate.audit.keys import load_or_create_signer, load_verifiers, rotate
+from sanctuarygate.audit.keys import load_or_create_signer, load_verifiers
+from sanctuarygate.audit.rotation import rotate_log_key
 from sanctuarygate.audit.trust import TrustPolicy, policy_from_keys, read_key_file, read_policy_file
 from sanctuarygate.audit.witnessing import city_policy, parse_witnesses, publish, witnessed_checkpoint
 from sanctuarygate.errors import InputError
@@ -152,10 +153,13 @@ def show_keys() -> None:
 
 @keys.command("rotate")
 def rotate_key() -> None:
-    """Replace the signing key; old public keys stay listed so old checkpoints verify."""
-    settings = get_settings()
-    signer = rotate(settings.data_dir, settings.log_origin)
-    typer.echo(signer.verifier().key)
+    """Replace the signing key, on the record: a log-key entry names the new key and the old
+    key signs a checkpoint covering it before the new one signs anything, so an auditor who
+    pinned the old key follows. Prints the new verifier key."""
+    done = rotate_log_key(default_log())
+    typer.echo(f"rotated: entry {done.index} announces the new key; the old key's last "
+               f"checkpoint has size {done.covered_at}", err=True)
+    typer.echo(done.new.key)
 
 
 def _renamed() -> None:
