@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sanctuarygate.audit.bundle import BundleError, BundleReport, export_bundle, published_policy
+from sanctuarygate.audit.entries import KINDS, LogEntry
 from sanctuarygate.audit.keys import Verifier, generate_key
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.trust import policy_from_keys
@@ -17,6 +18,7 @@ from sanctuarygate.report import (
     Count,
     Families,
     Table,
+    render_text,
     report_from_export,
     report_from_log,
     transparency_report,
@@ -159,7 +161,13 @@ def test_an_entry_holding_a_line_separator_is_one_entry(tmp_path: Path,
     assert report.source.entries == 27 and report.decisions.total == Count(22)
 
 
-def test_what_ifs_and_unknown_kinds_are_skipped_and_said(families: Families) -> None:
+def test_what_ifs_and_other_kinds_are_skipped_and_said(families: Families,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    class Note(LogEntry):  # a kind the log defines that is no request (say, a key rotation)
+        KIND = "test-note"
+        VERSION = 1
+
+    monkeypatch.setitem(KINDS, "test-note", Note)
     decision = {"v": 1, "kind": "decision", "time": "2025-05-01T00:00:00Z", "actor": "desk",
                 "outcome": "deny", "rules": [{"id": "x", "citation": "C"}], "obligations": [],
                 "unresolved_facts": [], "packs": [],
@@ -172,11 +180,15 @@ def test_what_ifs_and_unknown_kinds_are_skipped_and_said(families: Families) -> 
     entries = [json.dumps(e).encode() for e in (
         decision, {**decision, "hypothetical": True}, what_if,
         {"v": 1, "kind": "witness-note", "time": "2025-05-01T00:00:00Z"},
-        {**decision, "v": 2})]
+        {"v": 1, "kind": "test-note"}, {"v": 2, "kind": "test-note"}, {**decision, "v": 2})]
     report = transparency_report(entries, families=families, min_cell=5)
     assert report.decisions.total == SMALL  # the one real decision
     assert report.hypothetical == 2
-    assert report.unknown == (("decision v2", 1), ("witness-note v1", 1))
+    assert report.other == (("test-note", 1),)
+    assert report.unknown == (("decision v2", 1), ("test-note v2", 1), ("witness-note v1", 1))
+    text = render_text(report)
+    assert "Not part of these tables: 1 test-note entries." in text
+    assert "Skipped 2 what-if entries" in text and "cannot read: witness-note v1" in text
 
 
 @pytest.mark.parametrize(("raw", "message"), [

@@ -83,6 +83,9 @@ def render_text(report: TransparencyReport) -> str:
                  f"count under {n} cannot be worked out from the totals; 0 is zero.")
     if report.hypothetical:
         lines.append(f"Skipped {report.hypothetical} what-if entries (never counted).")
+    if report.other:
+        lines.append("Not part of these tables: " + ", ".join(
+            f"{number} {kind}" for kind, number in report.other) + " entries.")
     for kind, number in report.unknown:
         lines.append(f"Skipped {number} entries of a kind this version cannot read: {kind}.")
     for table in report.tables:

@@ -9,9 +9,10 @@
 - ``key-issue``, ``key-use``, ``key-revoke``: by month x family x kind.
 
 An entry that says ``hypothetical`` (or, for a decision, asks with ``extra_packs``: a what-if)
-is skipped and counted as such; it should never be in the log. An entry of a kind or version
-this code does not know (a newer log) is skipped and counted by kind, never guessed at. A
-malformed entry is an :class:`InputError` naming its index.
+is skipped and counted as such; it should never be in the log. An entry of another kind the
+log defines (``audit.entries.KINDS``) is not part of these tables and is counted by kind in
+``other``; one of a kind or version this code does not know (a newer log) is counted by kind in
+``unknown``, never guessed at. A malformed entry is an :class:`InputError` naming its index.
 
 >>> from sanctuarygate.domain.agency import Directory
 >>> fam = Families(Directory.from_mapping({"agencies": [{"id": "FBI", "level": "federal"}]}))
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanctuarygate.audit.entries import KINDS
 from sanctuarygate.domain.vocabulary import OUTCOMES
 from sanctuarygate.errors import InputError
 from sanctuarygate.report.family import Families
@@ -57,6 +59,7 @@ class Tally:
     rows: Counter[tuple[str, str]] = field(default_factory=Counter)
     keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     hypothetical: int = 0
+    other: Counter[str] = field(default_factory=Counter)
     unknown: Counter[str] = field(default_factory=Counter)
     months: set[str] = field(default_factory=set)
 
@@ -69,6 +72,10 @@ def tally(entries: Iterable[bytes], families: Families) -> Tally:
         out.entries += 1
         entry = _parse(index, raw)
         kind, version = entry.get("kind"), entry.get("v")
+        if isinstance(kind, str) and kind not in READS and kind in KINDS \
+                and version == KINDS[kind].VERSION:
+            out.other[kind] += 1
+            continue
         if not isinstance(kind, str) or READS.get(kind) != version:
             out.unknown[f"{kind} v{version}"] += 1
             continue

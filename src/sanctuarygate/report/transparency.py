@@ -87,6 +87,8 @@ class TransparencyReport:
     key_events: Table
     #: Entries skipped because they were what-ifs (never recorded by this version).
     hypothetical: int = 0
+    #: Entries of the log's other kinds (not requests), by kind.
+    other: tuple[tuple[str, int], ...] = field(default=())
     #: Entries of kinds or versions this version cannot read, by ``kind vN``.
     unknown: tuple[tuple[str, int], ...] = field(default=())
 
@@ -113,6 +115,7 @@ def transparency_report(entries: Iterable[bytes], *, families: Families, min_cel
     return TransparencyReport(
         min_cell=min_cell, source=source or Source(entries=counted.entries),
         months=tuple(sorted(counted.months)), hypothetical=counted.hypothetical,
+        other=tuple(sorted(counted.other.items())),
         unknown=tuple(sorted(counted.unknown.items())), **tables)
 
 
