@@ -70,9 +70,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from sanctuarygate.demo.records import generate
+from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.watermark import load_or_create_key, tagger
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.store.credential import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

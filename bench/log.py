@@ -81,8 +81,8 @@ from sqlalchemy import (
 )
 
 from sanctuarygate.audit import merkle
+from sanctuarygate.audit.tree import LogReader, append, append_many
 from sanctuarygate.store.db import make_engine, upgrade
-from sanctuarygate.store.log import LogReader, append, append_many
 from sanctuarygate.store.tables import log_node
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -13,11 +13,11 @@ from sanctuarygate.audit.checkpoint import Checkpoint, sign_checkpoint
 from sanctuarygate.audit.entry import canonical_json
 from sanctuarygate.audit.keys import rotate
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.tree import append
 from sanctuarygate.audit.trust import TrustPolicy, policy_from_keys
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.store.db import make_engine, upgrade
-from sanctuarygate.store.log import append
 from sanctuarygate.store.tables import log_entry
 
 REQUEST = parse_request({

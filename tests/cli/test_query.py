@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sanctuarygate.demo.records import generate
-from sanctuarygate.store.credential import issue_key, revoke_key
+from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.log import entries, tree_size
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sanctuarygate.audit.tree import LogReader
 from sanctuarygate.store.db import make_engine
-from sanctuarygate.store.log import LogReader, entries, tree_size
+from sanctuarygate.store.log import entries, tree_size
 from sanctuarygate.store.tables import desk_answer
 
 

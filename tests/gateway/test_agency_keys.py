@@ -16,16 +16,14 @@ from sanctuarygate.errors import (
     UnknownAgencyError,
     UnknownAgencyKeyError,
 )
+from sanctuarygate.gateway.keys import issue_key, record_key_use, revoke_key
 from sanctuarygate.store.credential import (
     IssuedKey,
     KeyInfo,
     authenticate,
-    issue_key,
     key_hash,
     list_keys,
-    record_key_use,
     require_agency,
-    revoke_key,
 )
 from sanctuarygate.store.db import upgrade
 from sanctuarygate.store.log import entries, tree_size

@@ -23,12 +23,12 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
+from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.gateway.trace import trace_file
 from sanctuarygate.gateway.watermark import load_or_create_key
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.settings import get_settings
-from sanctuarygate.store.credential import issue_key, revoke_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
+from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.store.credential import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 

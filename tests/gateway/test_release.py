@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
 from sanctuarygate.errors import DatasetNotServedError, InputError
+from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec
 from sanctuarygate.gateway.release import Gateway, preview, release
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.store.credential import KeyInfo, issue_key
+from sanctuarygate.store.credential import KeyInfo
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 

@@ -21,13 +21,13 @@ from sqlalchemy import Engine, func, select
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
 from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
+from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.plan import Plan, parse_spec, plan_query
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.gateway.stream import rows
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
 from sanctuarygate.settings import PACKAGE_PACKS, Settings
-from sanctuarygate.store.credential import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 

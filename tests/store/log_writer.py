@@ -11,8 +11,8 @@ import sys
 
 from sqlalchemy import create_engine
 
+from sanctuarygate.audit.tree import append
 from sanctuarygate.store.db import make_engine
-from sanctuarygate.store.log import append
 
 
 def main() -> None:

@@ -6,20 +6,24 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from sanctuarygate.audit import merkle
+from sanctuarygate.audit.checkpoint import verify_checkpoint
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.tree import LogReader, append, append_many
 from sanctuarygate.store.db import upgrade
 from sanctuarygate.store.log import (
     LogIntegrityError,
     LogRangeError,
-    LogReader,
-    append,
-    append_many,
+    checkpoints,
     entries,
+    save_checkpoint,
     tree_size,
 )
 from sanctuarygate.store.tables import log_entry, log_node
@@ -154,3 +158,37 @@ def test_acknowledged_appends_survive_kill_9(db_engine: Engine) -> None:
     proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     _check_sequence(db_engine, acked)
+
+
+def test_concurrent_checkpoints_of_one_size_store_the_first(db_engine: Engine) -> None:
+    """Callers signing the same tree size at once all get the one stored note (no
+    IntegrityError for the losers of the race)."""
+    upgrade(db_engine)
+    with db_engine.begin() as conn:
+        append_many(conn, [b"{}"] * 3)
+    callers = 8
+    barrier = threading.Barrier(callers)
+
+    def save(k: int) -> str:
+        with db_engine.begin() as conn:
+            barrier.wait(timeout=30)
+            return save_checkpoint(conn, 3, bytes(32), f"note {k}\n")
+
+    with ThreadPoolExecutor(callers) as pool:
+        notes = list(pool.map(save, range(callers)))
+    with db_engine.connect() as conn:
+        stored = checkpoints(conn)
+    assert len(stored) == 1 and stored[0][0] == 3
+    assert notes == [stored[0][1]] * callers
+
+
+def test_concurrent_log_checkpoints_agree(db_engine: Engine, tmp_path: Path) -> None:
+    upgrade(db_engine)
+    log = DecisionLog(db_engine, origin="test.example/race", data_dir=tmp_path)
+    with db_engine.begin() as conn:
+        append_many(conn, [b"{}"] * 5)
+    _ = log.signer
+    with ThreadPoolExecutor(8) as pool:
+        notes = list(pool.map(lambda _: log.checkpoint(), range(16)))
+    assert len(set(notes)) == 1
+    assert verify_checkpoint(notes[0], log.verifiers()).size == 5

@@ -13,8 +13,9 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.store.credential import IssuedKey, issue_key, list_keys, revoke_key
+from sanctuarygate.store.credential import IssuedKey, list_keys
 from sanctuarygate.store.db import upgrade
 from sanctuarygate.web.app import create_app
 from sanctuarygate.web.auth import AgencyKey, VerifiedKey, require_agency

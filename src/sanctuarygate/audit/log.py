@@ -11,8 +11,6 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from sanctuarygate.audit.checkpoint import Checkpoint, sign_checkpoint
 from sanctuarygate.audit.entry import person_hash
 from sanctuarygate.audit.keys import (
@@ -24,10 +22,12 @@ from sanctuarygate.audit.keys import (
 )
 from sanctuarygate.audit.pseudonym import load_or_create_person_key
 from sanctuarygate.audit.record import record_decision
+from sanctuarygate.audit.tree import LogReader
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
 from sanctuarygate.store import log as store
-from sanctuarygate.store.log import Entry, LogReader
+from sanctuarygate.store.db import Engine
+from sanctuarygate.store.log import Entry
 
 logger = logging.getLogger("sanctuarygate.audit")
 
@@ -91,8 +91,7 @@ class DecisionLog:
             if latest is not None and latest[0] == size:
                 return latest[1]
             note = sign_checkpoint(Checkpoint(self.origin, size, root_hash), self.signer)
-            store.save_checkpoint(conn, size, root_hash, note)
-            return note
+            return store.save_checkpoint(conn, size, root_hash, note)  # a racing caller's, if first
 
     def size(self) -> int:
         with self.engine.connect() as conn:

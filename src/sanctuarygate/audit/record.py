@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection
-
 from sanctuarygate.audit.entries import DecisionEntry, LogEntry, encode
+from sanctuarygate.audit.tree import append
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
-from sanctuarygate.store.log import append
+from sanctuarygate.store.db import Connection
 
 __all__ = ["record", "record_decision"]
 

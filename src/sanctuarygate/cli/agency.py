@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.store.credential import issue_key, list_keys, revoke_key
+from sanctuarygate.store.credential import list_keys
 
 app = typer.Typer(help="Partner agencies: their API keys for the data gateway.",
                   no_args_is_help=True)

@@ -13,13 +13,13 @@ from sanctuarygate.audit.record import record_decision
 from sanctuarygate.demo.records import generate
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import ConfigurationError
+from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.policy.scenario import load_cases
 from sanctuarygate.secret import publish_once
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
-from sanctuarygate.store.credential import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.tables import desk_answer
 

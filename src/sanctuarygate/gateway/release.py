@@ -33,11 +33,12 @@ from sqlalchemy import Engine
 from sanctuarygate.audit.entries import QueryCompleteEntry, QueryEntry, QueryErrorEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record
+from sanctuarygate.gateway.keys import record_key_use
 from sanctuarygate.gateway.plan import Plan, QueryRefusedError, QuerySpec, check_gateway_config, plan_query
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.store.credential import KeyInfo, record_key_use
+from sanctuarygate.store.credential import KeyInfo
 
 __all__ = ["Gateway", "Release", "preview", "release"]
 

@@ -1,18 +1,20 @@
-"""Agency credentials: API keys that say which partner agency is calling (authentication only;
-what that agency may do is the policy's ``decide``).
+"""Agency credentials in the database: API keys that say which partner agency is calling
+(authentication only; what that agency may do is the policy's ``decide``).
 
 A key reads ``sgk_<key id>_<secret>``: a recognisable prefix (secret scanners and people can
 spot a leaked one), a public key id of 8 hex digits (shown in lists and logs, used to revoke)
 and 32 bytes from ``secrets`` in URL-safe base64. The key is shown once, when it is issued;
 the database keeps only its SHA-256 hash, bound to one agency, with a label and the times it
-was created, last used and revoked. Every issue, revocation and use is an entry in the
-decision log, which names the key id and the agency, never the key.
+was created, last used and revoked.
+
+This module only stores and reads keys. Issuing, revoking and using a key are logged
+operations of the gateway (``gateway/keys.py``: ``issue_key``, ``revoke_key``,
+``record_key_use``), which check the agency against the directory and write the log entries
+in the same transaction as the rows here::
 
     with engine.begin() as conn:
-        issued = issue_key(conn, "FBI", "records unit")   # issued.key: give it to the agency
-    with engine.begin() as conn:
         info = authenticate(conn, presented)              # AuthenticationError if not usable
-        record_key_use(conn, info, what="POST /api/v1/query")
+        record_key_use(conn, info, what="POST /api/v1/query")   # gateway.keys
         ... the work the key was used for, in the same transaction ...
 """
 
@@ -27,9 +29,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from sanctuarygate.audit.entries import KeyIssueEntry, KeyRevokeEntry, KeyUseEntry
-from sanctuarygate.audit.record import record
-from sanctuarygate.domain.agency import Directory
 from sanctuarygate.errors import (
     AgencyKeyRevokedError,
     AuthenticationError,
@@ -42,7 +41,6 @@ KEY_PREFIX = "sgk"
 KEY_ID_HEX = 8
 SECRET_BYTES = 32
 LABEL_MAX = 200
-WHAT_MAX = 200
 
 _KEY = re.compile(rf"{KEY_PREFIX}_([0-9a-f]{{{KEY_ID_HEX}}})_([A-Za-z0-9_-]{{43}})")
 _KEY_ID = re.compile(rf"[0-9a-f]{{{KEY_ID_HEX}}}")
@@ -119,25 +117,18 @@ def parse_key(presented: str | None) -> str:
     return found.group(1)
 
 
-def issue_key(conn: Connection, agency_id: str, label: str = "", *,
-              directory: Directory | None = None, at: dt.datetime | None = None) -> IssuedKey:
-    """Issue a new key for an agency of the directory (in the caller's transaction) and log it.
-
-    ``directory`` defaults to the one of the policy packs; an agency it does not list is an
-    :class:`~sanctuarygate.errors.UnknownAgencyError`. The returned key is not stored anywhere.
+def insert_key(conn: Connection, agency_id: str, label: str = "", *,
+               at: dt.datetime | None = None) -> IssuedKey:
+    """Store a new key for ``agency_id`` (the caller checked it against the directory) in the
+    caller's transaction; the returned key is not stored anywhere. A label is printable text.
 
     >>> from sanctuarygate.store.db import make_engine, upgrade
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with engine.begin() as conn:
-    ...     issued = issue_key(conn, "FBI", "records unit")
+    ...     issued = insert_key(conn, "FBI", "records unit")
     >>> issued.info.agency_id, issued.key.startswith(f"sgk_{issued.info.key_id}_")
     ('FBI', True)
     """
-    if directory is None:
-        from sanctuarygate.policy.default import default_library
-
-        directory = default_library().directory
-    agency = directory.get(agency_id, field="agency")
     label = label.strip()
     if len(label) > LABEL_MAX or not label.isprintable():
         raise InputError(f"a label is printable text of at most {LABEL_MAX} characters",
@@ -145,11 +136,9 @@ def issue_key(conn: Connection, agency_id: str, label: str = "", *,
     when = at or dt.datetime.now(dt.UTC)
     key_id = _new_key_id(conn)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    conn.execute(insert(agency_key).values(key_id=key_id, agency_id=agency.id, label=label,
+    conn.execute(insert(agency_key).values(key_id=key_id, agency_id=agency_id, label=label,
                                            secret_hash=key_hash(key), created_at=when))
-    info = KeyInfo(key_id, agency.id, label, when)
-    record(conn, KeyIssueEntry(time=when, key_id=info.key_id, agency=info.agency_id))
-    return IssuedKey(info, key)
+    return IssuedKey(KeyInfo(key_id, agency_id, label, when), key)
 
 
 def list_keys(conn: Connection, *, agency_id: str | None = None) -> list[KeyInfo]:
@@ -160,11 +149,10 @@ def list_keys(conn: Connection, *, agency_id: str | None = None) -> list[KeyInfo
     return [_info(row) for row in conn.execute(query).mappings()]
 
 
-def revoke_key(conn: Connection, key_id: str, *, at: dt.datetime | None = None) -> KeyInfo:
-    """Revoke a key from now on and log it; an unknown or already revoked key is an error.
-
-    Accepts the key id, or a whole key (an agency reporting a leaked key may only have that).
-    """
+def revoke(conn: Connection, key_id: str, *, at: dt.datetime | None = None) -> KeyInfo:
+    """Mark a key revoked from ``at`` (default now); an unknown or already revoked key is an
+    error. Accepts the key id, or a whole key (an agency reporting a leaked key may only have
+    that)."""
     key_id = key_id.strip()
     if key_id.startswith(f"{KEY_PREFIX}_"):
         key_id = key_id.split("_", 2)[1]  # the id only: an error message must not echo a secret
@@ -180,7 +168,6 @@ def revoke_key(conn: Connection, key_id: str, *, at: dt.datetime | None = None) 
     info = _info(row)
     if done.rowcount != 1:
         raise AgencyKeyRevokedError(key_id, revoked_at=_human(info.revoked_at))
-    record(conn, KeyRevokeEntry(time=when, key_id=info.key_id, agency=info.agency_id))
     return info
 
 
@@ -190,7 +177,8 @@ def authenticate(conn: Connection, presented: str | None) -> KeyInfo:
     Raises :class:`AuthenticationError` with ``reason`` ``missing``, ``malformed``, ``unknown``
     (never issued, or a wrong secret: the two are not told apart) or ``revoked`` (said only to
     a caller holding the right secret). The comparison takes constant time. This only reads:
-    the caller records the use with :func:`record_key_use`, in the transaction of its work.
+    the caller records the use (``gateway.keys.record_key_use``), in the transaction of its
+    work.
     """
     key_id = parse_key(presented)
     assert presented is not None  # parse_key refused None
@@ -207,27 +195,16 @@ def authenticate(conn: Connection, presented: str | None) -> KeyInfo:
     return info
 
 
-def record_key_use(conn: Connection, info: KeyInfo, *, what: str,
-                   at: dt.datetime | None = None) -> int:
-    """Note a use of an authenticated key: ``last_used_at`` and a ``key-use`` entry in the
-    decision log, in the caller's transaction. Returns the entry's index.
-
-    ``what`` says what the key was used for (``"POST /api/v1/query"``, a purpose); it must not
-    hold a key. A key revoked since it was authenticated is refused here, so the work fails too.
-    """
-    what = what.strip()
-    if not what or len(what) > WHAT_MAX or f"{KEY_PREFIX}_" in what:
-        raise ValueError(f"'what' must be 1 to {WHAT_MAX} characters and never hold a key")
-    when = at or dt.datetime.now(dt.UTC)
+def touch_key(conn: Connection, info: KeyInfo, *, at: dt.datetime | None = None) -> None:
+    """Set an authenticated key's ``last_used_at``; a key revoked since it was authenticated is
+    an :class:`AuthenticationError` here, so the work it was used for fails too."""
     done = conn.execute(update(agency_key)
                         .where(agency_key.c.key_id == info.key_id,
                                agency_key.c.revoked_at.is_(None))
-                        .values(last_used_at=when))
+                        .values(last_used_at=at or dt.datetime.now(dt.UTC)))
     if done.rowcount != 1:
         raise AuthenticationError(f"revoked API key: key {info.key_id} was revoked meanwhile",
                                   reason="revoked")
-    return record(conn, KeyUseEntry(time=when, key_id=info.key_id, agency=info.agency_id,
-                                    what=what))
 
 
 def require_agency(info: KeyInfo, claimed: str | None) -> KeyInfo:

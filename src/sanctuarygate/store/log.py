@@ -1,30 +1,30 @@
-"""The decision log in the database: append entries, read them, prove them.
+"""The decision log's storage: entries, tree nodes and checkpoints in the database.
 
-One sequence, many writers: every append first takes the row lock on ``log_head`` with
-``UPDATE log_head SET size = size + n ... RETURNING size`` (a row lock on PostgreSQL; the database
-write lock on SQLite), so concurrent appenders from any number of processes queue up and the
-entries are numbered 0, 1, 2, ... with no gap and no duplicate. The append runs in the caller's
-transaction: the entry is committed together with the action it guards, or not at all. The lock
-is held until that transaction ends, so one entry per commit is bounded by the commit's flush;
-``append_many`` puts many entries under one lock and one commit.
+This module stores and reads; it computes no hash. The audit package (``audit/tree.py``) hashes
+the entries and works out the tree's new nodes, and calls the three steps of an append here:
+
+1. :func:`lock_head`: ``UPDATE log_head SET size = size + n ... RETURNING size`` takes the row
+   lock (a row lock on PostgreSQL; the database write lock on SQLite), so concurrent appenders
+   from any number of processes queue up and entries are numbered 0, 1, 2, ... with no gap and
+   no duplicate. The lock is held until the caller's transaction ends: the entry is committed
+   together with the action it guards, or not at all.
+2. :func:`read_nodes` (through :class:`StoredNodes`): the stored left siblings the new nodes
+   combine with.
+3. :func:`insert_entries`: the entries and their new nodes, one statement on PostgreSQL.
 
 Only complete, aligned subtree hashes are stored (``log_node``); roots and RFC 9162 proofs are
-composed from them (``audit/merkle.py``). Complete nodes never change, so readers may cache them.
-A proof, cold or warm, is one statement: the tree size and the uncached nodes it needs.
-(``bench/log.py`` measures both; see docs/benchmarks.md.)
+composed from them by the audit package. Complete nodes never change, so readers may cache
+them. Checkpoints are stored once per tree size, whoever signs first.
 
-    with engine.begin() as conn:
-        index = append(conn, entry_bytes)
-
-The application appends through ``audit/record.py`` only (``record(conn, entry)``), which
-encodes a typed entry (``audit/entries.py``); a test keeps it the only caller.
+The application appends through ``audit/record.py`` only (``record(conn, entry)``); a test keeps
+the audit package the only caller of the append steps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -42,8 +42,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sanctuarygate.audit import merkle
 from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.store.tables import log_checkpoint, log_entry, log_head, log_node
 
@@ -60,8 +61,11 @@ class LogRangeError(InputError):
     title = "Outside the log"
 
 
-class _Nodes:
-    """``merkle.NodeReader`` over a connection; ``prefetched`` nodes are served from memory."""
+class StoredNodes:
+    """Complete nodes read from the database, for the Merkle code (an ``audit.NodeReader``):
+    ``complete_node(level, index)``. Nodes in ``cache`` (shared with the caller, who may add
+    to it) are served from memory; ``load`` fetches many in one statement. A node that is not
+    stored is a :class:`LogIntegrityError`: a reader never makes up a hash."""
 
     def __init__(self, conn: Connection, cache: dict[tuple[int, int], bytes] | None = None) -> None:
         self.conn = conn
@@ -71,7 +75,7 @@ class _Nodes:
         """Fetch the uncached ``keys`` in one query (absent ones stay absent)."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self.cache]
         if wanted:
-            self.cache.update(_read_nodes(self.conn, wanted)[1])
+            self.cache.update(read_nodes(self.conn, wanted)[1])
 
     def complete_node(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -82,23 +86,6 @@ class _Nodes:
             if found is None:
                 raise LogIntegrityError(f"missing tree node level {level} index {index}")
         return found
-
-
-class _Keys:
-    """``merkle.NodeReader`` that notes which nodes are read and answers a placeholder.
-
-    Which nodes a root or proof reads depends only on the sizes and indexes, never on the hashes,
-    so one dry run names every node the real composition will read.
-    """
-
-    PLACEHOLDER = bytes(merkle.HASH_SIZE)
-
-    def __init__(self) -> None:
-        self.keys: list[tuple[int, int]] = []
-
-    def complete_node(self, level: int, index: int) -> bytes:
-        self.keys.append((level, index))
-        return self.PLACEHOLDER
 
 
 #: Statements built once: they are the hot path of every append and proof.
@@ -138,10 +125,10 @@ def _sqlite_nodes(count: int, with_size: bool) -> Executable:
     return union_all(_SIZE_ROW, nodes) if with_size else nodes
 
 
-def _read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
-                with_size: bool = False) -> tuple[int | None, dict[tuple[int, int], bytes]]:
+def read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
+               with_size: bool = False) -> tuple[int | None, dict[tuple[int, int], bytes]]:
     """The stored nodes among ``keys`` in one statement, and the tree size if ``with_size``
-    (read by the same statement, so from the same snapshot)."""
+    (read by the same statement, so from the same snapshot; None if there is no head row)."""
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_PG_SIZE_AND_NODES if with_size else _PG_NODES,
                             {"levels": [k[0] for k in keys], "idxs": [k[1] for k in keys]})
@@ -158,65 +145,30 @@ def _read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
     return size, found
 
 
-def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
-    """The stored nodes that appending leaves ``[size, end)`` combines with.
-
-    At each level, the node holding leaf ``size`` is the first one the batch can complete; if it
-    is a right child and the batch completes it, its left sibling (all below ``size``) is needed.
-    Every other left sibling is a node of the batch itself.
-    """
-    out, level = [], 0
-    while ((size >> level) + 1) << level <= end:
-        position = size >> level
-        if position & 1:
-            out.append((level, position - 1))
-        level += 1
-    return out
+def lock_head(conn: Connection, count: int) -> int:
+    """Reserve the next ``count`` indexes and return the first: moves the head on by ``count``
+    under its row lock, held until the caller's transaction ends (appenders queue here)."""
+    end = int(conn.execute(_LOCK_HEAD, {"n": count}).scalar_one())
+    return end - count
 
 
-def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> int:
-    """Append one entry in the caller's transaction and return its index.
-
-    The index is final only when the caller's transaction commits; if it rolls back, the entry
-    and its nodes vanish with it and the next appender reuses the index.
-    """
-    return append_many(conn, [body], at=at)[0]
-
-
-def append_many(conn: Connection, bodies: Sequence[bytes], *,
-                at: dt.datetime | None = None) -> list[int]:
-    """Append several entries under one lock and one commit (group commit); indexes in order.
-
-    Three statements, or two: lock the head and move it on, read the stored left siblings the
-    batch needs (none when the log's size is even), write the entries and nodes (one statement
-    on PostgreSQL). The lock is held until the caller's transaction ends.
-    """
-    if not bodies:
-        return []
-    leaves = [merkle.leaf_hash(b) for b in bodies]  # before the lock: nothing here needs it
-    texts = [b.decode("utf-8") for b in bodies]
-    when = at or dt.datetime.now(dt.UTC)
-    end = int(conn.execute(_LOCK_HEAD, {"n": len(bodies)}).scalar_one())
-    size = end - len(bodies)
-    nodes = _Nodes(conn)
-    nodes.load(_left_siblings(size, end))
-    new: list[tuple[int, int, bytes]] = []
-    for index, leaf in enumerate(leaves, start=size):
-        for level, idx, value in merkle.new_nodes(index, leaf, nodes):
-            nodes.cache[(level, idx)] = value
-            new.append((level, idx, value))
-    indexes = list(range(size, end))
+def insert_entries(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Sequence[str],
+                   nodes: Sequence[tuple[int, int, bytes]], *, at: dt.datetime) -> None:
+    """Write entries ``first, first + 1, ...`` (their leaf hashes and bodies) and the complete
+    ``nodes`` ``(level, index, hash)`` they make: one statement on PostgreSQL, two on SQLite.
+    The caller holds the head's lock (:func:`lock_head`) and computed every hash."""
+    indexes = list(range(first, first + len(leaves)))
     if conn.dialect.name == "postgresql":
         conn.execute(_PG_INSERT, {
-            "at": when, "e_idx": indexes, "e_hash": leaves, "e_body": texts,
-            "n_level": [n[0] for n in new], "n_idx": [n[1] for n in new],
-            "n_hash": [n[2] for n in new]})
+            "at": at, "e_idx": indexes, "e_hash": list(leaves), "e_body": list(bodies),
+            "n_level": [n[0] for n in nodes], "n_idx": [n[1] for n in nodes],
+            "n_hash": [n[2] for n in nodes]})
     else:
         conn.execute(_INSERT_ENTRIES, [
-            {"idx": i, "leaf_hash": h, "body": b, "created_at": when}
-            for i, h, b in zip(indexes, leaves, texts, strict=True)])
-        conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in new])
-    return indexes
+            {"idx": i, "leaf_hash": h, "body": b, "created_at": at}
+            for i, h, b in zip(indexes, leaves, bodies, strict=True)])
+        if nodes:
+            conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
 
 
 def tree_size(conn: Connection) -> int:
@@ -242,72 +194,34 @@ def entries(conn: Connection, start: int, end: int) -> list[Entry]:
     return [Entry(int(i), str(b), bytes(h)) for i, b, h in rows]
 
 
-class LogReader:
-    """Roots and proofs for a stored log, with a cache of (immutable) complete nodes."""
+def save_checkpoint(conn: Connection, size: int, root_hash: bytes, note: str) -> str:
+    """Store a signed checkpoint for ``size`` unless one is stored already, and return the
+    stored note (the first one signed: concurrent callers all get the same).
 
-    def __init__(self, max_cached: int = 200_000) -> None:
-        self.max_cached = max_cached
-        self._cache: dict[tuple[int, int], bytes] = {}
-
-    def _current_size(self, conn: Connection,
-                      compose: Callable[[merkle.NodeReader], object] | None) -> int:
-        """The committed tree size. With ``compose``, the nodes it will read that are not cached
-        yet come with it, in the same statement: a proof is one query, cold or warm."""
-        if len(self._cache) > self.max_cached:
-            self._cache.clear()
-        wanted: list[tuple[int, int]] = []
-        if compose is not None:
-            keys = _Keys()
-            compose(keys)
-            wanted = [k for k in dict.fromkeys(keys.keys) if k not in self._cache]
-        if not wanted:
-            return tree_size(conn)
-        size, found = _read_nodes(conn, wanted, with_size=True)
-        self._cache.update(found)
-        return tree_size(conn) if size is None else size  # no head row: fails as tree_size does
-
-    @staticmethod
-    def _check(current: int, size: int) -> None:
-        if size < 0 or size > current:
-            raise LogRangeError(f"tree size {size} is outside the log of size {current}")
-
-    def root(self, conn: Connection, size: int | None = None) -> tuple[int, bytes]:
-        """(size, root hash) for ``size`` entries (default: all committed)."""
-        size = tree_size(conn) if size is None else size
-
-        def compose(reader: merkle.NodeReader) -> bytes:
-            return merkle.root(reader, size)
-
-        self._check(self._current_size(conn, compose if size >= 0 else None), size)
-        return size, compose(_Nodes(conn, self._cache))  # a missing node: LogIntegrityError
-
-    def inclusion_proof(self, conn: Connection, index: int, size: int) -> list[bytes]:
-        def compose(reader: merkle.NodeReader) -> list[bytes]:
-            return merkle.inclusion_proof(reader, index, size)
-
-        valid = 0 <= index < size
-        self._check(self._current_size(conn, compose if valid else None), size)
-        if not valid:
-            raise LogRangeError(f"index {index} is not in a tree of size {size}")
-        return compose(_Nodes(conn, self._cache))
-
-    def consistency_proof(self, conn: Connection, old: int, new: int) -> list[bytes]:
-        def compose(reader: merkle.NodeReader) -> list[bytes]:
-            return merkle.consistency_proof(reader, old, new)
-
-        valid = 0 <= old <= new
-        self._check(self._current_size(conn, compose if valid else None), new)
-        if not valid:
-            raise LogRangeError(f"no consistency proof from {old} to {new}")
-        return compose(_Nodes(conn, self._cache))
+    An insert that ignores the conflict, then a read: never an IntegrityError for the loser of
+    a race, and no transaction aborted on PostgreSQL.
+    """
+    values = {"size": size, "root_hash": root_hash, "note": note,
+              "created_at": dt.datetime.now(dt.UTC)}
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(pg_insert(log_checkpoint).values(**values).on_conflict_do_nothing(
+            index_elements=[log_checkpoint.c.size]))
+    elif dialect == "sqlite":
+        conn.execute(sqlite_insert(log_checkpoint).values(**values).on_conflict_do_nothing(
+            index_elements=[log_checkpoint.c.size]))
+    else:  # no portable "ignore the conflict": check, then insert
+        if _checkpoint_note(conn, size) is None:
+            conn.execute(insert(log_checkpoint).values(**values))
+    stored = _checkpoint_note(conn, size)
+    if stored is None:
+        raise LogIntegrityError(f"the checkpoint for size {size} was not stored")
+    return stored
 
 
-def save_checkpoint(conn: Connection, size: int, root_hash: bytes, note: str) -> None:
-    """Store a signed checkpoint (idempotent per size)."""
-    exists = conn.execute(select(log_checkpoint.c.size).where(log_checkpoint.c.size == size)).first()
-    if exists is None:
-        conn.execute(insert(log_checkpoint).values(size=size, root_hash=root_hash, note=note,
-                                                   created_at=dt.datetime.now(dt.UTC)))
+def _checkpoint_note(conn: Connection, size: int) -> str | None:
+    row = conn.execute(select(log_checkpoint.c.note).where(log_checkpoint.c.size == size)).first()
+    return None if row is None else str(row[0])
 
 
 def latest_checkpoint(conn: Connection) -> tuple[int, str] | None:

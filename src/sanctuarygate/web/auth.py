@@ -25,7 +25,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from sanctuarygate.errors import AuthenticationError
-from sanctuarygate.store.credential import KeyInfo, authenticate, record_key_use, require_agency
+from sanctuarygate.gateway.keys import record_key_use
+from sanctuarygate.store.credential import KeyInfo, authenticate, require_agency
 from sanctuarygate.web.log_api import get_log
 
 __all__ = ["AgencyKey", "KeyInfo", "VerifiedKey", "authenticated_agency", "presented_key",

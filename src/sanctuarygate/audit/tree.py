@@ -1,0 +1,164 @@
+"""The stored log's Merkle tree: appends (leaf hashes and new nodes) and roots and proofs.
+
+The hashing decisions are made here; the database work is ``store.log``'s, which computes no
+hash. An append, in the caller's transaction:
+
+1. hash the entries (before any lock: nothing here needs it);
+2. ``store.log.lock_head``: reserve the next indexes under the head's row lock;
+3. read the stored left siblings the batch combines with (none when the log's size is even)
+   and compute the new complete nodes (``merkle.new_nodes``);
+4. ``store.log.insert_entries``: write the entries and the nodes.
+
+    with engine.begin() as conn:
+        index = append(conn, entry_bytes)
+
+Roots and RFC 9162 proofs are composed from the stored complete nodes by :class:`LogReader`,
+which caches them (complete nodes never change); a proof, cold or warm, is one statement: the
+tree size and the uncached nodes it needs. (``bench/log.py`` measures both; see
+docs/benchmarks.md.)
+
+The application appends through ``audit/record.py`` (``record(conn, entry)``), which encodes a
+typed entry (``audit/entries.py``); a test keeps the audit package the only caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from sanctuarygate.audit import merkle
+from sanctuarygate.store import log as stored
+from sanctuarygate.store.db import Connection
+from sanctuarygate.store.log import LogRangeError, StoredNodes
+
+__all__ = ["LogReader", "append", "append_many"]
+
+
+class _Keys:
+    """``merkle.NodeReader`` that notes which nodes are read and answers a placeholder.
+
+    Which nodes a root or proof reads depends only on the sizes and indexes, never on the hashes,
+    so one dry run names every node the real composition will read.
+    """
+
+    PLACEHOLDER = bytes(merkle.HASH_SIZE)
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+
+    def complete_node(self, level: int, index: int) -> bytes:
+        self.keys.append((level, index))
+        return self.PLACEHOLDER
+
+
+def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
+    """The stored nodes that appending leaves ``[size, end)`` combines with.
+
+    At each level, the node holding leaf ``size`` is the first one the batch can complete; if it
+    is a right child and the batch completes it, its left sibling (all below ``size``) is needed.
+    Every other left sibling is a node of the batch itself.
+
+    >>> _left_siblings(3, 4), _left_siblings(4, 5), _left_siblings(0, 8)
+    ([(0, 2), (1, 0)], [], [])
+    """
+    out, level = [], 0
+    while ((size >> level) + 1) << level <= end:
+        position = size >> level
+        if position & 1:
+            out.append((level, position - 1))
+        level += 1
+    return out
+
+
+def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> int:
+    """Append one entry in the caller's transaction and return its index.
+
+    The index is final only when the caller's transaction commits; if it rolls back, the entry
+    and its nodes vanish with it and the next appender reuses the index.
+    """
+    return append_many(conn, [body], at=at)[0]
+
+
+def append_many(conn: Connection, bodies: Sequence[bytes], *,
+                at: dt.datetime | None = None) -> list[int]:
+    """Append several entries under one lock and one commit (group commit); indexes in order.
+
+    Three statements, or two: lock the head and move it on, read the stored left siblings the
+    batch needs (none when the log's size is even), write the entries and nodes (one statement
+    on PostgreSQL). The lock is held until the caller's transaction ends.
+    """
+    if not bodies:
+        return []
+    leaves = [merkle.leaf_hash(b) for b in bodies]  # before the lock: nothing here needs it
+    texts = [b.decode("utf-8") for b in bodies]
+    when = at or dt.datetime.now(dt.UTC)
+    size = stored.lock_head(conn, len(bodies))
+    nodes = StoredNodes(conn)
+    nodes.load(_left_siblings(size, size + len(bodies)))
+    new: list[tuple[int, int, bytes]] = []
+    for index, leaf in enumerate(leaves, start=size):
+        for level, idx, value in merkle.new_nodes(index, leaf, nodes):
+            nodes.cache[(level, idx)] = value
+            new.append((level, idx, value))
+    stored.insert_entries(conn, size, leaves, texts, new, at=when)
+    return list(range(size, size + len(bodies)))
+
+
+class LogReader:
+    """Roots and proofs for a stored log, with a cache of (immutable) complete nodes."""
+
+    def __init__(self, max_cached: int = 200_000) -> None:
+        self.max_cached = max_cached
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def _current_size(self, conn: Connection,
+                      compose: Callable[[merkle.NodeReader], object] | None) -> int:
+        """The committed tree size. With ``compose``, the nodes it will read that are not cached
+        yet come with it, in the same statement: a proof is one query, cold or warm."""
+        if len(self._cache) > self.max_cached:
+            self._cache.clear()
+        wanted: list[tuple[int, int]] = []
+        if compose is not None:
+            keys = _Keys()
+            compose(keys)
+            wanted = [k for k in dict.fromkeys(keys.keys) if k not in self._cache]
+        if not wanted:
+            return stored.tree_size(conn)
+        size, found = stored.read_nodes(conn, wanted, with_size=True)
+        self._cache.update(found)
+        return stored.tree_size(conn) if size is None else size  # no head: fails as tree_size
+
+    @staticmethod
+    def _check(current: int, size: int) -> None:
+        if size < 0 or size > current:
+            raise LogRangeError(f"tree size {size} is outside the log of size {current}")
+
+    def root(self, conn: Connection, size: int | None = None) -> tuple[int, bytes]:
+        """(size, root hash) for ``size`` entries (default: all committed)."""
+        size = stored.tree_size(conn) if size is None else size
+
+        def compose(reader: merkle.NodeReader) -> bytes:
+            return merkle.root(reader, size)
+
+        self._check(self._current_size(conn, compose if size >= 0 else None), size)
+        return size, compose(StoredNodes(conn, self._cache))  # missing node: LogIntegrityError
+
+    def inclusion_proof(self, conn: Connection, index: int, size: int) -> list[bytes]:
+        def compose(reader: merkle.NodeReader) -> list[bytes]:
+            return merkle.inclusion_proof(reader, index, size)
+
+        valid = 0 <= index < size
+        self._check(self._current_size(conn, compose if valid else None), size)
+        if not valid:
+            raise LogRangeError(f"index {index} is not in a tree of size {size}")
+        return compose(StoredNodes(conn, self._cache))
+
+    def consistency_proof(self, conn: Connection, old: int, new: int) -> list[bytes]:
+        def compose(reader: merkle.NodeReader) -> list[bytes]:
+            return merkle.consistency_proof(reader, old, new)
+
+        valid = 0 <= old <= new
+        self._check(self._current_size(conn, compose if valid else None), new)
+        if not valid:
+            raise LogRangeError(f"no consistency proof from {old} to {new}")
+        return compose(StoredNodes(conn, self._cache))
