@@ -52,6 +52,11 @@ def test_rule_without_annotation_fails(missing: str, dates: dict[str, dt.date],
     ('@id("il-kifta-287g/x")\n@citation("c")\n@summary("s")\n@obligations("hug=1")\n'
      'permit (principal, action, resource);', "obligation kind"),
     ("", "no rules"),
+    (RULE.replace('resource);', 'resource) when { context.resource has gang_database && '
+                  'context.resource.gang_database };'), "a fact of the person's record"),
+    (RULE.replace("@summary", '@public_id("il-kifta-287g/5")\n@summary'), "go together"),
+    (RULE.replace("@summary", '@public_id("other/5")\n@public_citation("x")\n@summary'),
+     "@public_id must start with"),
 ])
 def test_bad_rules_fail_to_load(text: str, match: str, dates: dict[str, dt.date],
                                 packs_copy: Path) -> None:

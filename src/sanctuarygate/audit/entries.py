@@ -108,7 +108,9 @@ class RuleCitation:
 
     @classmethod
     def of(cls, rule: RuleRef) -> RuleCitation:
-        return cls(rule.id, rule.citation)
+        """The rule as the public log names it (a coarser reference where its own would reveal
+        a fact about the person; see ``RuleRef.published``)."""
+        return cls(*rule.published)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +275,7 @@ class DecisionEntry(LogEntry):
         """
         return cls(
             time=at, actor=actor, request=AskedRequest.of(request), outcome=decision.outcome,
-            rules=tuple(RuleCitation.of(r) for r in decision.rules),
+            rules=tuple(dict.fromkeys(RuleCitation.of(r) for r in decision.rules)),
             obligations=tuple(ObligationRef.of(o) for o in decision.obligations),
             unresolved_facts=tuple(decision.unresolved_facts),
             packs=tuple(PackVersion.of(p) for p in decision.packs), subject=subject)
@@ -334,7 +336,7 @@ class QueryEntry(LogEntry):
             withheld=tuple(withheld),
             filters=tuple(FilterShape(str(f["field"]), str(f["op"])) for f in filters),
             row_rules=tuple(RowRuleRef.of(r) for r in row_rules), outcome=decision.outcome,
-            rules=tuple(RuleCitation.of(r) for r in decision.rules),
+            rules=tuple(dict.fromkeys(RuleCitation.of(r) for r in decision.rules)),
             terms=tuple(Term.of(o) for o in terms), watermark_key=watermark_key,
             packs=tuple(PackVersion.of(p) for p in decision.packs))
 

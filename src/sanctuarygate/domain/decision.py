@@ -30,6 +30,21 @@ class RuleRef:
     effect: Literal["permit", "forbid"]
     pack: str
     confidence: str
+    #: For the public log, when the rule's own id or clause would reveal a fact about the person
+    #: (a gang-database carve-out): a coarser reference to the section, the same for the rules
+    #: around it (``@public_id`` / ``@public_citation`` in the pack). Empty: publish as is.
+    public_id: str = ""
+    public_citation: str = ""
+
+    @property
+    def published(self) -> tuple[str, str]:
+        """(id, citation) as the public log shows them.
+
+        >>> RuleRef("p/gang-carve-out", "X 1(c)(4)", "", "permit", "p", "P",
+        ...         "p/1", "X 1").published
+        ('p/1', 'X 1')
+        """
+        return (self.public_id or self.id, self.public_citation or self.citation)
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "citation": self.citation, "summary": self.summary,

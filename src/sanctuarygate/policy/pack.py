@@ -25,7 +25,15 @@ from sanctuarygate.policy.engine import Engine, ParsedPolicy
 
 KINDS = frozenset({"statute", "ordinance", "resolution", "executive-order", "directive", "proposal"})
 CONFIDENCE = frozenset({"C", "P", "U"})
-ANNOTATIONS = frozenset({"id", "citation", "summary", "confidence", "obligations", "outcome"})
+ANNOTATIONS = frozenset({"id", "citation", "summary", "confidence", "obligations", "outcome",
+                         "public_id", "public_citation"})
+#: Facts about a person's record that a rule may read; such a rule must say how the public log
+#: names it (``@public_id``, ``@public_citation``), so a logged answer does not publish, e.g.,
+#: that the unnamed person is in a gang database. A pack that forgets fails to load.
+PERSON_RECORD_FACTS = frozenset({
+    "resource.gang_database", "resource.felony_conviction", "resource.pending_felony_charge",
+    "resource.outstanding_criminal_warrant", "resource.has_detainer", "resource.watch_list_match",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +200,30 @@ def _rule(parsed: ParsedPolicy, manifest: Mapping[str, Any], source: str) -> Rul
     eff: Literal["permit", "forbid"] = "permit" if effect == "permit" else "forbid"
     if eff == "forbid" and (outcome or "obligations" in notes):
         raise PolicyLoadError(f"{where}: a forbid rule carries no @outcome or @obligations")
+    public_id, public_citation = _public_ref(parsed, notes, str(manifest["id"]), where)
     ref = RuleRef(rid, notes["citation"].strip(), notes["summary"].strip(), eff,
-                  str(manifest["id"]), confidence)
+                  str(manifest["id"]), confidence, public_id, public_citation)
     return Rule(ref, parse_obligations(notes.get("obligations", ""), rid, where), outcome is not None,
                 parsed)
+
+
+def _public_ref(parsed: ParsedPolicy, notes: Mapping[str, str], pack: str,
+                where: str) -> tuple[str, str]:
+    """The rule's public reference: both annotations or neither, and required when the rule
+    reads a fact of the person's record (see :data:`PERSON_RECORD_FACTS`)."""
+    public_id = notes.get("public_id", "").strip()
+    public_citation = notes.get("public_citation", "").strip()
+    if bool(public_id) != bool(public_citation):
+        raise PolicyLoadError(f"{where}: @public_id and @public_citation go together")
+    if public_id and not public_id.startswith(f"{pack}/"):
+        raise PolicyLoadError(f"{where}: @public_id must start with '{pack}/'")
+    reads = {p for p in parsed.context_paths if p in PERSON_RECORD_FACTS
+             or p.startswith("resource.violent_conviction")}
+    if reads and not public_id:
+        raise PolicyLoadError(f"{where}: it reads {', '.join(sorted(reads))}, a fact of the "
+                              "person's record: give @public_id and @public_citation (a coarser "
+                              "reference for the public log)")
+    return public_id, public_citation
 
 
 def parse_obligations(text: str, rule_id: str, where: str = "") -> tuple[Obligation, ...]:
