@@ -129,10 +129,14 @@ def report_from_export(folder: Path, *, trust: TrustPolicy | None, families: Fam
     return transparency_report(entries, families=families, min_cell=min_cell, source=source)
 
 
-def report_from_log(log: DecisionLog, *, families: Families,
-                    min_cell: int) -> TransparencyReport:
-    """The report of the live log, for the web page: the same numbers as its export's."""
-    size = log.size()
+def report_from_log(log: DecisionLog, *, families: Families, min_cell: int,
+                    size: int | None = None) -> TransparencyReport:
+    """The report of the live log, for the web page: the same numbers as its export's.
+
+    ``size``: count the first ``size`` entries only (the size of the checkpoint the page
+    shows beside the tables, so that its export gives the very same numbers); default all.
+    """
+    size = log.size() if size is None else size
     return transparency_report(log_entries(log, size=size), families=families,
                                min_cell=min_cell, source=Source(entries=size))
 
