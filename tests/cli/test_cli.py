@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,8 +198,37 @@ def test_usage_error_is_exit_2() -> None:
     assert out.returncode == 2 and "--packs" in out.stderr
 
 
+def _staff_token(env: dict[str, str], name: str, role: str) -> str:
+    """A new account's staff token (the last line ``staff token issue`` prints)."""
+    assert sg("staff", "add", name, "--role", role, env=env).returncode == 0
+    issued = sg("staff", "token", "issue", name, env=env)
+    assert issued.returncode == 0, issued.stderr
+    return issued.stdout.strip().splitlines()[-1]
+
+
+def test_record_needs_a_staff_token_and_names_its_account(tmp_path: Path) -> None:
+    env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
+    none = sg("decide", "-", "--record", stdin=TODAY, env=env)
+    assert none.returncode == 3 and "needs a staff token" in none.stderr
+    gone = sg("decide", "-", "--record", "--actor", "anyone", stdin=TODAY, env=env)
+    assert gone.returncode == 2 and "--actor is gone" in gone.stderr
+    auditor = _staff_token(env, "audit1", "auditor")
+    refused = sg("decide", "-", "--record", stdin=TODAY,
+                 env=env | {"SANCTUARYGATE_STAFF_TOKEN": auditor})
+    assert refused.returncode == 3 and "may not record" in refused.stderr
+    (tmp_path / "token").write_text(_staff_token(env, "desk1", "desk") + "\n")
+    done = sg("decide", "-", "--record", "--json", "--token-file", str(tmp_path / "token"),
+              stdin=TODAY, env=env)
+    assert done.returncode == 0, done.stderr
+    index = json.loads(done.stdout)["log_index"]
+    assert sg("log", "export", str(tmp_path / "b"), env=env).returncode == 0
+    line = (tmp_path / "b" / "entries.jsonl").read_text().splitlines()[index]
+    assert re.search(r"staff:s-[0-9a-f]{8}", line) and "desk1" not in line
+
+
 def test_record_export_verify_round_trip(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
+    env["SANCTUARYGATE_STAFF_TOKEN"] = _staff_token(env, "clerk", "desk")
     first = sg("decide", "-", "--record", "--json", stdin=TODAY, env=env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["log_index"] == 0

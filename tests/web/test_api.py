@@ -12,14 +12,24 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web.app import create_app
 
 from .conftest import FailingDecider, TestClient, as_request, client_for, shared_cases
+from .staff import token_of
 
 CASES = shared_cases()
 PROBLEM = "application/problem+json"
+DECISIONS = "/api/v1/decisions"
+#: Answer without recording: no credential needed.
+DRY_RUN = DECISIONS + "?dry_run=true"
+
+
+@pytest.fixture(scope="module")
+def desk_token() -> dict[str, str]:
+    """The header of a desk officer's staff token."""
+    return {"authorization": f"Bearer {token_of('desk')[1]}"}
 
 
 def test_detainer_downstate_is_denied_citing_trust_act(client: TestClient) -> None:
     case = as_request(CASES["detainer-without-warrant-downstate"])
-    response = client.post("/api/v1/decisions", json=case)
+    response = client.post(DRY_RUN, json=case)
     assert response.status_code == 200
     body = response.json()
     assert body["outcome"] == "deny"
@@ -30,9 +40,9 @@ def test_detainer_downstate_is_denied_citing_trust_act(client: TestClient) -> No
 
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_api_answers_every_shared_case_as_the_library_does(
-        client: TestClient, decider: Decider, case_id: str) -> None:
+        client: TestClient, decider: Decider, case_id: str, desk_token: dict[str, str]) -> None:
     case = as_request(CASES[case_id])
-    response = client.post("/api/v1/decisions", json=case)
+    response = client.post(DECISIONS, json=case, headers=desk_token)
     assert response.status_code == 200, response.text
     expected = decider.decide(parse_request(case)).to_dict()
     body = response.json()
@@ -44,17 +54,19 @@ def test_api_answers_every_shared_case_as_the_library_does(
         assert body == expected
         return
     index = body.pop("log_index")  # pragma: no cover (a shared case dated today)
-    assert body == expected
+    assert body.pop("recorded") is True and body == expected
     logged = client.get(f"/api/v1/log/entries?start={index}&end={index + 1}").json()
     assert logged["entries"][0]["entry"]["outcome"] == expected["outcome"]
 
 
-def test_a_request_about_today_is_recorded_and_another_day_is_not(client: TestClient) -> None:
+def test_a_request_about_today_is_recorded_and_another_day_is_not(
+        client: TestClient, desk_token: dict[str, str]) -> None:
     case = as_request(CASES["detainer-without-warrant-downstate"])
-    today = client.post("/api/v1/decisions", json={**case, "date": dt.date.today().isoformat()})
+    today = client.post(DECISIONS, json={**case, "date": dt.date.today().isoformat()},
+                        headers=desk_token)
     assert today.status_code == 200 and "hypothetical" not in today.json()
     index = today.json()["log_index"]
-    past = client.post("/api/v1/decisions", json={**case, "date": "2019-05-01"}).json()
+    past = client.post(DECISIONS, json={**case, "date": "2019-05-01"}, headers=desk_token).json()
     assert past["hypothetical"] is True and past["recorded"] is False and "log_index" not in past
     assert past["banner"] == ("HYPOTHETICAL — not the law in force: the law on 2019-05-01, "
                               "not today's")
@@ -64,21 +76,21 @@ def test_a_request_about_today_is_recorded_and_another_day_is_not(client: TestCl
 def test_every_bad_field_is_in_the_problem_errors(client: TestClient) -> None:
     case = as_request(CASES["detainer-without-warrant-downstate"])
     bad = {**case, "date": "2025-02-30", "principal": {"agency": ""}, "action": "deport"}
-    response = client.post("/api/v1/decisions", json=bad)
+    response = client.post(DRY_RUN, json=bad)
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert [e["field"] for e in body["errors"]] == ["date", "principal.agency", "action"]
     assert body["errors"][1]["message"] == "is required"
     assert body["field"] == "date" and "3 problems" in body["detail"]
-    one = client.post("/api/v1/decisions", json={**case, "action": "deport"}).json()
+    one = client.post(DRY_RUN, json={**case, "action": "deport"}).json()
     assert [e["field"] for e in one["errors"]] == ["action"]
 
 
 def test_unknown_agency_is_a_422_problem_naming_the_field(client: TestClient) -> None:
     case = as_request(CASES["detainer-without-warrant-downstate"])
     case["principal"] = {"agency": "NOT-AN-AGENCY"}
-    response = client.post("/api/v1/decisions", json=case)
+    response = client.post(DRY_RUN, json=case)
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
@@ -102,7 +114,7 @@ def test_unknown_agency_is_a_422_problem_naming_the_field(client: TestClient) ->
 def test_bad_input_is_a_422_problem_naming_the_field(
         client: TestClient, change: dict[str, object], field: str) -> None:
     case = {**as_request(CASES["detainer-without-warrant-downstate"]), **change}
-    response = client.post("/api/v1/decisions", json=case)
+    response = client.post(DRY_RUN, json=case)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["field"] == field
@@ -117,7 +129,7 @@ def test_malformed_json_is_a_400_problem(client: TestClient) -> None:
 
 
 def test_a_body_that_is_not_an_object_is_a_422_problem(client: TestClient) -> None:
-    response = client.post("/api/v1/decisions", json=["honor-detainer"])
+    response = client.post(DRY_RUN, json=["honor-detainer"])
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"]
@@ -125,7 +137,7 @@ def test_a_body_that_is_not_an_object_is_a_422_problem(client: TestClient) -> No
 
 def test_engine_failure_is_a_500_problem_and_never_an_allow() -> None:
     client = client_for(FailingDecider(PolicyEvaluationError("cedar exploded")))
-    response = client.post("/api/v1/decisions",
+    response = client.post(DRY_RUN,
                            json=as_request(CASES["usms-fugitive-warrant"]))
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
@@ -137,7 +149,7 @@ def test_engine_failure_is_a_500_problem_and_never_an_allow() -> None:
 
 def test_unexpected_exception_is_a_500_problem_that_hides_internals() -> None:
     client = client_for(FailingDecider(RuntimeError("secret connection string")))
-    response = client.post("/api/v1/decisions",
+    response = client.post(DRY_RUN,
                            json=as_request(CASES["usms-fugitive-warrant"]))
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
@@ -200,14 +212,100 @@ def test_wrong_method_is_a_405_problem_that_keeps_allow_header(client: TestClien
     assert response.headers["allow"] == "POST"
 
 
-def test_a_what_if_is_marked_hypothetical_and_never_recorded(client: TestClient) -> None:
+def test_a_what_if_is_marked_hypothetical_and_never_recorded(
+        client: TestClient, desk_token: dict[str, str]) -> None:
     body = {"profile": "chicago", "date": "2019-07-15", "principal": {"agency": "ICE-ERO"},
             "action": "assist-operation", "resource": {"type": "Facility", "id": "cpd-station"},
             "context": {"purpose": "civil-immigration-enforcement", "document": {"kind": "none"}},
             "extra_packs": ["ocad-proposed-eo-2019"]}
     before = client.get("/api/v1/log/checkpoint").text
-    answer = client.post("/api/v1/decisions", json=body).json()
+    answer = client.post(DECISIONS, json=body, headers=desk_token).json()
     assert answer["hypothetical"] is True and answer["recorded"] is False
     assert answer["banner"].startswith("HYPOTHETICAL")
     assert "log_index" not in answer
     assert client.get("/api/v1/log/checkpoint").text == before
+
+
+# --- Every write to the log is authenticated --------------------------------------------------
+TODAY = {**as_request(CASES["detainer-without-warrant-downstate"]),
+         "date": dt.date.today().isoformat()}
+
+
+def _size(client: TestClient) -> int:
+    return int(client.get("/api/v1/log/checkpoint").text.splitlines()[1])
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"authorization": "Bearer sgs_00000000_" + "x" * 43}, {"authorization": "Basic dTpw"},
+    {"authorization": "Bearer not-a-token"}])
+def test_recording_without_a_staff_token_is_401_and_records_nothing(
+        client: TestClient, headers: dict[str, str]) -> None:
+    before = _size(client)
+    response = client.post(DECISIONS, json=TODAY, headers=headers)
+    assert response.status_code == 401 and response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith('Bearer realm="sanctuarygate"')
+    assert "outcome" not in response.json() and _size(client) == before
+
+
+def test_an_agency_key_is_no_staff_token(client: TestClient) -> None:
+    key = "sgk_0a1b2c3d_" + "k" * 43  # an agency key's shape: not a staff token
+    response = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {key}"})
+    assert response.status_code == 401 and response.json()["reason"] == "malformed"
+
+
+@pytest.mark.parametrize("role", ["auditor", "records", "admin"])
+def test_a_role_that_may_not_record_is_403(client: TestClient, role: str) -> None:
+    _, token = token_of(role)
+    before = _size(client)
+    response = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
+    assert "record-decision" in response.json()["detail"] and _size(client) == before
+
+
+def test_a_revoked_token_or_disabled_account_is_401(client: TestClient) -> None:
+    from sanctuarygate.audit.default import default_log
+    from sanctuarygate.store.staff import disable_staff, revoke_token
+
+    _, token = token_of("desk")
+    with default_log().engine.begin() as conn:
+        revoke_token(conn, token)
+    revoked = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401 and revoked.json()["reason"] == "revoked"
+    other, token = token_of("reviewer")
+    with default_log().engine.begin() as conn:
+        disable_staff(conn, other.name)
+    disabled = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    assert disabled.status_code == 401 and disabled.json()["reason"] == "disabled"
+
+
+@pytest.mark.parametrize("role", ["desk", "reviewer"])
+def test_a_recorded_entry_names_the_account_never_free_text(client: TestClient, role: str) -> None:
+    member, token = token_of(role)
+    answer = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["recorded"] is True and "dry_run" not in body
+    index = body["log_index"]
+    entry = client.get(f"/api/v1/log/entries?start={index}&end={index + 1}").json()
+    assert entry["entries"][0]["entry"]["actor"] == member.actor
+    assert member.actor.startswith("staff:s-") and member.name not in entry["entries"][0]["body"]
+
+
+def test_a_dry_run_needs_no_credential_and_writes_nothing(client: TestClient,
+                                                          decider: Decider) -> None:
+    before = _size(client)
+    answer = client.post(DRY_RUN, json=TODAY)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body.pop("dry_run"), body.pop("recorded")) == (True, False)
+    assert "log_index" not in body and _size(client) == before
+    assert {k: v for k, v in body.items() if k != "request"} == decider.decide(
+        parse_request(TODAY)).to_dict()
+
+
+def test_openapi_declares_the_staff_token_on_the_decisions_route(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["staffToken"]["scheme"] == "bearer"
+    operation = spec["paths"]["/api/v1/decisions"]["post"]
+    assert {"staffToken": []} in operation["security"]
+    assert any(p["name"] == "dry_run" for p in operation["parameters"])

@@ -14,13 +14,21 @@ import pytest
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.web.app import create_app
 
 from .conftest import TestClient
+from .staff import with_csrf
 
 HTMX = {"HX-Request": "true"}
 
 #: How a fact a rule reads is asked on the desk form: the request path -> the form input.
 INPUT_FOR = {"document.attachments": "attachment"}
+
+
+@pytest.fixture
+def client(decider: Decider) -> TestClient:
+    """The desk with a session: its CSRF token goes with every post."""
+    return with_csrf(TestClient(create_app(decider=decider)))
 
 
 def _days(decider: Decider) -> list[dt.date]:

@@ -12,9 +12,18 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from sanctuarygate.errors import PolicyEvaluationError
+from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web import i18n
+from sanctuarygate.web.app import create_app
 
 from .conftest import FailingDecider, TestClient, client_for
+from .staff import as_desk_officer, with_csrf
+
+
+@pytest.fixture
+def client(decider: Decider) -> TestClient:
+    """The desk as a browser holds it: a session, its CSRF token sent with every post."""
+    return with_csrf(TestClient(create_app(decider=decider)))
 
 SRC = Path(i18n.__file__).resolve().parents[1]
 MAPPING = [("**/domain/advice.py", "python"), ("**/domain/request.py", "python"),
@@ -63,7 +72,7 @@ def test_accept_language_is_negotiated_with_q_values() -> None:
 def test_the_desk_speaks_spanish_when_the_browser_asks(client: TestClient) -> None:
     html = client.get("/", headers=SPANISH).text
     assert '<html lang="es">' in html
-    assert "¿Qué se está pidiendo?" in html and ">Decidir</button>" in html
+    assert "¿Qué se está pidiendo?" in html and ">Probar (sin registrar)</button>" in html
     assert "Retener a alguien por una orden de detención migratoria" in html
     assert 'href="/?lang=en"' in html  # the switch back
     english = client.get("/", headers={"accept-language": "fr, en;q=0.5"}).text
@@ -93,6 +102,7 @@ def test_an_allow_with_conditions_card_in_spanish(client: TestClient) -> None:
             "agency": "FBI", "action": "query-dataset", "resource_type": "Dataset",
             "dataset": "cpd-arrests", "purpose": "criminal-investigation",
             "document_kind": "none"}
+    as_desk_officer(client)
     html = client.post("/decide", data=form, headers={**SPANISH, **HTMX}).text
     assert "SÍ, CON CONDICIONES" in html and "Condiciones" in html
     assert "úselo solo para: Una investigación penal" in html
@@ -110,7 +120,7 @@ def test_every_bad_field_in_spanish(client: TestClient) -> None:
 
 @pytest.mark.parametrize("headers", [HTMX, {"accept": "text/html"}])
 def test_the_failure_card_is_spanish_too(headers: dict[str, str]) -> None:
-    client = client_for(FailingDecider(PolicyEvaluationError("engine down")))
+    client = with_csrf(client_for(FailingDecider(PolicyEvaluationError("engine down"))))
     response = client.post("/decide", data=DETAINER, headers={**SPANISH, **headers})
     assert response.status_code == 500
     assert "NO PERMITIDO — EL SISTEMA NO PUDO DECIDIR" in response.text
@@ -120,13 +130,14 @@ def test_the_failure_card_is_spanish_too(headers: dict[str, str]) -> None:
 def test_the_api_stays_english(client: TestClient) -> None:
     body = {"profile": "illinois", "date": "2024-02-01", "principal": {"agency": "ICE-ERO"},
             "action": "honor-detainer", "resource": {"type": "Person", "in_custody": True}}
-    answer = client.post("/api/v1/decisions?lang=es", json=body, headers=SPANISH)
+    answer = client.post("/api/v1/decisions?lang=es&dry_run=true", json=body, headers=SPANISH)
     assert answer.json()["explanation"].startswith("No.") and "lang" not in answer.cookies
     assert answer.json()["banner"].startswith("HYPOTHETICAL")
 
 
 def test_the_log_entry_page_in_spanish(client: TestClient) -> None:
     today = {**DETAINER, "date": dt.date.today().isoformat()}
+    as_desk_officer(client)
     card = client.post("/decide", data=today, headers=HTMX).text
     index = re.search(r'href="/log/(\d+)"', card).group(1)  # type: ignore[union-attr]
     page = client.get(f"/log/{index}", headers=SPANISH).text

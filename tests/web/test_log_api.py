@@ -11,6 +11,7 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.audit.trust import parse_policy
 
 from .conftest import TestClient, shared_cases
+from .staff import as_desk_officer, token_of
 
 # Dated today: only a question about the law in force today is recorded (another date is a what-if).
 CASE = {**shared_cases()["detainer-without-warrant-downstate"], "date": dt.date.today().isoformat()}
@@ -21,15 +22,18 @@ def _b(text: str) -> bytes:
 
 
 def test_decisions_get_increasing_log_indexes(client: TestClient) -> None:
+    member, token = token_of("desk")
+    client.headers["authorization"] = f"Bearer {token}"
     first = client.post("/api/v1/decisions", json=CASE).json()["log_index"]
     second = client.post("/api/v1/decisions", json=CASE).json()["log_index"]
     assert second == first + 1
     entry = client.get(f"/api/v1/log/entries?start={first}&end={first + 1}").json()["entries"][0]
-    assert entry["entry"]["actor"] == "api" and entry["entry"]["outcome"] == "deny"
+    assert entry["entry"]["actor"] == member.actor and entry["entry"]["outcome"] == "deny"
     assert entry["entry"]["rules"][0]["citation"].startswith("5 ILCS 805/15(a)")
 
 
 def test_checkpoint_and_proofs_verify(client: TestClient) -> None:
+    client.headers["authorization"] = f"Bearer {token_of('desk')[1]}"
     for _ in range(5):
         client.post("/api/v1/decisions", json=CASE)
     note = client.get("/api/v1/log/checkpoint").text
@@ -65,6 +69,7 @@ def test_out_of_range_is_a_422_problem(client: TestClient) -> None:
 
 
 def test_desk_answer_is_recorded(client: TestClient) -> None:
+    as_desk_officer(client)
     before = default_log().size()
     page = client.get("/")
     assert page.status_code == 200

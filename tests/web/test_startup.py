@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.store.db import current, head
+from sanctuarygate.store.staff import add_staff, issue_token
 from sanctuarygate.web.app import create_app
 from sanctuarygate.web.problem import PROBLEM_JSON
 
@@ -56,7 +57,10 @@ def test_64_concurrent_first_requests_on_an_empty_database_all_succeed(
 
     async def first_requests() -> list[httpx.Response]:
         async with app.router.lifespan_context(app), client(app) as http:
-            asks = [http.post("/api/v1/decisions", json=CASE) if i % 2 else
+            with db_engine.begin() as conn:  # recording needs a staff token (migrated now)
+                add_staff(conn, "startup-desk", ["desk"])
+                auth = {"authorization": f"Bearer {issue_token(conn, 'startup-desk').token}"}
+            asks = [http.post("/api/v1/decisions", json=CASE, headers=auth) if i % 2 else
                     http.get(READS[i // 2 % len(READS)]) for i in range(FIRST_REQUESTS)]
             return await asyncio.gather(*asks)
 

@@ -1,4 +1,9 @@
-"""``sanctuarygate decide FILE``: decide one request written in the scenario-case format."""
+"""``sanctuarygate decide FILE``: decide one request written in the scenario-case format.
+
+``--record`` writes the answer to the public log as a staff account: the staff token is read
+from ``--token-file F`` or ``SANCTUARYGATE_STAFF_TOKEN`` (never a command-line argument, which
+shells keep), and the entry's actor is that account (``staff:s-...``), never free text.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,11 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.domain.advice import obligation_text, what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
-from sanctuarygate.errors import FieldErrors, InputError
+from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.errors import AuthenticationError, FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
+from sanctuarygate.store.staff import authenticate_token
+from sanctuarygate.web.signin_roles import ACTIONS, RECORD_DECISION, may
 
 OUTCOME_STYLE = {
     "allow": ("YES", "bold green"),
@@ -49,9 +57,15 @@ def decide(
         metavar="FILE", help="Request file (YAML or JSON, scenario-case format); - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
     record: Annotated[bool, typer.Option(
-        "--record", help="Record the answer in the public decision log.")] = False,
-    actor: Annotated[str, typer.Option(
-        metavar="WHO", help="Who gives the answer (with --record).")] = "desk:cli",
+        "--record", help="Record the answer in the public decision log, as the account of a "
+                         "staff token (desk or reviewer role).")] = False,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", metavar="F", help="File holding the staff token for --record (or set "
+                                         "SANCTUARYGATE_STAFF_TOKEN).")] = None,
+    token_env: Annotated[str | None, typer.Option(
+        "--staff-token", hidden=True, envvar="SANCTUARYGATE_STAFF_TOKEN",
+        show_envvar=False)] = None,
+    actor: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Decide one request and print the answer with the clauses that decide it.
 
@@ -64,16 +78,20 @@ def decide(
         resource: {type: Person, in_custody: true}
         context: {purpose: civil-immigration-enforcement, document: {kind: none}}
     """
+    if actor is not None:
+        raise InputError("--actor is gone: a recorded answer names the account of the staff "
+                         "token (--token-file F or SANCTUARYGATE_STAFF_TOKEN)", field="--actor")
     request = _parse(read_request_file(file))
     reasons = request.what_if(dt.date.today())  # the local date is the city's today
     if record and reasons:
         why = "extra_packs" if "extra_packs" in reasons else f"the law on {request.date}, not today's"
         raise InputError(f"a what-if answer ({why}) is never recorded in the public log; drop "
                          "--record, or ask about today without extra_packs", field="--record")
+    member = _recorder(token_file, token_env) if record else None
     decision = default_decider().decide(request)
     index = None
-    if record:
-        index = default_log().record(request, decision, actor=actor)  # says so if it made a key
+    if member is not None:
+        index = default_log().record(request, decision, actor=member.actor)  # says if it made a key
     banner = what_if_banner(reasons, request.date.isoformat()) if reasons else None
     if as_json:
         body = {**decision.to_dict(), "request": request.to_dict()}
@@ -88,6 +106,30 @@ def decide(
     print_decision(decision, Console())
     if index is not None:
         typer.echo(f"\nRecorded as entry {index} of the public decision log.")
+
+
+def _recorder(token_file: Path | None, token_env: str | None) -> StaffMember:
+    """The account a staff token speaks for, if it may record; refused (exit 3) otherwise."""
+    if token_file is not None:
+        try:
+            lines = token_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"cannot read {token_file}: {exc.strerror or exc}",
+                             field="--token-file") from None
+        token: str | None = lines[0].strip() if lines else ""
+    else:
+        token = token_env
+    if not token:
+        raise AuthenticationError("--record needs a staff token: --token-file F or "
+                                  "SANCTUARYGATE_STAFF_TOKEN (sanctuarygate staff token issue "
+                                  "NAME)", reason="missing")
+    with default_log().engine.begin() as conn:  # notes the token's use
+        member = authenticate_token(conn, token)
+    if not may(member, RECORD_DECISION):
+        roles = " or ".join(sorted(r.value for r in ACTIONS[RECORD_DECISION]))
+        raise AuthenticationError(f"{member.actor} may not record answers: that needs the "
+                                  f"{roles} role", reason="unknown")
+    return member
 
 
 def _parse(data: Any) -> Request:

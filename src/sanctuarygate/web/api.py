@@ -29,6 +29,8 @@ from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.signin_guard import ApiGuard, Caller
+from sanctuarygate.web.signin_roles import RECORD_DECISION
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -78,14 +80,20 @@ def decision_body(asked: PolicyRequest, decision: Decision,
     return body
 
 
-@router.post("/decisions", summary="Decide a request", dependencies=[Depends(require_json)])
+@router.post("/decisions", summary="Decide a request", dependencies=[Depends(require_json)],
+             responses={401: {"description": "No usable staff token (and no ``dry_run``)."},
+                        403: {"description": "The token's account may not record."}})
 def create_decision(
     decider: DeciderDep,
     log: LogDep,
+    caller: Annotated[Caller, Depends(ApiGuard(RECORD_DECISION))],
     body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
 ) -> dict[str, Any]:
     """Decide one request in the scenario-case format; the answer cites the deciding rules and
-    carries ``log_index``, the decision's entry in the public log (recorded before answering).
+    carries ``log_index``, the decision's entry in the public log (recorded before answering),
+    its actor the token's account (``staff:s-...``) and ``recorded: true``. Recording needs a
+    staff token of the desk or reviewer role. With ``?dry_run=true`` the answer is the same,
+    needs no credential and is never recorded (``recorded: false``, ``dry_run: true``).
     A what-if (``extra_packs``, or a date other than today) is answered with
     ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded."""
     asked = parse_request(body)
@@ -94,7 +102,10 @@ def create_decision(
     if reasons:
         return {**decision_body(asked, decision), "hypothetical": True,
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
-    return decision_body(asked, decision, log.record(asked, decision, actor="api"))
+    if not caller.record or caller.member is None:
+        return {**decision_body(asked, decision), "dry_run": True, "recorded": False}
+    index = log.record(asked, decision, actor=caller.member.actor)
+    return {**decision_body(asked, decision, index), "recorded": True}
 
 
 @router.get("/agencies", summary="Search the agency directory")

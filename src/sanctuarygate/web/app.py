@@ -33,7 +33,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.db import migrate
-from sanctuarygate.web import api, log_api, log_pages, pages, query_api
+from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session
 from sanctuarygate.web.i18n import LanguageCookie
 from sanctuarygate.web.limit import BodyLimit
 from sanctuarygate.web.problem import (
@@ -86,6 +86,7 @@ def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
     app.include_router(query_api.router)
     app.include_router(pages.router)
     app.include_router(log_pages.router)
+    session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes or get_settings().max_request_bytes)

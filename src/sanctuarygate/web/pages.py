@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
@@ -28,19 +28,24 @@ from starlette.responses import Response
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.advice import FACT_QUESTIONS, N_, Text, obligation_text, what_if_banner
 from sanctuarygate.domain.request import parse_request
+from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.web import i18n, labels
+from sanctuarygate.web import i18n, labels, session
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.problem import Problem, cut, problem_for
+from sanctuarygate.web.signin import current_member
+from sanctuarygate.web.signin_guard import Caller, DeskGuard
+from sanctuarygate.web.signin_roles import RECORD_DECISION, may
 
 router = APIRouter(include_in_schema=False)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DEFAULT_PROFILE = "chicago"
 
-templates = Jinja2Templates(directory=TEMPLATE_DIR, context_processors=[i18n.template_context])
+templates = Jinja2Templates(directory=TEMPLATE_DIR,
+                            context_processors=[i18n.template_context, session.session_context])
 i18n.install(templates.env)
 templates.env.globals.update(
     label=labels.label, labels=labels,
@@ -83,7 +88,8 @@ FIELD_INPUTS: dict[str, tuple[str, str]] = {
 PROBLEM_TITLES = (N_("Invalid request"), N_("Unknown agency"), N_("Unknown profile"),
                   N_("Unknown dataset"), N_("Dataset not served here"), N_("Not Found"),
                   N_("Internal error"), N_("Request Entity Too Large"), N_("Content Too Large"),
-                  N_("The policy engine could not decide"), N_("Not authenticated"))
+                  N_("The policy engine could not decide"), N_("Not authenticated"),
+                  N_("Forbidden"))
 
 
 class DeskForm(BaseModel):
@@ -225,13 +231,17 @@ CARD_HEADERS = {"X-Sanctuarygate-Card": "1"}
 def desk(request: Request, decider: DeciderDep) -> Response:
     """The empty desk form: place Chicago, date today."""
     form = DeskForm(date=dt.date.today().isoformat())
-    return templates.TemplateResponse(request, "desk.html", _desk_context(decider, form))
+    return templates.TemplateResponse(
+        request, "desk.html", _desk_context(decider, form, current_member(request)))
 
 
 @router.post("/decide", response_class=HTMLResponse)
 def decide(request: Request, decider: DeciderDep, log: LogDep,
+           caller: Annotated[Caller, Depends(DeskGuard(RECORD_DECISION))],
            form: Annotated[DeskForm, Form()]) -> Response:
-    """Decide the form's request and record the answer in the public log; the whole page
+    """Decide the form's request; record the answer in the public log when a signed-in desk
+    officer (or reviewer) asks to (``mode=record``), its actor their account. A try
+    (``mode=try``, or nobody signed in) is answered and marked NOT RECORDED. The whole page
     without JS, the card alone for htmx."""
     answer: dict[str, Any]
     try:
@@ -241,9 +251,12 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         # A what-if (another day than today) is answered under a banner and never recorded.
         reasons = asked.what_if(dt.date.today())
-        index = None if reasons else log.record(asked, decision, actor="desk")
+        index = None
+        if caller.record and caller.member is not None and not reasons:
+            index = log.record(asked, decision, actor=caller.member.actor)
         words = condition_words(decider, i18n.catalog(i18n.language_of(request)).gettext)
         answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,
+                  "tried": not caller.record,
                   "banner": what_if_banner(reasons, asked.date.isoformat()) if reasons else None,
                   "condition_text": partial(obligation_text, words=words)}
         status = 200
@@ -253,7 +266,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
     if "HX-Request" in request.headers:
         return templates.TemplateResponse(request, "_answer.html", answer, status_code=status,
                                           headers=CARD_HEADERS)
-    context = {**_desk_context(decider, form), **answer}
+    context = {**_desk_context(decider, form, caller.member), **answer}
     return templates.TemplateResponse(request, "desk.html", context, status_code=status)
 
 
@@ -325,10 +338,13 @@ def condition_words(decider: Decider, gettext: Callable[[str], str] = str) -> di
     return {**agencies, **{k: gettext(v) for k, v in labels.PURPOSE_LABELS.items()}}
 
 
-def _desk_context(decider: Decider, form: DeskForm) -> dict[str, Any]:
+def _desk_context(decider: Decider, form: DeskForm,
+                  member: StaffMember | None = None) -> dict[str, Any]:
     library = decider.library
     return {
         "form": form,
+        "member": member,
+        "may_record": may(member, RECORD_DECISION),
         "profiles": list(library.profiles.values()),
         "agencies": list(library.directory),
         "datasets": list(library.catalog),

@@ -1,0 +1,115 @@
+"""The guards of the routes that record: who is asking, and whether this request records.
+
+Each guard is a FastAPI dependency carrying the action it guards (``guard.action``, read by the
+roles table's test) and answers a :class:`Caller`:
+
+- :class:`DeskGuard` (``POST /decide``): the CSRF token, then the form's ``mode``: ``try``
+  answers without recording, for anyone; ``record`` needs a signed-in member whose role may
+  record (nobody signed in: 401; another role: 403). No mode: record when the member may,
+  else try.
+- :class:`ApiGuard` (``POST /api/v1/decisions``): ``?dry_run=true`` answers without recording,
+  for anyone; otherwise a staff token (``Authorization: Bearer sgs_...``) whose account may
+  record (no or a bad token: 401 with ``WWW-Authenticate``; another role: 403).
+
+The log's actor is then ``caller.member.actor`` (``staff:s-<hex>``), never free text.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sanctuarygate.domain.advice import N_
+from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.errors import AuthenticationError, InputError
+from sanctuarygate.store.staff import authenticate_token
+from sanctuarygate.web import session
+from sanctuarygate.web.log_api import get_log
+from sanctuarygate.web.signin import current_member
+from sanctuarygate.web.signin_roles import ACTIONS, may
+
+log = logging.getLogger("sanctuarygate.web")
+
+SIGN_IN_TO_RECORD = N_("Sign in to record answers. Nothing was recorded; use “Try” to ask "
+                       "without recording.")
+SESSION_EXPIRED = N_("Your session expired after a time without use, so you were signed out. "
+                     "Nothing was recorded: sign in again.")
+ROLE_MAY_NOT = N_("Your role may not record answers in the public log. Nothing was recorded.")
+MODES = ("record", "try")
+
+#: The staff token scheme, as OpenAPI shows it (partner agencies use their own agency keys).
+staff_bearer = HTTPBearer(
+    auto_error=False, scheme_name="staffToken", bearerFormat="sgs_<token id>_<secret>",
+    description="A staff token (`sanctuarygate staff token issue NAME`), sent as "
+                "`Authorization: Bearer sgs_...`; its account's role must allow the action.")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks (None: nobody signed in) and whether the answer is recorded."""
+
+    member: StaffMember | None
+    record: bool
+
+
+class DeskGuard:
+    """The desk's form post: CSRF, then "try" or "record" (see the module's docstring)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> Caller:
+        await session.check_csrf(request)
+        mode = (await request.form()).get("mode") or ""
+        if not isinstance(mode, str) or mode not in ("", *MODES):
+            raise InputError("expected record or try", field="mode")
+        member = await run_in_threadpool(current_member, request)
+        if mode == "":
+            mode = "record" if may(member, self.action) else "try"
+        if mode == "try":
+            return Caller(member, record=False)
+        if member is None:
+            expired = session.session_of(request).get("notice") == "expired"
+            log.info("POST %s: not signed in, nothing recorded", request.url.path)
+            raise AuthenticationError(SESSION_EXPIRED if expired else SIGN_IN_TO_RECORD,
+                                      reason="missing")
+        if not may(member, self.action):
+            raise HTTPException(403, ROLE_MAY_NOT)
+        return Caller(member, record=True)
+
+
+class ApiGuard:
+    """A JSON API route that records: ``dry_run``, or a staff token (module docstring)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __call__(
+        self, request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(staff_bearer)],
+        dry_run: Annotated[bool, Query(description="Answer without recording anything; no "
+                                                   "credential needed.")] = False,
+    ) -> Caller:
+        if dry_run:
+            return Caller(None, record=False)
+        if credentials is None and "authorization" in request.headers:
+            raise AuthenticationError("malformed Authorization header: expected "
+                                      "'Bearer <staff token>'", reason="malformed")
+        try:
+            with get_log(request).engine.begin() as conn:
+                member = authenticate_token(conn, credentials.credentials if credentials
+                                            else None)
+        except AuthenticationError as exc:
+            log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
+                     exc.reason)
+            raise
+        if not may(member, self.action):
+            roles = " or ".join(sorted(r.value for r in ACTIONS[self.action]))
+            raise HTTPException(403, f"{member.actor} may not {self.action}: that needs the "
+                                     f"{roles} role. Nothing was recorded.")
+        return Caller(member, record=True)

@@ -1,0 +1,95 @@
+"""Who may do what: the one table of staff actions and the roles that may take them.
+
+Authentication (who is asking: a session, a staff token, an agency key) is elsewhere; this
+module only answers "may this member do this?", for the web tier and the CLI alike. Every route
+is listed in :data:`ROUTES` with the action that guards it, and ``docs/roles.md`` is this table
+rendered (:func:`roles_table`); ``tests/web/test_signin.py`` checks both against the app.
+
+>>> from sanctuarygate.domain.staff import StaffMember
+>>> desk = StaffMember("s-0a1b2c3d", "jdoe", frozenset({Role.DESK}))
+>>> may(desk, RECORD_DECISION), may(None, RECORD_DECISION)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from sanctuarygate.domain.staff import Role, StaffMember
+
+#: Record a decision in the public log (the desk's "Decide and record", the API, the CLI).
+RECORD_DECISION: Final = "record-decision"
+
+#: Each staff action and the roles that may take it.
+ACTIONS: Final[dict[str, frozenset[Role]]] = {
+    RECORD_DECISION: frozenset({Role.DESK, Role.REVIEWER}),
+}
+
+
+def may(member: StaffMember | None, action: str) -> bool:
+    """Whether ``member`` (None: nobody signed in) may take ``action``; an unknown action is
+    never allowed.
+
+    >>> may(StaffMember("s-0a1b2c3d", "a", frozenset({Role.AUDITOR})), RECORD_DECISION)
+    False
+    """
+    roles = ACTIONS.get(action, frozenset())
+    return member is not None and not member.disabled and bool(member.roles & roles)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route as the roles table shows it: who may call it, and what needs a role."""
+
+    method: str
+    path: str
+    #: The staff action that guards it (None: no staff role is needed).
+    action: str | None
+    #: Who may call it without a staff role, in words.
+    anyone: str
+    what: str
+
+
+ROUTES: Final[tuple[Route, ...]] = (
+    Route("GET", "/", None, "yes", "the desk form"),
+    Route("POST", "/decide", RECORD_DECISION, "try only (not recorded)",
+          "decide; record it in the public log (signed in, desk or reviewer)"),
+    Route("GET", "/decide", None, "yes", "back to the desk form"),
+    Route("GET", "/desk/agencies", None, "yes", "agency suggestions"),
+    Route("GET", "/signin", None, "yes", "the sign-in form"),
+    Route("POST", "/signin", None, "yes", "sign in (locks after 5 failures)"),
+    Route("POST", "/signout", None, "yes", "sign out"),
+    Route("GET", "/log/{index}", None, "yes", "a log entry, in words"),
+    Route("POST", "/api/v1/decisions", RECORD_DECISION, "dry_run=true only (not recorded)",
+          "decide; record it (staff token: Authorization: Bearer sgs_...)"),
+    Route("GET", "/api/v1/agencies", None, "yes", "the agency directory"),
+    Route("GET", "/api/v1/profiles", None, "yes", "places and their packs"),
+    Route("GET", "/api/v1/log/checkpoint", None, "yes", "the public log"),
+    Route("GET", "/api/v1/log/policy", None, "yes", "the public log"),
+    Route("GET", "/api/v1/log/entries", None, "yes", "the public log"),
+    Route("GET", "/api/v1/log/proof/inclusion", None, "yes", "the public log"),
+    Route("GET", "/api/v1/log/proof/consistency", None, "yes", "the public log"),
+    Route("POST", "/api/v1/query", None, "partner agency key only",
+          "gateway query (an agency key, never a staff account)"),
+    Route("GET", "/api/v1/query/plan", None, "partner agency key only",
+          "what a query would release"),
+    Route("GET", "/healthz", None, "yes", "readiness"),
+)
+
+
+def roles_table() -> str:
+    """The roles x routes table, as Markdown (``docs/roles.md`` holds exactly this).
+
+    >>> roles_table().splitlines()[0].startswith("| Route | Not signed in | desk |")
+    True
+    """
+    roles = list(Role)
+    head = ["Route", "Not signed in", *[r.value for r in roles], "What"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for route in ROUTES:
+        allowed = ACTIONS.get(route.action, frozenset()) if route.action else frozenset(roles)
+        cells = ["yes" if role in allowed else route.anyone for role in roles]
+        lines.append("| " + " | ".join([f"`{route.method} {route.path}`", route.anyone, *cells,
+                                        route.what]) + " |")
+    return "\n".join(lines) + "\n"
