@@ -76,9 +76,10 @@ def demo(
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
 ) -> None:
     """Prepare the embedded SQLite demo database, then serve the web app."""
-    from sanctuarygate.demo.seed import seed_demo
+    from sanctuarygate.demo.seed import demo_staff, seed_demo
 
     check_port_free(host, port)  # before anything is seeded
     summary = seed_demo()
     typer.echo(summary)
+    typer.echo("\n".join(demo_staff()))  # passwords made now, shown once
     serve(host=host, port=port, workers=1)

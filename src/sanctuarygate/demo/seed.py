@@ -21,6 +21,7 @@ from sanctuarygate.secret import publish_once
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
 from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.store.staff import add_staff, list_staff
 from sanctuarygate.store.tables import desk_answer
 
 
@@ -59,6 +60,28 @@ def seed_demo(url: str | None = None) -> str:
     return (f"demo database ready at {target}: {total} recorded answers ({parts}); "
             f"decision log of {size} entries, checkpoint signed; {records}; "
             f"an FBI gateway key is in {key_file}")
+
+
+DEMO_STAFF = (("demo-desk", "desk"), ("demo-reviewer", "reviewer"), ("demo-auditor", "auditor"))
+
+
+def demo_staff(url: str | None = None) -> list[str]:
+    """Create the demo's staff accounts (a desk officer, a reviewer, an auditor) if missing;
+    one line each, with the password made for it: shown only now, never stored in clear."""
+    engine = make_engine(url or get_settings().database_url_resolved)
+    lines = ["staff accounts (sign in at /signin; a password is shown only when made):"]
+    try:
+        for name, role in DEMO_STAFF:
+            with engine.begin() as conn:
+                if any(m.name == name for m in list_staff(conn)):
+                    lines.append(f"  {name} ({role}): made before; 'sanctuarygate staff "
+                                 f"password {name}' sets a new password")
+                    continue
+                _, password = add_staff(conn, name, [role])
+            lines.append(f"  {name} ({role}): {password}")
+    finally:
+        engine.dispose()
+    return lines
 
 
 DEMO_ARRESTS = 2_000
