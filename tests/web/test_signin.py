@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from sanctuarygate.audit.default import default_log
@@ -229,7 +232,7 @@ def test_every_route_is_in_the_table_with_its_guard(decider: Decider) -> None:
     for route in _api_routes(app.routes):
         guards = {d.call.action for d in _all_dependencies(route.dependant)
                   if isinstance(d.call, (ApiGuard, DeskGuard))}
-        for method in route.methods - {"HEAD"}:
+        for method in (route.methods or set()) - {"HEAD"}:
             served.add((method, route.path))
             assert (method, route.path) in listed, f"{method} {route.path} is not in ROUTES"
             expected = {listed[(method, route.path)]} - {None}
@@ -237,7 +240,7 @@ def test_every_route_is_in_the_table_with_its_guard(decider: Decider) -> None:
     assert set(listed) <= served, f"ROUTES lists routes the app lacks: {set(listed) - served}"
 
 
-def _api_routes(routes):  # type: ignore[no-untyped-def]
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
     """Every APIRoute, also those of included routers (whose paths carry their prefix)."""
     for route in routes:
         if isinstance(route, APIRoute):
@@ -248,7 +251,26 @@ def _api_routes(routes):  # type: ignore[no-untyped-def]
             yield from _api_routes(route.routes)
 
 
-def _all_dependencies(dependant):  # type: ignore[no-untyped-def]
+def _all_dependencies(dependant: Dependant) -> Iterator[Dependant]:
     for dependency in dependant.dependencies:
         yield dependency
         yield from _all_dependencies(dependency)
+
+
+def test_the_demo_makes_three_accounts_and_shows_each_password_once(tmp_path: Path) -> None:
+    from sanctuarygate.demo.seed import demo_staff
+    from sanctuarygate.store.db import make_engine, upgrade
+    from sanctuarygate.store.staff import sign_in as check_password
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    first, again = demo_staff(url), demo_staff(url)
+    made = dict(re.findall(r"^  (demo-\w+) \(\w+\): (\S{20})$", "\n".join(first), re.M))
+    assert sorted(made) == ["demo-auditor", "demo-desk", "demo-reviewer"]
+    assert not any(p in "\n".join(again) for p in made.values())  # never shown twice
+    with engine.begin() as conn:
+        roles = {n: {r.value for r in check_password(conn, n, p).roles} for n, p in made.items()}
+    assert roles == {"demo-desk": {"desk"}, "demo-reviewer": {"reviewer"},
+                     "demo-auditor": {"auditor"}}
+    engine.dispose()
