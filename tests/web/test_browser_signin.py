@@ -41,6 +41,12 @@ def test_a_desk_officer_signs_in_decides_and_sees_the_entry(browser: Browser,  #
     expect(card).to_contain_text("NO — DENY")
     expect(card.locator(".log-index")).to_contain_text("Recorded in the public decision log as entry #")
     expect(card).not_to_contain_text("NOT RECORDED")
+    if js:  # the try button sends mode=try (htmx includes the button pressed): nothing recorded
+        page.click("#try-button")
+    else:
+        with page.expect_navigation():
+            page.click("#try-button")
+    expect(card.locator("#not-recorded")).to_contain_text("NOT RECORDED — a try")
     with page.expect_navigation():
         page.click("#signout-button")
     expect(page.locator("#signin-link")).to_be_visible()
