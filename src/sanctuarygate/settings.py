@@ -44,7 +44,6 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
@@ -128,7 +127,10 @@ def load_settings() -> Settings:
         raise ConfigurationError(f"{key}: {first['msg']} (got {first.get('input')!r})") from None
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read on first use."""
+    """The settings of the environment, read now: for a command's start, tests and doctests.
+
+    Nothing keeps them: the web app reads them once, in its factory, and keeps them on
+    ``app.state.settings`` (``web/app.py``); a CLI command reads them once and passes them on.
+    """
     return load_settings()

@@ -169,3 +169,26 @@ def test_masked_fields_are_never_released(fields: list[str], filter_fields: list
         assert not (set(tags[name]) & SENSITIVE), (name, p.terms)
     for f in p.spec.filters:
         assert f.field in p.released or f.field not in p.withheld
+
+
+def test_the_plan_asks_what_the_written_query_says() -> None:
+    """The requests built with ``ask`` equal the scenario-format request a person would write
+    for the query (the parser's reading), and so decide the same."""
+    from sanctuarygate.domain.request import parse_request
+
+    p = plan(agency="dea", document={"kind": "judicial-warrant", "verified": True},
+             onward_recipients=["fbi"])
+    written = parse_request({
+        "profile": "chicago", "date": DAY.isoformat(), "principal": {"agency": "DEA"},
+        "action": "query-dataset", "resource": {"type": "Dataset", "id": "cpd-arrests"},
+        "context": {"purpose": "criminal-investigation", "channel": "data-platform",
+                    "onward_recipients": ["FBI"],
+                    "document": {"kind": "judicial-warrant", "verified": True}}})
+    assert p.request == written
+    assert default_decider().decide(written).to_dict() == p.decision.to_dict()
+
+
+def test_a_bad_document_names_its_field() -> None:
+    with pytest.raises(InputError) as info:
+        plan(document={"kind": "napkin"})
+    assert info.value.field == "context.document.kind"

@@ -27,8 +27,8 @@ from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.gateway.records import view_of
 from sanctuarygate.gateway.trace import trace_file
 from sanctuarygate.gateway.watermark import load_or_create_key
-from sanctuarygate.policy.default import default_library
-from sanctuarygate.settings import get_settings
+from sanctuarygate.policy.default import default_decider, default_library
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 
@@ -54,8 +54,15 @@ def gateway(db_engine: Engine, tmp_path: Path) -> Iterator[dict[str, Any]]:
         revoked = issue_key(conn, "ATF", "old")
         revoke_key(conn, revoked.info.key_id)
     keys["revoked"] = revoked.key
-    client = TestClient(create_app(log=log, records=db_engine))
-    yield {"client": client, "keys": keys, "log": log, "records": db_engine}
+
+    def client_for(**settings: Any) -> TestClient:
+        """A client of an app built with these settings (the data dir is the test's)."""
+        app = create_app(Settings(data_dir=tmp_path / "data", **settings),
+                         decider=default_decider(), log=log, records=db_engine)
+        return TestClient(app)
+
+    yield {"client": client_for(), "client_for": client_for, "keys": keys, "log": log,
+           "records": db_engine, "data_dir": tmp_path / "data"}
     log_engine.dispose()
 
 
@@ -139,7 +146,7 @@ def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
     row, the decision in the body (ICE and CBP denied, the other components sent to a person),
     and one refused query in the log for each."""
     lib = default_library()
-    served = [d for d in lib.catalog if d.keeper in lib.profile(get_settings().profile).keepers]
+    served = [d for d in lib.catalog if d.keeper in lib.profile(Settings().profile).keepers]
     assert {d.id for d in served} >= {"cpd-arrests", "cpd-incidents", "water-billing"}
     log: DecisionLog = gateway["log"]
     with log.engine.begin() as conn:
@@ -170,45 +177,29 @@ def test_dhs_tree_is_refused_at_every_dataset(gateway: dict[str, Any]) -> None:
     assert not any(e.get("kind") == "query-complete" for e in entries)
 
 
-@pytest.fixture
-def adopted(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The city has adopted the OCAD proposal for its gateway (SANCTUARYGATE_GATEWAY_PACKS)."""
-    monkeypatch.setenv("SANCTUARYGATE_GATEWAY_PACKS", "ocad-proposed-eo-2019")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("SANCTUARYGATE_GATEWAY_PACKS")
-    get_settings.cache_clear()
-
-
-@pytest.mark.usefixtures("adopted")
 def test_an_adopted_pack_denies_every_dhs_agency(gateway: dict[str, Any]) -> None:
-    """With the OCAD order adopted, a DHS component's criminal query is denied outright (not
-    reviewed), citing the adopted pack, which the logged decision lists; the FBI is unaffected."""
+    """With the OCAD order adopted (SANCTUARYGATE_GATEWAY_PACKS), a DHS component's criminal
+    query is denied outright (not reviewed), citing the adopted pack, which the logged decision
+    lists; the FBI is unaffected."""
     log: DecisionLog = gateway["log"]
+    client = gateway["client_for"](gateway_packs="ocad-proposed-eo-2019")
     with log.engine.begin() as conn:
         usss = issue_key(conn, "USSS", "adopted test").key
-    r = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(usss))
+    r = client.post("/api/v1/query", json=QUERY, headers=_auth(usss))
     assert r.status_code == 403
     decision = r.json()["decision"]
     assert decision["outcome"] == "deny"
     assert "ocad-proposed-eo-2019/dhs-databases" in [rule["id"] for rule in decision["rules"]]
     logged = json.loads(log.entries(r.json()["log_index"], r.json()["log_index"] + 1)[0].body)
     assert logged["outcome"] == "deny" and "ocad-proposed-eo-2019" in [p["id"] for p in logged["packs"]]
-    fbi = gateway["client"].post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"]["FBI"]))
+    fbi = client.post("/api/v1/query", json=QUERY, headers=_auth(gateway["keys"]["FBI"]))
     assert fbi.status_code == 200
 
 
-def test_an_unknown_adopted_pack_is_a_configuration_error(gateway: dict[str, Any],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_adopted_pack_is_a_configuration_error(gateway: dict[str, Any]) -> None:
     """A mistyped pack id never falls back to the profile alone: 500, nothing released."""
-    monkeypatch.setenv("SANCTUARYGATE_GATEWAY_PACKS", "ocad")
-    get_settings.cache_clear()
-    try:
-        r = gateway["client"].post("/api/v1/query", json=QUERY,
-                                   headers=_auth(gateway["keys"]["FBI"]))
-    finally:
-        monkeypatch.delenv("SANCTUARYGATE_GATEWAY_PACKS")
-        get_settings.cache_clear()
+    r = gateway["client_for"](gateway_packs="ocad").post("/api/v1/query", json=QUERY,
+                                                         headers=_auth(gateway["keys"]["FBI"]))
     assert r.status_code == 500
     assert "SANCTUARYGATE_GATEWAY_PACKS: no pack 'ocad'" in r.json()["detail"]
 
@@ -314,7 +305,7 @@ def test_trace_names_the_recipient(gateway: dict[str, Any], tmp_path: Path) -> N
     leak = tmp_path / "leak.jsonl"
     leak.write_text(r.text)
     lib = default_library()
-    report = trace_file(leak, load_or_create_key(get_settings().data_dir),
+    report = trace_file(leak, load_or_create_key(gateway["data_dir"]),
                         [a.id for a in lib.directory], {d.id: d.key for d in lib.catalog})
     assert dict(report.recipients) == {("DEA", "cpd-arrests"): 100}
 
@@ -353,7 +344,8 @@ def test_database_outage_mid_stream_ends_with_an_error_record(gateway: dict[str,
     # A records engine of its own, named, so the outage hits only this test's connections.
     served = create_engine(records.url, connect_args={
         "options": f"-csearch_path={schema}", "application_name": OUTAGE_APP})
-    app = create_app(log=gateway["log"], records=served)
+    app = create_app(Settings(data_dir=gateway["data_dir"]), decider=default_decider(),
+                     log=gateway["log"], records=served)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -412,11 +404,12 @@ def test_trace_command_names_the_recipient(gateway: dict[str, Any], tmp_path: Pa
                                headers=_auth(gateway["keys"]["FBI"]))
     leak = tmp_path / "leak.csv"
     leak.write_text(r.text)
+    env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(gateway["data_dir"])}  # the app's key
     out = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
-                         capture_output=True, text=True, timeout=120, env=dict(os.environ))
+                         capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert "7 row(s) of cpd-arrests were released to FBI" in out.stdout
     leak.write_text("arrest_id,_wm\n1,00000000000000000000000000000000\n")
     unknown = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
-                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
+                             capture_output=True, text=True, timeout=120, env=env)
     assert unknown.returncode == 1 and "no watermark of ours" in unknown.stdout

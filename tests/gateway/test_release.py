@@ -22,6 +22,7 @@ from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec
 from sanctuarygate.gateway.release import Gateway, preview, release
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.policy.default import default_decider
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.credential import KeyInfo
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
@@ -143,23 +144,17 @@ def test_preview_reads_no_row_and_logs_only_the_key_use_it_is_asked_to(gw: Gatew
     assert [e["kind"] for e in _entries(gw, before)] == ["key-use"]
 
 
-def test_the_http_route_sends_what_the_library_releases(gw: Gateway, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_http_route_sends_what_the_library_releases(gw: Gateway) -> None:
     """Same rows, watermarks, headers and terms: the route only wraps the operation."""
-    from sanctuarygate.settings import get_settings
-
-    monkeypatch.setenv("SANCTUARYGATE_DATA_DIR", str(gw.data_dir))
-    get_settings.cache_clear()
-    try:
-        with gw.log.engine.begin() as conn:
-            issued = issue_key(conn, "FBI", "http test")
-        client = TestClient(create_app(log=gw.log, records=gw.records))
-        r = client.post("/api/v1/query", json=QUERY,
-                        headers={"Authorization": f"Bearer {issued.key}"})
-        done = release(gw, issued.info, _spec(gw), via=VIA)
-        library = b"".join(done.chunks).decode().splitlines()
-    finally:
-        get_settings.cache_clear()
+    with gw.log.engine.begin() as conn:
+        issued = issue_key(conn, "FBI", "http test")
+    app = create_app(Settings(data_dir=gw.data_dir), decider=gw.decider, log=gw.log,
+                     records=gw.records)
+    assert app.state.gateway == gw  # the app's gateway, built from its settings, is this one
+    r = TestClient(app).post("/api/v1/query", json=QUERY,
+                             headers={"Authorization": f"Bearer {issued.key}"})
+    done = release(gw, issued.info, _spec(gw), via=VIA)
+    library = b"".join(done.chunks).decode().splitlines()
     assert r.status_code == 200, r.text
     assert r.text.splitlines()[:-1] == library[:-1]
     assert r.headers["X-Watermark-Key"] == done.watermark_key_id

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
+from sanctuarygate.audit.default import default_log
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.policy.scenario import load_cases
+from sanctuarygate.policy.scenario import SCENARIO_KEYS, load_cases
+from sanctuarygate.settings import load_settings
 from sanctuarygate.web.app import create_app
 
 # Starlette 1.x asks for the ``httpx2`` package under its TestClient and warns on plain httpx,
@@ -32,8 +35,9 @@ def shared_cases() -> dict[str, dict[str, Any]]:
 
 
 def as_request(case: Mapping[str, Any]) -> dict[str, Any]:
-    """A scenario case without its ``expect``: the body a caller would send."""
-    return {k: v for k, v in case.items() if k != "expect"}
+    """A scenario case without its scenario keys (``id``, ``expect``, ``note``): the body a
+    caller would send."""
+    return {k: v for k, v in case.items() if k not in SCENARIO_KEYS}
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +45,22 @@ def decider() -> Decider:
     return default_decider()
 
 
+def web_app(decider: Decider, **given: Any) -> FastAPI:
+    """An app built with the test session's own settings (read once: the data directory
+    ``tests/conftest.py`` chose) and ``decider``, recording in the session's log (migrated:
+    these tests do not run the app's start-up), unless ``given`` another."""
+    given.setdefault("log", default_log())
+    return create_app(load_settings(), decider=decider, **given)
+
+
 @pytest.fixture
 def client(decider: Decider) -> TestClient:
-    return TestClient(create_app(decider))
+    return TestClient(web_app(decider))
 
 
 def client_for(decider: Decider) -> TestClient:
     """A client that answers server errors as responses, as a real server would."""
-    return TestClient(create_app(decider), raise_server_exceptions=False)
+    return TestClient(web_app(decider), raise_server_exceptions=False)
 
 
 class FailingDecider(Decider):

@@ -9,6 +9,7 @@ import pytest
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import Settings
 from sanctuarygate.web.app import create_app
 
 from .conftest import FailingDecider, TestClient, as_request, client_for, shared_cases
@@ -157,14 +158,10 @@ def test_unexpected_exception_is_a_500_problem_that_hides_internals() -> None:
     assert "NOT allowed" in response.json()["detail"]
 
 
-def test_policy_that_fails_to_load_is_a_500_problem(decider: Decider) -> None:
-    app = create_app(decider)
-
-    def broken() -> Decider:
-        raise PolicyLoadError("manifest lacks 'id'", source="il-trust-2021")
-
-    app.state.decider = broken
-    response = TestClient(app).get("/api/v1/profiles")
+def test_policy_that_fails_to_load_is_a_500_problem() -> None:
+    client = client_for(FailingDecider(PolicyLoadError("manifest lacks 'id'",
+                                                       source="il-trust-2021")))
+    response = client.post(DRY_RUN, json=as_request(CASES["usms-fugitive-warrant"]))
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     assert "il-trust-2021" in response.json()["detail"]
@@ -189,13 +186,21 @@ def test_profiles_list_places_and_their_packs(client: TestClient) -> None:
     assert "il-trust-2021" in profiles["chicago"]["packs"]
 
 
-def test_health_does_not_load_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    def must_not_load() -> Decider:
-        raise AssertionError("the decider was built")
+def test_health_does_not_load_the_policy(monkeypatch: pytest.MonkeyPatch,
+                                         decider: Decider) -> None:
+    built: list[Settings] = []
 
-    monkeypatch.setattr("sanctuarygate.web.app.default_decider", must_not_load)
-    client = TestClient(create_app())  # not started (no lifespan): not ready, and loads nothing
+    def build(settings: Settings) -> Decider:
+        built.append(settings)
+        return decider
+
+    monkeypatch.setattr("sanctuarygate.web.app.build_decider", build)
+    settings = Settings(database_url="sqlite://")
+    app = create_app(settings)  # the factory builds the decider, once, from its settings
+    assert built == [settings] and app.state.decider is decider
+    client = TestClient(app)  # not started (no lifespan): not ready, and loads nothing more
     assert client.get("/healthz").status_code == 503
+    assert built == [settings]
 
 
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:

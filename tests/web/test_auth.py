@@ -34,7 +34,7 @@ def log(db_engine: Engine, tmp_path: Path) -> DecisionLog:
 @pytest.fixture
 def client(decider: Decider, log: DecisionLog) -> Iterator[TestClient]:
     """The real app plus two test-only routes that use the dependencies."""
-    app = create_app(decider, log)
+    app = create_app(decider=decider, log=log)
 
     @app.post(PATH)
     def whoami(key: AgencyKey, request: Request, body: dict[str, Any] | None = None

@@ -20,7 +20,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.web.app import create_app
+
+from .conftest import web_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,7 @@ def base_url(decider: Decider) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(decider), log_level="warning", ws="none",
+    config = uvicorn.Config(web_app(decider), log_level="warning", ws="none",
                             lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

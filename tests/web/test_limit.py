@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.web.app import create_app
 
-from .conftest import TestClient
+from .conftest import TestClient, web_app
 
 LIMIT = 2_048
 
 
 def _client(decider: Decider) -> TestClient:
-    return TestClient(create_app(decider, max_request_bytes=LIMIT))
+    return TestClient(web_app(decider, max_request_bytes=LIMIT))
 
 
 def test_an_oversized_decision_is_413_problem_json(decider: Decider) -> None:

@@ -10,11 +10,12 @@ from sanctuarygate.audit.checkpoint import verify_checkpoint
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.audit.trust import parse_policy
 
-from .conftest import TestClient, shared_cases
+from .conftest import TestClient, as_request, shared_cases
 from .staff import as_desk_officer, token_of
 
 # Dated today: only a question about the law in force today is recorded (another date is a what-if).
-CASE = {**shared_cases()["detainer-without-warrant-downstate"], "date": dt.date.today().isoformat()}
+CASE = {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
+        "date": dt.date.today().isoformat()}
 
 
 def _b(text: str) -> bytes:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.db import current, head
 from sanctuarygate.store.staff import add_staff, issue_token
 from sanctuarygate.web.app import create_app
@@ -24,12 +25,13 @@ from .conftest import as_request, shared_cases
 CASE = {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
         "date": dt.date.today().isoformat()}  # today's: recorded, not a what-if
 FIRST_REQUESTS = 64
-READS = ("/healthz", "/api/v1/log/entries?start=0&end=1", "/api/v1/profiles", "/api/v1/log/policy")
+READS = ("/healthz", "/api/v1/log/entries?start=0&end=1", "/api/v1/profiles", "/api/v1/log/policy",
+         "/api/v1/log/checkpoint")  # concurrent checkpoints of one size: the first is kept
 
 
 def fresh_app(decider: Decider, engine: Engine, data_dir: Path):  # type: ignore[no-untyped-def]
     log = DecisionLog(engine, origin="sanctuarygate.example/startup", data_dir=data_dir)
-    return create_app(decider, log)
+    return create_app(decider=decider, log=log)
 
 
 def client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
@@ -89,3 +91,28 @@ def test_a_damaged_signing_key_stops_the_start_naming_the_file(
     with pytest.raises(Exception, match=r"startup\.key: the signing key file is empty"):
         asyncio.run(start())
     assert app.state.ready is False
+
+
+def test_an_app_keeps_the_settings_it_was_built_with(decider: Decider, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings are read once, by the factory (here: given); no request reads the environment
+    again, so a broken environment after the start changes nothing."""
+    settings = Settings(data_dir=tmp_path, log_origin="sanctuarygate.example/own",
+                        max_request_bytes=2_048)
+    app = create_app(settings, decider=decider)
+    assert app.state.settings is settings and app.state.decider is decider
+    assert app.state.log.origin == "sanctuarygate.example/own"
+    assert app.state.gateway.data_dir == tmp_path and app.state.gateway.log is app.state.log
+    monkeypatch.setenv("SANCTUARYGATE_DECISION_CACHE_SIZE", "-1")  # load_settings would refuse
+
+    async def requests() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app), client(app) as http:
+            return [await http.get("/healthz"), await http.get("/api/v1/log/checkpoint"),
+                    await http.post("/api/v1/decisions?dry_run=true", content=b"x" * 4_096,
+                                    headers={"content-type": "application/json"})]
+
+    health, checkpoint, big = asyncio.run(requests())
+    assert health.status_code == 200 and checkpoint.status_code == 200
+    assert checkpoint.text.startswith("sanctuarygate.example/own\n0\n")
+    assert big.status_code == 413  # the settings' body limit, not the default 64 KiB
+    assert (tmp_path / "sanctuarygate.db").exists()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 
 from sanctuarygate.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sanctuarygate.settings import Settings
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -33,19 +36,24 @@ def check_port_free(host: str, port: int) -> None:
                                  "choose another with --port") from None
 
 
-def prepare_log() -> None:
+def prepare_log(settings: Settings | None = None) -> None:
     """Migrate the log's database and read its signing key before any worker starts, so that an
     unreachable database or a damaged key file stops ``serve`` with one line (each worker's
     start-up then finds the schema at head)."""
     from sqlalchemy.exc import OperationalError
 
-    from sanctuarygate.audit.default import default_log
-    from sanctuarygate.settings import get_settings
+    from sanctuarygate.audit.default import open_log
+    from sanctuarygate.settings import load_settings
 
+    settings = settings if settings is not None else load_settings()
     try:
-        default_log().verifiers()
+        log = open_log(settings)
+        try:
+            log.verifiers()
+        finally:
+            log.engine.dispose()
     except OperationalError as exc:
-        shown = make_url(get_settings().database_url_resolved).render_as_string(hide_password=True)
+        shown = make_url(settings.database_url_resolved).render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise ConfigurationError(f"cannot use the database at {shown} ({reason})") from None
 
@@ -59,13 +67,13 @@ def serve(
     import uvicorn
 
     from sanctuarygate.gateway.plan import check_gateway_config
-    from sanctuarygate.policy.default import default_library
-    from sanctuarygate.settings import get_settings
+    from sanctuarygate.policy.default import load_library
+    from sanctuarygate.settings import load_settings
 
     check_port_free(host, port)
-    settings = get_settings()  # a bad setting stops the start with one line, not a later 500
-    check_gateway_config(default_library(), settings.profile, settings.gateway_pack_ids)
-    prepare_log()
+    settings = load_settings()  # a bad setting stops the start with one line, not a later 500
+    check_gateway_config(load_library(settings), settings.profile, settings.gateway_pack_ids)
+    prepare_log(settings)
 
     uvicorn.run("sanctuarygate.web.app:create_app", factory=True, host=host, port=port,
                 workers=workers)

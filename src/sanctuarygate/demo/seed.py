@@ -11,12 +11,11 @@ from sqlalchemy import Engine, func, select
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
 from sanctuarygate.demo.records import generate
-from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import ConfigurationError
 from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.records import view_counts
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.policy.scenario import load_cases
+from sanctuarygate.policy.scenario import case_request, load_cases
 from sanctuarygate.secret import publish_once
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
@@ -42,7 +41,7 @@ def seed_demo(url: str | None = None) -> str:
         if not existing:
             for path in sorted(settings.packs_dir.glob("*/scenarios.yaml")):
                 for case in load_cases(path):
-                    request = parse_request(case)
+                    request = case_request(case)
                     decision = decider.decide(request)
                     with engine.begin() as conn:
                         record_answer(conn, request, decision, source="demo-seed")

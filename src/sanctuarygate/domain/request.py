@@ -12,6 +12,8 @@ The input format is the scenario-case format of ``../shared/legal/scenarios.yaml
 ``parse_request`` turns such a mapping into a :class:`Request`. It reads every field before it
 gives up, so that all problems are reported at once, each naming its field.
 A fact may be ``unknown``; a document whose ``verified`` is not stated is ``unknown`` too.
+A scenario file's own keys (``id``, ``expect``, ``note``) are not part of a request: the
+scenario runner strips them (``policy.scenario.case_request``), and the parser refuses them.
 """
 
 from __future__ import annotations
@@ -114,6 +116,19 @@ class Request:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
+    def __reduce__(self) -> tuple[type[Request], tuple[Any, ...]]:
+        """Pickle the fields only: the cached hash is this process's (string hashes are salted
+        per process), so an unpickled request computes its own.
+
+        >>> import pickle
+        >>> r = parse_request({"profile": "chicago", "date": "2025-01-01",
+        ...     "principal": {"agency": "FBI"}, "action": "detain", "resource": {"type": "Person"}})
+        >>> "_hash" in pickle.dumps(r).decode("latin-1"), pickle.loads(pickle.dumps(r)) == r
+        (False, True)
+        """
+        return (Request, (self.profile, self.date, self.principal, self.action, self.resource,
+                          self.context, self.extra_packs))
+
     def what_if(self, today: dt.date) -> tuple[str, ...]:
         """Why the answer is a what-if rather than the law in force today, as reasons:
         ``extra_packs`` (packs added by the caller: a proposal, a draft) and ``date`` (the law
@@ -198,8 +213,7 @@ def parse_request(data: Mapping[str, Any]) -> Request:
     """
     if not isinstance(data, Mapping):
         raise InputError("a request must be a mapping of fields")
-    allowed = {"profile", "date", "principal", "action", "resource", "context", "extra_packs",
-               "id", "expect", "note"}
+    allowed = {"profile", "date", "principal", "action", "resource", "context", "extra_packs"}
     found = _Found()
     extra = sorted(set(data) - allowed)
     if extra:
@@ -337,6 +351,18 @@ def _resource_kinds(rtype: str) -> frozenset[str]:
     kinds: dict[str, frozenset[str]] = {"Property": voc.PROPERTY_KINDS,
                                         "Agreement": voc.AGREEMENT_KINDS}
     return kinds.get(rtype, frozenset())
+
+
+def parse_document(value: Any) -> Document:
+    """A request's document (``context.document`` of the scenario-case format), read as
+    :func:`parse_request` reads it: errors name ``context.document.*``.
+
+    >>> parse_document({"kind": "judicial-warrant", "verified": True}).verified
+    True
+    >>> parse_document({"kind": "none"}).verified, parse_document({"kind": "detainer"}).verified
+    (False, 'unknown')
+    """
+    return _document(value)
 
 
 def _document(value: Any) -> Document:

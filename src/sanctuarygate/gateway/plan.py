@@ -11,13 +11,13 @@ The plan is computed before any row is read, and shown as-is by ``GET /api/v1/qu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sanctuarygate.domain.dataset import Catalog, Dataset
 from sanctuarygate.domain.decision import Decision, Obligation
-from sanctuarygate.domain.request import Request, parse_request
+from sanctuarygate.domain.request import Request, Resource, parse_document
 from sanctuarygate.errors import (
     ConfigurationError,
     DatasetNotServedError,
@@ -26,6 +26,9 @@ from sanctuarygate.errors import (
     SanctuaryGateError,
 )
 from sanctuarygate.gateway.filter import Filter, parse_filter
+from sanctuarygate.policy.ask import ask
+from sanctuarygate.policy.ask import dataset as dataset_resource
+from sanctuarygate.policy.ask import field as field_resource
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
 
@@ -216,13 +219,21 @@ class RowRule:
 CHANNEL = "data-platform"
 
 
-def _request(spec: QuerySpec, agency: str, profile: str, day: dt.date, action: str,
-             resource: dict[str, Any], extra_packs: Sequence[str]) -> Request:
-    return parse_request({
-        "profile": profile, "date": day, "principal": {"agency": agency}, "action": action,
-        "resource": resource, "extra_packs": list(extra_packs),
-        "context": {"purpose": spec.purpose, "document": dict(spec.document),
-                    "onward_recipients": list(spec.onward_recipients), "channel": CHANNEL}})
+def _asker(spec: QuerySpec, agency: str, profile: str, day: dt.date,
+           extra_packs: Sequence[str]) -> Callable[[str, Resource], Request]:
+    """Build the query's requests (``ask(action, about)``), the document read once: a bad one is
+    an InputError naming its field (``context.document.kind``), as the request parser says."""
+    document = parse_document(spec.document)
+
+    def asked(action: str, about: Resource) -> Request:
+        return ask(profile=profile, date=day, agency=agency, action=action, about=about,
+                   purpose=spec.purpose, document=document.kind,
+                   verified=document.verified if document.kind != "none" else None,
+                   form=document.form, attachments=document.attachments,
+                   onward_recipients=spec.onward_recipients, channel=CHANNEL,
+                   extra_packs=extra_packs)
+
+    return asked
 
 
 def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
@@ -235,8 +246,8 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     if ds.keeper not in place.keepers:
         served = tuple(d.id for d in decider.library.catalog if d.keeper in place.keepers)
         raise DatasetNotServedError(ds.id, ds.keeper, profile, served)
-    asked = _request(spec, agency, profile, day, "query-dataset", {"type": "Dataset", "id": ds.id},
-                     extra_packs)
+    request = _asker(spec, agency, profile, day, extra_packs)
+    asked = request("query-dataset", dataset_resource(ds.id))
     decision = decider.decide(asked)
     if decision.outcome == "review":
         raise QueryRefusedError(
@@ -247,9 +258,7 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
     rows_where = [o for o in decision.obligations if o.kind == "rows-where"]
-    field_requests = [_request(spec, agency, profile, day, "read-field",
-                               {"type": "Field", "dataset": ds.id, "id": name}, extra_packs)
-                      for name, _ in ds.fields]
+    field_requests = [request("read-field", field_resource(ds.id, name)) for name, _ in ds.fields]
     verdicts = []
     terms: list[Obligation] = [o for o in decision.obligations if o.kind not in APPLIED]
     for (name, tags), d in zip(ds.fields, decider.decide_many(field_requests), strict=True):

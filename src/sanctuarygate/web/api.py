@@ -18,7 +18,6 @@ are problem+json (``web/problem.py``); no error is ever an allow.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -27,10 +26,10 @@ from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.domain.request import parse_request
-from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.signin_guard import ApiGuard, Caller
 from sanctuarygate.web.signin_roles import RECORD_DECISION
+from sanctuarygate.web.state import DeciderDep as DeciderDep  # the pages' too
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -43,15 +42,6 @@ EXAMPLE_REQUEST: dict[str, Any] = {
     "context": {"purpose": "civil-immigration-enforcement",
                 "document": {"kind": "detainer", "verified": True}},
 }
-
-
-def get_decider(request: Request) -> Decider:
-    """The app's decider (FastAPI dependency), built on first use by ``create_app``'s provider."""
-    provider: Callable[[], Decider] = request.app.state.decider
-    return provider()
-
-
-DeciderDep = Annotated[Decider, Depends(get_decider)]
 
 
 def require_json(request: Request) -> None:

@@ -1,15 +1,19 @@
 """The FastAPI application: the JSON API, the desk page, static files and problem answers.
 
-Built by a factory so that tests inject their own decider and nothing loads at import::
+Built by a factory, so that nothing loads at import and tests build an app with their own
+settings (or their own decider, log, records database)::
 
     uvicorn --factory sanctuarygate.web.app:create_app
 
-At start-up (the app's lifespan, before the first request) the log's schema is brought to head
-under the migration lock, the log's signing key is created or checked and the policy packs are
-loaded; only then does ``/healthz`` answer 200 (503 problem+json before). Workers starting
-together on an empty database migrate it once.
+The factory reads the settings once (unless given them) and builds everything a request needs,
+kept on ``app.state``: ``settings``, ``decider`` (the policy packs loaded), ``log``, ``records``
+and ``gateway``. Routes get them through the dependencies of ``web/state.py``; nothing reads the
+environment, or a global, per request. At start-up (the app's lifespan, before the first
+request) the log's schema is brought to head under the migration lock and the log's signing key
+is created or checked; only then does ``/healthz`` answer 200 (503 problem+json before). Workers
+starting together on an empty database migrate it once.
 
->>> create_app().title
+>>> create_app(Settings(database_url="sqlite://")).title
 'sanctuarygate'
 """
 
@@ -26,12 +30,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from sanctuarygate.audit.default import default_log
+from sanctuarygate.audit.default import open_log
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.gateway.default import default_records
+from sanctuarygate.gateway.default import build_gateway, open_records
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.policy.default import default_decider
-from sanctuarygate.settings import get_settings
+from sanctuarygate.policy.default import build_decider
+from sanctuarygate.settings import Settings, load_settings
 from sanctuarygate.store.db import migrate
 from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session
 from sanctuarygate.web.i18n import LanguageCookie
@@ -51,12 +55,11 @@ NOT_READY = Problem(503, "Not ready", "The service is starting: its database is 
 
 
 def start(app: FastAPI) -> None:
-    """Everything a request needs, once, before the first one: the log's schema at head (under
-    the migration lock), its signing key, the policy packs. A failure stops the start."""
-    log = app.state.log()
+    """The work before the first request: the log's schema at head (under the migration lock)
+    and its signing key (the factory loaded the packs). A failure stops the start."""
+    log: DecisionLog = app.state.log
     app.state.schema = migrate(log.engine).after
     log.verifiers()  # creates the signing key, or names the damaged key file
-    app.state.decider()
     app.state.ready = True
 
 
@@ -67,19 +70,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
-               records: Engine | None = None, *, max_request_bytes: int | None = None) -> FastAPI:
-    """A new app deciding with ``decider``, or with the default decider, loaded on first use.
+def create_app(settings: Settings | None = None, *, decider: Decider | None = None,
+               log: DecisionLog | None = None, records: Engine | None = None,
+               max_request_bytes: int | None = None) -> FastAPI:
+    """A new app for ``settings`` (default: read from the environment, now, once), deciding
+    with ``decider``, recording in ``log`` and reading ``records`` when given, else with those
+    the settings name. The log is opened here and migrated at start-up.
 
-    >>> create_app().url_path_for("create_decision")
-    '/api/v1/decisions'
+    >>> app = create_app(Settings(database_url="sqlite://"))
+    >>> app.url_path_for("create_decision"), app.state.gateway.profile
+    ('/api/v1/decisions', 'chicago')
     """
+    settings = settings if settings is not None else load_settings()
+    decider = decider if decider is not None else build_decider(settings)
+    log = log if log is not None else open_log(settings, migrate=False)
+    records = records if records is not None else open_records(settings)
     app = FastAPI(title="sanctuarygate", openapi_url="/api/v1/openapi.json",
                   docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     app.state.ready = False
-    app.state.decider = (lambda: decider) if decider is not None else default_decider
-    app.state.log = (lambda: log) if log is not None else default_log
-    app.state.records = (lambda: records) if records is not None else default_records
+    app.state.settings = settings
+    app.state.decider = decider
+    app.state.log = log
+    app.state.records = records
+    app.state.gateway = build_gateway(settings, decider, log, records)
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)
@@ -89,7 +102,7 @@ def create_app(decider: Decider | None = None, log: DecisionLog | None = None,
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
-    app.add_middleware(BodyLimit, max_bytes=max_request_bytes or get_settings().max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes or settings.max_request_bytes)
 
     @app.get("/healthz", tags=["ops"], summary="Readiness", response_model=None, responses={
         200: {"description": "Ready: the database is migrated and the packs are loaded.",

@@ -27,7 +27,7 @@ from fastapi import Depends, Request
 from sanctuarygate.errors import AuthenticationError
 from sanctuarygate.gateway.keys import record_key_use
 from sanctuarygate.store.credential import KeyInfo, authenticate, require_agency
-from sanctuarygate.web.log_api import get_log
+from sanctuarygate.web.state import get_log
 
 __all__ = ["AgencyKey", "KeyInfo", "VerifiedKey", "authenticated_agency", "presented_key",
            "require_agency", "verified_key"]

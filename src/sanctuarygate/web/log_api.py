@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from sanctuarygate.audit.bundle import published_policy
-from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.web.state import LogDep as LogDep  # the routes' and the pages' dependency
+from sanctuarygate.web.state import get_log as get_log
 
 router = APIRouter(prefix="/api/v1/log", tags=["log"])
 MAX_ENTRIES = 1000
-
-
-def get_log(request: Request) -> DecisionLog:
-    """The app's decision log (FastAPI dependency), opened on first use."""
-    provider: Callable[[], DecisionLog] = request.app.state.log
-    return provider()
-
-
-LogDep = Annotated[DecisionLog, Depends(get_log)]
 
 
 def _b64(data: bytes) -> str:

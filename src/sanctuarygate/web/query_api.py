@@ -12,23 +12,18 @@ the headers and in the trailer record.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 
-from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.errors import InputError
 from sanctuarygate.gateway.plan import parse_spec
-from sanctuarygate.gateway.release import Gateway, Release, preview, release
-from sanctuarygate.policy.decide import Decider
-from sanctuarygate.settings import get_settings
+from sanctuarygate.gateway.release import Release, preview, release
 from sanctuarygate.store.credential import require_agency
-from sanctuarygate.web.api import DeciderDep, require_json
+from sanctuarygate.web.api import require_json
 from sanctuarygate.web.auth import AgencyKey, VerifiedKey
-from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.state import GatewayDep
 
 router = APIRouter(prefix="/api/v1/query", tags=["gateway"])
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
@@ -37,21 +32,6 @@ EXAMPLE: dict[str, Any] = {
     "dataset": "cpd-arrests", "fields": ["*"], "purpose": "criminal-investigation",
     "filters": [{"field": "charge", "op": "prefix", "value": "BURGLARY"}], "limit": 100,
 }
-
-
-def get_records(request: Request) -> Engine:
-    """The city's records database (read-only use), opened on first use."""
-    provider: Callable[[], Engine] = request.app.state.records
-    return provider()
-
-
-RecordsDep = Annotated[Engine, Depends(get_records)]
-
-
-def _gateway(decider: Decider, log: DecisionLog, records: Engine) -> Gateway:
-    settings = get_settings()
-    return Gateway(decider, log, records, settings.profile, settings.data_dir,
-                   settings.gateway_pack_ids)
 
 
 def _headers(done: Release) -> dict[str, str]:
@@ -67,20 +47,20 @@ def _headers(done: Release) -> dict[str, str]:
 
 
 @router.post("", summary="Query a dataset through the rules")
-def run_query(decider: DeciderDep, log: LogDep, key: VerifiedKey,
-              _json: Annotated[None, Depends(require_json)], records: RecordsDep,
+def run_query(gateway: GatewayDep, key: VerifiedKey,
+              _json: Annotated[None, Depends(require_json)],
               body: Annotated[dict[str, Any], Body(examples=[EXAMPLE])]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
     trailer of terms; 403 with the decision when the rules refuse."""
     require_agency(key, body.get("agency"))
-    spec = parse_spec(body, decider.library.catalog)
-    done = release(_gateway(decider, log, records), key, spec, via="POST /api/v1/query")
+    spec = parse_spec(body, gateway.decider.library.catalog)
+    done = release(gateway, key, spec, via="POST /api/v1/query")
     return StreamingResponse(done.chunks, media_type=MEDIA[done.format], headers=_headers(done))
 
 
 @router.get("/plan", summary="What a query would release, and why")
 def explain_query(
-    decider: DeciderDep, log: LogDep, records: RecordsDep, key: AgencyKey,
+    gateway: GatewayDep, key: AgencyKey,
     dataset: Annotated[str, Query()],
     purpose: Annotated[str, Query()] = "unknown",
     fields: Annotated[str, Query(description="comma-separated, or *")] = "*",
@@ -100,5 +80,5 @@ def explain_query(
             "document": {"kind": document, "verified": flag},
             "onward_recipients": [a.strip() for a in onward.split(",") if a.strip()],
             "filters": parsed_filters}
-    spec = parse_spec(body, decider.library.catalog)
-    return preview(_gateway(decider, log, records), key, spec)
+    spec = parse_spec(body, gateway.decider.library.catalog)
+    return preview(gateway, key, spec)
