@@ -96,7 +96,10 @@ def test_a_broken_invariant_is_1(tmp_path: Path) -> None:
 def test_a_tampered_log_is_1(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
     today = REQUEST.replace("2025-11-03", dt.date.today().isoformat())  # only today's is recorded
-    recorded = sg("decide", "-", "--record", stdin=today, env=env)
+    assert sg("staff", "add", "clerk", "--role", "desk", env=env).returncode == 0
+    token = sg("staff", "token", "issue", "clerk", env=env).stdout.strip().splitlines()[-1]
+    recorded = sg("decide", "-", "--record", stdin=today,
+                  env=env | {"SANCTUARYGATE_STAFF_TOKEN": token})  # recording needs an account
     assert recorded.returncode == 0, recorded.stderr
     policy = sg("log", "policy", env=env)
     assert policy.returncode == 0, policy.stderr
