@@ -1,4 +1,5 @@
-"""Write entries to the log, in the caller's transaction: the only caller of the storage append.
+"""Write entries to the log, in the caller's transaction: the application's one way to append
+(through ``audit/tree.py``, which hashes them and calls the storage steps).
 
     with engine.begin() as conn:
         index = record_decision(conn, request, decision, actor="desk:front-counter")

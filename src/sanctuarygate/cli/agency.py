@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from sanctuarygate.audit.default import default_log
+from sanctuarygate.audit.default import open_log
+from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.gateway.keys import issue_key, revoke_key
-from sanctuarygate.policy.default import default_library
+from sanctuarygate.policy.default import load_library
+from sanctuarygate.settings import load_settings
 from sanctuarygate.store.credential import list_keys
 
 app = typer.Typer(help="Partner agencies: their API keys for the data gateway.",
@@ -17,6 +19,11 @@ app = typer.Typer(help="Partner agencies: their API keys for the data gateway.",
 key = typer.Typer(help="API keys: one agency each, stored hashed, revocable, every use logged.",
                   no_args_is_help=True)
 app.add_typer(key, name="key")
+
+
+def _log() -> DecisionLog:
+    """The log the settings name, its schema at head (the settings read once, now)."""
+    return open_log(load_settings())
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -30,8 +37,9 @@ def issue(
         metavar="LABEL", help="Who or what holds the key (for the list).")] = "",
 ) -> None:
     """Issue a new key; the key itself is printed once, alone on the last line."""
-    directory = default_library().directory
-    with default_log().engine.begin() as conn:
+    settings = load_settings()
+    directory = load_library(settings).directory
+    with open_log(settings).engine.begin() as conn:
         issued = issue_key(conn, agency, label, directory=directory)
     name = directory.get(issued.info.agency_id).name
     typer.echo(f"issued key {issued.info.key_id} for {issued.info.agency_id} ({name}); "
@@ -44,7 +52,7 @@ def list_cmd(
     agency: Annotated[str | None, typer.Option(metavar="AGENCY", help="Only this agency's keys.")] = None,
 ) -> None:
     """List keys (never the keys themselves): id, agency, label, created, last used, revoked."""
-    with default_log().engine.connect() as conn:
+    with _log().engine.connect() as conn:
         keys = list_keys(conn, agency_id=agency)
     typer.echo(f"{'KEY ID':8}  {'AGENCY':18}  {'CREATED':16}  {'LAST USED':16}  "
                f"{'REVOKED':16}  LABEL")
@@ -61,6 +69,6 @@ def revoke(
         metavar="KEY_ID", help="The key id (8 hex digits) shown by 'list'.")],
 ) -> None:
     """Revoke a key at once: every later request with it gets 401."""
-    with default_log().engine.begin() as conn:
+    with _log().engine.begin() as conn:
         info = revoke_key(conn, key_id)
     typer.echo(f"revoked key {info.key_id} of {info.agency_id} at {_when(info.revoked_at)} UTC")
