@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,8 +26,19 @@ def test_unconfirmed_dates_are_configurable(monkeypatch: pytest.MonkeyPatch) -> 
     ("SANCTUARYGATE_DATABASE_URL", "not-a-url"),
     ("SANCTUARYGATE_KIFTA_EFFECTIVE", "June"),
     ("SANCTUARYGATE_DECISION_CACHE_SIZE", "-1"),
+    ("SANCTUARYGATE_TIMEZONE", "Chicago"),
 ])
 def test_bad_value_names_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(ConfigurationError, match=key):
         load_settings()
+
+
+def test_today_is_the_city_date_not_the_server_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 02:30 UTC on December 3 is still December 2 in Chicago: an answer about December 2 is the
+    # law in force there, and recorded; the server's UTC date would call it a what-if.
+    instant = dt.datetime(2026, 12, 3, 2, 30, tzinfo=dt.UTC)
+    assert load_settings().today(instant) == dt.date(2026, 12, 2)
+    monkeypatch.setenv("SANCTUARYGATE_TIMEZONE", "Europe/Warsaw")
+    assert load_settings().today(instant) == dt.date(2026, 12, 3)
+    assert load_settings().today() == dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()

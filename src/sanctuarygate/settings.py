@@ -28,6 +28,10 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           profile, comma-separated (default: none; e.g.
                                           ``ocad-proposed-eo-2019`` cuts every DHS agency off
                                           CPD data)
+``SANCTUARYGATE_TIMEZONE``                the city's time zone (IANA name, default
+                                          ``America/Chicago``): "today" is the city's date, which
+                                          decides whether an answer is the law in force (recorded)
+                                          or a what-if (never recorded)
 ``SANCTUARYGATE_REPORT_MIN_CELL``         the smallest count the transparency report publishes as a
                                           number (default 5; at least 3): counts from 1 to one
                                           less are shown as "fewer than N"
@@ -44,6 +48,7 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from pathlib import Path
 
 import platformdirs
@@ -84,6 +89,28 @@ class Settings(BaseSettings):
     #: one ICE asked about in March). 5 is the usual floor of public-health and justice
     #: statistics; raise it for a small town. At least 3 ("fewer than 2" would say 1).
     report_min_cell: int = Field(default=5, ge=3)
+    #: The city's time zone: a server in UTC must not call 8 p.m. in Chicago "tomorrow".
+    timezone: str = "America/Chicago"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone (e.g. America/Chicago): {value!r}") from None
+        return value
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The city's date now (or at the instant ``now``): the only "today" a decision is
+        recorded for. At 02:30 UTC on December 3 it is still December 2 in Chicago:
+
+        >>> at = dt.datetime(2026, 12, 3, 2, 30, tzinfo=dt.UTC)
+        >>> Settings().today(at), Settings(timezone="Europe/Warsaw").today(at)
+        (datetime.date(2026, 12, 2), datetime.date(2026, 12, 3))
+        """
+        zone = zoneinfo.ZoneInfo(self.timezone)
+        return (now.astimezone(zone) if now else dt.datetime.now(zone)).date()
 
     @field_validator("database_url", "records_url")
     @classmethod

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctuarygate.settings import PACKAGE_PACKS
+from sanctuarygate.settings import PACKAGE_PACKS, get_settings
 
 REQUEST = """profile: chicago
 date: 2025-11-03
@@ -23,7 +23,9 @@ resource: {type: Person, in_custody: true}
 context: {purpose: civil-immigration-enforcement, document: {kind: none}}
 """
 #: The same question about today: the law in force, so it may be recorded.
-TODAY = REQUEST.replace("2025-11-03", dt.date.today().isoformat())
+def today() -> str:
+    """Today's request, built when asked: a suite that runs past midnight asks about the new day."""
+    return REQUEST.replace("2025-11-03", get_settings().today().isoformat())
 SHARED = Path(__file__).resolve().parents[1] / "legal" / "scenarios.yaml"
 
 
@@ -208,17 +210,17 @@ def _staff_token(env: dict[str, str], name: str, role: str) -> str:
 
 def test_record_needs_a_staff_token_and_names_its_account(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
-    none = sg("decide", "-", "--record", stdin=TODAY, env=env)
+    none = sg("decide", "-", "--record", stdin=today(), env=env)
     assert none.returncode == 3 and "needs a staff token" in none.stderr
-    gone = sg("decide", "-", "--record", "--actor", "anyone", stdin=TODAY, env=env)
+    gone = sg("decide", "-", "--record", "--actor", "anyone", stdin=today(), env=env)
     assert gone.returncode == 2 and "--actor is gone" in gone.stderr
     auditor = _staff_token(env, "audit1", "auditor")
-    refused = sg("decide", "-", "--record", stdin=TODAY,
+    refused = sg("decide", "-", "--record", stdin=today(),
                  env=env | {"SANCTUARYGATE_STAFF_TOKEN": auditor})
     assert refused.returncode == 3 and "may not record" in refused.stderr
     (tmp_path / "token").write_text(_staff_token(env, "desk1", "desk") + "\n")
     done = sg("decide", "-", "--record", "--json", "--token-file", str(tmp_path / "token"),
-              stdin=TODAY, env=env)
+              stdin=today(), env=env)
     assert done.returncode == 0, done.stderr
     index = json.loads(done.stdout)["log_index"]
     assert sg("log", "export", str(tmp_path / "b"), env=env).returncode == 0
@@ -229,14 +231,14 @@ def test_record_needs_a_staff_token_and_names_its_account(tmp_path: Path) -> Non
 def test_record_export_verify_round_trip(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
     env["SANCTUARYGATE_STAFF_TOKEN"] = _staff_token(env, "clerk", "desk")
-    first = sg("decide", "-", "--record", "--json", stdin=TODAY, env=env)
+    first = sg("decide", "-", "--record", "--json", stdin=today(), env=env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["log_index"] == 0
     assert "signing key" in first.stderr  # the first append creates the key and says so
     old = sg("log", "checkpoint", env=env)
     assert old.returncode == 0 and old.stdout.startswith("sanctuarygate.example/demo\n1\n")
     (tmp_path / "old.cp").write_text(old.stdout)
-    assert sg("decide", "-", "--record", stdin=TODAY, env=env).returncode == 0
+    assert sg("decide", "-", "--record", stdin=today(), env=env).returncode == 0
     policy = sg("log", "policy", env=env)  # what an auditor saves once and pins
     assert policy.returncode == 0 and "origin sanctuarygate.example/demo\n" in policy.stdout
     (tmp_path / "city.policy").write_text(policy.stdout)
@@ -288,8 +290,8 @@ def test_another_date_is_a_what_if_never_recorded(tmp_path: Path) -> None:
     refused = sg("decide", "-", "--record", stdin=REQUEST, env=env)
     assert refused.returncode == 2 and "never recorded" in refused.stderr
     assert "2025-11-03" in refused.stderr
-    today = json.loads(sg("decide", "-", "--json", stdin=TODAY, env=env).stdout)
-    assert "hypothetical" not in today and "banner" not in today
+    now = json.loads(sg("decide", "-", "--json", stdin=today(), env=env).stdout)
+    assert "hypothetical" not in now and "banner" not in now
     assert not (tmp_path / "sanctuarygate.db").exists()  # nothing was recorded anywhere
 
 

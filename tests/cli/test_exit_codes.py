@@ -7,7 +7,6 @@ refusal by a command that decides, a bug)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import os
 import pkgutil
@@ -22,7 +21,7 @@ import sanctuarygate
 from sanctuarygate.cli import main
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.errors import NotAllowed, SanctuaryGateError
-from sanctuarygate.settings import PACKAGE_PACKS
+from sanctuarygate.settings import PACKAGE_PACKS, get_settings
 
 REQUEST = """profile: chicago
 date: 2025-11-03
@@ -95,7 +94,7 @@ def test_a_broken_invariant_is_1(tmp_path: Path) -> None:
 
 def test_a_tampered_log_is_1(tmp_path: Path) -> None:
     env = {"SANCTUARYGATE_DATA_DIR": str(tmp_path / "data")}
-    today = REQUEST.replace("2025-11-03", dt.date.today().isoformat())  # only today's is recorded
+    today = REQUEST.replace("2025-11-03", get_settings().today().isoformat())  # only today's is recorded
     assert sg("staff", "add", "clerk", "--role", "desk", env=env).returncode == 0
     token = sg("staff", "token", "issue", "clerk", env=env).stdout.strip().splitlines()[-1]
     recorded = sg("decide", "-", "--record", stdin=today,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 
 import pytest
 
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.settings import Settings
+from sanctuarygate.settings import Settings, get_settings
 from sanctuarygate.web.app import create_app
 
 from .conftest import FailingDecider, TestClient, as_request, client_for, shared_cases
@@ -48,7 +48,7 @@ def test_api_answers_every_shared_case_as_the_library_does(
     expected = decider.decide(parse_request(case)).to_dict()
     body = response.json()
     assert body.pop("request") == parse_request(case).to_dict()
-    if case.get("extra_packs") or case["date"] != dt.date.today().isoformat():
+    if case.get("extra_packs") or case["date"] != get_settings().today().isoformat():
         # a what-if (extra packs, another day): answered, marked, never recorded
         assert (body.pop("hypothetical"), body.pop("recorded")) == (True, False)
         assert body.pop("banner").startswith("HYPOTHETICAL") and "log_index" not in body
@@ -63,7 +63,7 @@ def test_api_answers_every_shared_case_as_the_library_does(
 def test_a_request_about_today_is_recorded_and_another_day_is_not(
         client: TestClient, desk_token: dict[str, str]) -> None:
     case = as_request(CASES["detainer-without-warrant-downstate"])
-    today = client.post(DECISIONS, json={**case, "date": dt.date.today().isoformat()},
+    today = client.post(DECISIONS, json={**case, "date": get_settings().today().isoformat()},
                         headers=desk_token)
     assert today.status_code == 200 and "hypothetical" not in today.json()
     index = today.json()["log_index"]
@@ -232,8 +232,10 @@ def test_a_what_if_is_marked_hypothetical_and_never_recorded(
 
 
 # --- Every write to the log is authenticated --------------------------------------------------
-TODAY = {**as_request(CASES["detainer-without-warrant-downstate"]),
-         "date": dt.date.today().isoformat()}
+def today() -> dict[str, Any]:
+    """Today's request, built when asked: a suite that runs past midnight asks about the new day."""
+    return {**as_request(CASES["detainer-without-warrant-downstate"]),
+             "date": get_settings().today().isoformat()}
 
 
 def _size(client: TestClient) -> int:
@@ -246,7 +248,7 @@ def _size(client: TestClient) -> int:
 def test_recording_without_a_staff_token_is_401_and_records_nothing(
         client: TestClient, headers: dict[str, str]) -> None:
     before = _size(client)
-    response = client.post(DECISIONS, json=TODAY, headers=headers)
+    response = client.post(DECISIONS, json=today(), headers=headers)
     assert response.status_code == 401 and response.headers["content-type"] == PROBLEM
     assert response.headers["www-authenticate"].startswith('Bearer realm="sanctuarygate"')
     assert "outcome" not in response.json() and _size(client) == before
@@ -254,7 +256,7 @@ def test_recording_without_a_staff_token_is_401_and_records_nothing(
 
 def test_an_agency_key_is_no_staff_token(client: TestClient) -> None:
     key = "sgk_0a1b2c3d_" + "k" * 43  # an agency key's shape: not a staff token
-    response = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {key}"})
+    response = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {key}"})
     assert response.status_code == 401 and response.json()["reason"] == "malformed"
 
 
@@ -262,7 +264,7 @@ def test_an_agency_key_is_no_staff_token(client: TestClient) -> None:
 def test_a_role_that_may_not_record_is_403(client: TestClient, role: str) -> None:
     _, token = token_of(role)
     before = _size(client)
-    response = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    response = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
     assert "record-decision" in response.json()["detail"] and _size(client) == before
 
@@ -274,19 +276,19 @@ def test_a_revoked_token_or_disabled_account_is_401(client: TestClient) -> None:
     _, token = token_of("desk")
     with default_log().engine.begin() as conn:
         revoke_token(conn, token)
-    revoked = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    revoked = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {token}"})
     assert revoked.status_code == 401 and revoked.json()["reason"] == "revoked"
     other, token = token_of("reviewer")
     with default_log().engine.begin() as conn:
         disable_staff(conn, other.name)
-    disabled = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    disabled = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {token}"})
     assert disabled.status_code == 401 and disabled.json()["reason"] == "disabled"
 
 
 @pytest.mark.parametrize("role", ["desk", "reviewer"])
 def test_a_recorded_entry_names_the_account_never_free_text(client: TestClient, role: str) -> None:
     member, token = token_of(role)
-    answer = client.post(DECISIONS, json=TODAY, headers={"authorization": f"Bearer {token}"})
+    answer = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["recorded"] is True and "dry_run" not in body
@@ -299,13 +301,13 @@ def test_a_recorded_entry_names_the_account_never_free_text(client: TestClient, 
 def test_a_dry_run_needs_no_credential_and_writes_nothing(client: TestClient,
                                                           decider: Decider) -> None:
     before = _size(client)
-    answer = client.post(DRY_RUN, json=TODAY)
+    answer = client.post(DRY_RUN, json=today())
     assert answer.status_code == 200
     body = answer.json()
     assert (body.pop("dry_run"), body.pop("recorded")) == (True, False)
     assert "log_index" not in body and _size(client) == before
     assert {k: v for k, v in body.items() if k != "request"} == decider.decide(
-        parse_request(TODAY)).to_dict()
+        parse_request(today())).to_dict()
 
 
 def test_openapi_declares_the_staff_token_on_the_decisions_route(client: TestClient) -> None:

@@ -3,10 +3,10 @@ in, decides and sees the entry number; not signed in, the card says NOT RECORDED
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from playwright.sync_api import Browser, expect
+
+from sanctuarygate.settings import get_settings
 
 from .staff import PASSWORD, new_member
 from .test_browser import _fill_detainer_case, base_url, browser  # noqa: F401 (fixtures)
@@ -31,7 +31,7 @@ def test_a_desk_officer_signs_in_decides_and_sees_the_entry(browser: Browser,  #
     assert page.url == base_url + "/"
     expect(page.locator("#signed-in-as")).to_contain_text(member.name)
     _fill_detainer_case(page, js=js)
-    page.fill("#date", dt.date.today().isoformat())
+    page.fill("#date", get_settings().today().isoformat())
     if js:
         page.click("#decide-button")
     else:
@@ -59,7 +59,7 @@ def test_not_signed_in_the_card_says_not_recorded(browser: Browser,  # noqa: F81
     page = context.new_page()
     page.goto(base_url + "/")
     _fill_detainer_case(page, js=True)
-    page.fill("#date", dt.date.today().isoformat())
+    page.fill("#date", get_settings().today().isoformat())
     page.click("#decide-button")
     card = page.locator("#answer-card")
     expect(card).to_contain_text("NO — DENEGAR")

@@ -14,6 +14,7 @@ import pytest
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.web.app import create_app
 
 from .conftest import TestClient
@@ -35,7 +36,7 @@ def _days(decider: Decider) -> list[dt.date]:
     """One day in every interval between pack dates, and today."""
     bounds = {p.effective_from for p in decider.library.packs.values() if p.effective_from}
     bounds |= {p.effective_until for p in decider.library.packs.values() if p.effective_until}
-    return sorted(bounds | {dt.date.today()})
+    return sorted(bounds | {get_settings().today()})
 
 
 def test_the_desk_asks_every_fact_a_rule_reads(client: TestClient, decider: Decider) -> None:

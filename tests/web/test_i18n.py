@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import string
 from pathlib import Path
@@ -13,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from sanctuarygate.errors import PolicyEvaluationError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.web import i18n
 from sanctuarygate.web.app import create_app
 
@@ -98,7 +98,7 @@ def test_a_deny_card_in_spanish_keeps_the_citation(client: TestClient) -> None:
 
 
 def test_an_allow_with_conditions_card_in_spanish(client: TestClient) -> None:
-    form = {**DETAINER, "profile": "chicago", "date": dt.date.today().isoformat(),
+    form = {**DETAINER, "profile": "chicago", "date": get_settings().today().isoformat(),
             "agency": "FBI", "action": "query-dataset", "resource_type": "Dataset",
             "dataset": "cpd-arrests", "purpose": "criminal-investigation",
             "document_kind": "none"}
@@ -136,7 +136,7 @@ def test_the_api_stays_english(client: TestClient) -> None:
 
 
 def test_the_log_entry_page_in_spanish(client: TestClient) -> None:
-    today = {**DETAINER, "date": dt.date.today().isoformat()}
+    today = {**DETAINER, "date": get_settings().today().isoformat()}
     as_desk_officer(client)
     card = client.post("/decide", data=today, headers=HTMX).text
     index = re.search(r'href="/log/(\d+)"', card).group(1)  # type: ignore[union-attr]

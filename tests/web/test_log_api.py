@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
+from typing import Any
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import verify_checkpoint
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.audit.trust import parse_policy
+from sanctuarygate.settings import get_settings
 
 from .conftest import TestClient, as_request, shared_cases
 from .staff import as_desk_officer, token_of
 
+
 # Dated today: only a question about the law in force today is recorded (another date is a what-if).
-CASE = {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
-        "date": dt.date.today().isoformat()}
+def case() -> dict[str, Any]:
+    """Today's request, built when asked (a run past midnight asks about the new day)."""
+    return {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
+            "date": get_settings().today().isoformat()}
 
 
 def _b(text: str) -> bytes:
@@ -25,8 +29,8 @@ def _b(text: str) -> bytes:
 def test_decisions_get_increasing_log_indexes(client: TestClient) -> None:
     member, token = token_of("desk")
     client.headers["authorization"] = f"Bearer {token}"
-    first = client.post("/api/v1/decisions", json=CASE).json()["log_index"]
-    second = client.post("/api/v1/decisions", json=CASE).json()["log_index"]
+    first = client.post("/api/v1/decisions", json=case()).json()["log_index"]
+    second = client.post("/api/v1/decisions", json=case()).json()["log_index"]
     assert second == first + 1
     entry = client.get(f"/api/v1/log/entries?start={first}&end={first + 1}").json()["entries"][0]
     assert entry["entry"]["actor"] == member.actor and entry["entry"]["outcome"] == "deny"
@@ -36,7 +40,7 @@ def test_decisions_get_increasing_log_indexes(client: TestClient) -> None:
 def test_checkpoint_and_proofs_verify(client: TestClient) -> None:
     client.headers["authorization"] = f"Bearer {token_of('desk')[1]}"
     for _ in range(5):
-        client.post("/api/v1/decisions", json=CASE)
+        client.post("/api/v1/decisions", json=case())
     note = client.get("/api/v1/log/checkpoint").text
     cp = verify_checkpoint(note, default_log().verifiers())
     assert cp.size >= 5
@@ -52,7 +56,7 @@ def test_checkpoint_and_proofs_verify(client: TestClient) -> None:
 
 
 def test_policy_pins_the_keys_that_sign_the_checkpoint(client: TestClient) -> None:
-    client.post("/api/v1/decisions", json=CASE)
+    client.post("/api/v1/decisions", json=case())
     text = client.get("/api/v1/log/policy").text
     policy = parse_policy(text)
     assert policy.origin == default_log().origin
@@ -74,7 +78,7 @@ def test_desk_answer_is_recorded(client: TestClient) -> None:
     before = default_log().size()
     page = client.get("/")
     assert page.status_code == 200
-    form = {"profile": "illinois", "date": dt.date.today().isoformat(), "agency": "ICE-ERO",
+    form = {"profile": "illinois", "date": get_settings().today().isoformat(), "agency": "ICE-ERO",
             "action": "honor-detainer", "resource_type": "Person", "in_custody": "true",
             "purpose": "civil-immigration-enforcement", "document_kind": "detainer",
             "verified": "true"}

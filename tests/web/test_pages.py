@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import PolicyEvaluationError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.web.app import create_app
 from sanctuarygate.web.pages import DeskForm
 
@@ -34,7 +35,9 @@ DETAINER = {"profile": "illinois", "date": "2024-02-01", "principal_kind": "agen
             "verified": "true"}
 HTMX = {"HX-Request": "true"}
 #: The same question about today: the law in force, answered and recorded.
-TODAY = {**DETAINER, "date": dt.date.today().isoformat()}
+def today() -> dict[str, Any]:
+    """Today's request, built when asked: a suite that runs past midnight asks about the new day."""
+    return {**DETAINER, "date": get_settings().today().isoformat()}
 
 
 def test_desk_renders_the_form_with_defaults(client: TestClient) -> None:
@@ -198,7 +201,7 @@ def test_conditions_appear_once_and_in_words(client: TestClient) -> None:
 
 def test_the_card_links_a_readable_log_entry(client: TestClient) -> None:
     as_desk_officer(client)
-    card = client.post("/decide", data=TODAY, headers=HTMX).text
+    card = client.post("/decide", data=today(), headers=HTMX).text
     index = int(re.search(r'href="/log/(\d+)"', card).group(1))  # type: ignore[union-attr]
     page = client.get(f"/log/{index}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -241,6 +244,6 @@ def test_another_date_is_a_hypothetical_answer_never_recorded(client: TestClient
     assert "HYPOTHETICAL — not the law in force: the law on 2024-02-01, not today&#39;s" in html
     assert 'href="/log/' not in html and "Not recorded" in html
     assert default_log().size() == before
-    today = client.post("/decide", data=TODAY, headers=HTMX).text
-    assert "HYPOTHETICAL" not in today and 'href="/log/' in today
+    now = client.post("/decide", data=today(), headers=HTMX).text
+    assert "HYPOTHETICAL" not in now and 'href="/log/' in now
     assert default_log().size() == before + 1

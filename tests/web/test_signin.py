@@ -3,7 +3,6 @@ record / try; the roles table in docs/roles.md against the routes' guards."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.store.staff import MAX_FAILURES, disable_staff
 from sanctuarygate.web.app import create_app
 from sanctuarygate.web.session import COOKIE, SessionSettings
@@ -26,10 +26,12 @@ from .staff import PASSWORD, as_desk_officer, csrf, new_member, sign_in, with_cs
 
 HTMX = {"HX-Request": "true"}
 SPANISH = {"accept-language": "es"}
-TODAY = {"profile": "illinois", "date": dt.date.today().isoformat(), "agency": "ICE-ERO",
-         "action": "honor-detainer", "in_custody": "true",
-         "purpose": "civil-immigration-enforcement", "document_kind": "detainer",
-         "verified": "true"}
+def today() -> dict[str, Any]:
+    """Today's request, built when asked: a suite that runs past midnight asks about the new day."""
+    return {"profile": "illinois", "date": get_settings().today().isoformat(), "agency": "ICE-ERO",
+             "action": "honor-detainer", "in_custody": "true",
+             "purpose": "civil-immigration-enforcement", "document_kind": "detainer",
+             "verified": "true"}
 ROLES_DOC = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
 
 
@@ -109,7 +111,7 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     assert out.status_code == 303 and COOKIE in out.headers["set-cookie"]
     assert "Signed in as" not in client.get("/").text
     client.headers["X-CSRF-Token"] = csrf(client)
-    assert client.post("/decide", data={**TODAY, "mode": "record"}).status_code == 401
+    assert client.post("/decide", data={**today(), "mode": "record"}).status_code == 401
 
 
 def test_next_never_leaves_the_site(client: TestClient) -> None:
@@ -128,7 +130,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(client: TestClient, p
     member = new_member("desk")
     sign_in(client, member)
     before = default_log().size()
-    data = {**TODAY, "name": member.name, "password": PASSWORD}
+    data = {**today(), "name": member.name, "password": PASSWORD}
     if sent is not None:
         data["csrf_token"] = sent
     answer = client.post(path, data=data, headers={"accept": "text/html"})
@@ -140,8 +142,8 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(client: TestClient, p
 
 def test_the_form_field_or_the_htmx_header_carries_the_token(client: TestClient) -> None:
     token = csrf(client)
-    by_field = client.post("/decide", data={**TODAY, "csrf_token": token}, headers=HTMX)
-    by_header = client.post("/decide", data=TODAY, headers={**HTMX, "X-CSRF-Token": token})
+    by_field = client.post("/decide", data={**today(), "csrf_token": token}, headers=HTMX)
+    by_header = client.post("/decide", data=today(), headers={**HTMX, "X-CSRF-Token": token})
     assert by_field.status_code == by_header.status_code == 200
     assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in client.get("/").text
 
@@ -152,7 +154,7 @@ def test_not_signed_in_the_desk_tries_and_records_nothing(client: TestClient) ->
     page = client.get("/").text
     assert "NOT RECORDED in the public log" in page and 'value="record"' not in page
     before = default_log().size()
-    card = client.post("/decide", data=TODAY, headers=HTMX).text
+    card = client.post("/decide", data=today(), headers=HTMX).text
     assert "NOT RECORDED — a try" in card and "NO — DENY" in card and 'href="/log/' not in card
     assert default_log().size() == before
 
@@ -160,20 +162,20 @@ def test_not_signed_in_the_desk_tries_and_records_nothing(client: TestClient) ->
 def test_not_signed_in_asking_to_record_is_401(client: TestClient) -> None:
     with_csrf(client)
     before = default_log().size()
-    answer = client.post("/decide", data={**TODAY, "mode": "record"}, headers=HTMX)
+    answer = client.post("/decide", data={**today(), "mode": "record"}, headers=HTMX)
     assert answer.status_code == 401 and "Sign in to record answers" in answer.text
     assert "outcome-" not in answer.text and default_log().size() == before
 
 
 def test_a_desk_officer_records_and_the_entry_names_the_account(client: TestClient) -> None:
     member = as_desk_officer(client)
-    card = client.post("/decide", data=TODAY, headers=HTMX).text
+    card = client.post("/decide", data=today(), headers=HTMX).text
     index = int(re.search(r'href="/log/(\d+)"', card).group(1))  # type: ignore[union-attr]
     assert "NOT RECORDED" not in card
     entry = client.get(f"/api/v1/log/entries?start={index}&end={index + 1}").json()
     assert entry["entries"][0]["entry"]["actor"] == member.actor
     before = default_log().size()
-    tried = client.post("/decide", data={**TODAY, "mode": "try"}, headers=HTMX).text
+    tried = client.post("/decide", data={**today(), "mode": "try"}, headers=HTMX).text
     assert "NOT RECORDED — a try" in tried and default_log().size() == before
 
 
@@ -181,8 +183,8 @@ def test_an_auditor_may_try_but_not_record(client: TestClient) -> None:
     client.headers["X-CSRF-Token"] = sign_in(client, new_member("auditor"))
     assert "Your role may not record answers" in client.get("/").text
     before = default_log().size()
-    assert "NOT RECORDED" in client.post("/decide", data=TODAY, headers=HTMX).text
-    refused = client.post("/decide", data={**TODAY, "mode": "record"}, headers=HTMX)
+    assert "NOT RECORDED" in client.post("/decide", data=today(), headers=HTMX).text
+    refused = client.post("/decide", data={**today(), "mode": "record"}, headers=HTMX)
     assert refused.status_code == 403 and "Your role may not record" in refused.text
     assert default_log().size() == before
 
@@ -197,10 +199,10 @@ def test_an_idle_session_is_signed_out_and_says_so(decider: Decider) -> None:
     clock.now += 29 * 60  # used within the idle time: still signed in, and the time restarts
     assert "Signed in as" in client.get("/").text
     clock.now += 29 * 60
-    assert client.post("/decide", data=TODAY, headers=HTMX).status_code == 200
+    assert client.post("/decide", data=today(), headers=HTMX).status_code == 200
     clock.now += 31 * 60
     before = default_log().size()
-    expired = client.post("/decide", data={**TODAY, "mode": "record"}, headers=HTMX)
+    expired = client.post("/decide", data={**today(), "mode": "record"}, headers=HTMX)
     assert expired.status_code == 401 and "Your session expired" in expired.text
     page = client.get("/", headers=SPANISH).text
     assert "Su sesión caducó" in page and "Sesión iniciada como" not in page

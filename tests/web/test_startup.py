@@ -5,8 +5,8 @@ an empty database all succeed."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.settings import Settings
+from sanctuarygate.settings import Settings, get_settings
 from sanctuarygate.store.db import current, head
 from sanctuarygate.store.staff import add_staff, issue_token
 from sanctuarygate.web.app import create_app
@@ -22,8 +22,11 @@ from sanctuarygate.web.problem import PROBLEM_JSON
 
 from .conftest import as_request, shared_cases
 
-CASE = {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
-        "date": dt.date.today().isoformat()}  # today's: recorded, not a what-if
+
+def case() -> dict[str, Any]:
+    """Today's request, built when asked (a run past midnight asks about the new day)."""
+    return {**as_request(shared_cases()["detainer-without-warrant-downstate"]),
+            "date": get_settings().today().isoformat()}
 FIRST_REQUESTS = 64
 READS = ("/healthz", "/api/v1/log/entries?start=0&end=1", "/api/v1/profiles", "/api/v1/log/policy",
          "/api/v1/log/checkpoint")  # concurrent checkpoints of one size: the first is kept
@@ -62,7 +65,7 @@ def test_64_concurrent_first_requests_on_an_empty_database_all_succeed(
             with db_engine.begin() as conn:  # recording needs a staff token (migrated now)
                 add_staff(conn, "startup-desk", ["desk"])
                 auth = {"authorization": f"Bearer {issue_token(conn, 'startup-desk').token}"}
-            asks = [http.post("/api/v1/decisions", json=CASE, headers=auth) if i % 2 else
+            asks = [http.post("/api/v1/decisions", json=case(), headers=auth) if i % 2 else
                     http.get(READS[i // 2 % len(READS)]) for i in range(FIRST_REQUESTS)]
             return await asyncio.gather(*asks)
 

@@ -7,7 +7,6 @@ shells keep), and the entry's actor is that account (``staff:s-...``), never fre
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError, FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
+from sanctuarygate.settings import get_settings
 from sanctuarygate.store.staff import authenticate_token
 from sanctuarygate.web.signin_roles import ACTIONS, RECORD_DECISION, may
 
@@ -82,7 +82,7 @@ def decide(
         raise InputError("--actor is gone: a recorded answer names the account of the staff "
                          "token (--token-file F or SANCTUARYGATE_STAFF_TOKEN)", field="--actor")
     request = _parse(read_request_file(file))
-    reasons = request.what_if(dt.date.today())  # the local date is the city's today
+    reasons = request.what_if(get_settings().today())  # the city's date, in its time zone
     if record and reasons:
         why = "extra_packs" if "extra_packs" in reasons else f"the law on {request.date}, not today's"
         raise InputError(f"a what-if answer ({why}) is never recorded in the public log; drop "

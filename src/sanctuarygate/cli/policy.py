@@ -31,7 +31,7 @@ def counted(n: int, word: str) -> str:
 
 def _day(text: str | None) -> dt.date:
     if text is None:
-        return dt.date.today()
+        return get_settings().today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -96,7 +96,7 @@ def verify_cmd(
     invariants = load_invariants(get_settings().packs_dir / "invariants.yaml")
     with _progress() as progress:
         found = verify_profiles(lib, invariants, profile or list(lib.profiles),
-                                today=dt.date.today(), day=None if date is None else _day(date),
+                                today=get_settings().today(), day=None if date is None else _day(date),
                                 extra_packs=extra_pack or (), jobs=jobs, load=default_library,
                                 progress=progress)
     failed = 0

@@ -124,7 +124,7 @@ def query(
             key = authenticate(conn, presented)
         spec = parse_spec(body, decider.library.catalog)
         gw = Gateway(decider, log, default_records(), settings.profile, settings.data_dir,
-                     settings.gateway_pack_ids)
+                     settings.gateway_pack_ids, settings.today)
         if plan:
             typer.echo(json.dumps(preview(gw, key, spec, via=VIA), indent=2, ensure_ascii=False))
             return

@@ -52,7 +52,7 @@ def build_gateway(settings: Settings, decider: Decider, log: DecisionLog,
     ('ocad-proposed-eo-2019',)
     """
     return Gateway(decider, log, records, settings.profile, settings.data_dir,
-                   settings.gateway_pack_ids)
+                   settings.gateway_pack_ids, settings.today)
 
 
 _building = threading.Lock()

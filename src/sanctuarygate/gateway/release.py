@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +61,8 @@ class Gateway:
     profile: str
     data_dir: Path
     packs: tuple[str, ...] = ()
+    #: The city's date now (``Settings.today``): the day a query is decided for.
+    today: Callable[[], dt.date] = dt.date.today
 
     def watermark_key(self) -> bytes:
         """The watermark key (``keys/watermark.key`` in the data directory), created once."""
@@ -96,7 +98,7 @@ class Release:
 def _plan(gw: Gateway, spec: QuerySpec, key: KeyInfo, day: dt.date | None) -> Plan:
     check_gateway_config(gw.decider.library, gw.profile, gw.packs)
     return plan_query(gw.decider, spec, agency=key.agency_id, profile=gw.profile,
-                      day=day or dt.date.today(), extra_packs=gw.packs)
+                      day=day or gw.today(), extra_packs=gw.packs)
 
 
 def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyInfo,

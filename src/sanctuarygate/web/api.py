@@ -17,7 +17,6 @@ are problem+json (``web/problem.py``); no error is ever an allow.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -30,6 +29,7 @@ from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.signin_guard import ApiGuard, Caller
 from sanctuarygate.web.signin_roles import RECORD_DECISION
 from sanctuarygate.web.state import DeciderDep as DeciderDep  # the pages' too
+from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -76,6 +76,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
 def create_decision(
     decider: DeciderDep,
     log: LogDep,
+    settings: SettingsDep,
     caller: Annotated[Caller, Depends(ApiGuard(RECORD_DECISION))],
     body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
 ) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def create_decision(
     ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded."""
     asked = parse_request(body)
     decision = decider.decide(asked)
-    reasons = asked.what_if(dt.date.today())  # the server's local date is the city's today
+    reasons = asked.what_if(settings.today())  # the city's date, in its time zone
     if reasons:
         return {**decision_body(asked, decision), "hypothetical": True,
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}

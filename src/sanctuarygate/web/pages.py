@@ -38,6 +38,7 @@ from sanctuarygate.web.problem import Problem, cut, problem_for
 from sanctuarygate.web.signin import current_member
 from sanctuarygate.web.signin_guard import Caller, DeskGuard
 from sanctuarygate.web.signin_roles import RECORD_DECISION, may
+from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -228,15 +229,15 @@ CARD_HEADERS = {"X-Sanctuarygate-Card": "1"}
 
 
 @router.get("/", response_class=HTMLResponse)
-def desk(request: Request, decider: DeciderDep) -> Response:
-    """The empty desk form: place Chicago, date today."""
-    form = DeskForm(date=dt.date.today().isoformat())
+def desk(request: Request, decider: DeciderDep, settings: SettingsDep) -> Response:
+    """The empty desk form: place Chicago, date today (the city's)."""
+    form = DeskForm(date=settings.today().isoformat())
     return templates.TemplateResponse(
         request, "desk.html", _desk_context(decider, form, current_member(request)))
 
 
 @router.post("/decide", response_class=HTMLResponse)
-def decide(request: Request, decider: DeciderDep, log: LogDep,
+def decide(request: Request, decider: DeciderDep, log: LogDep, settings: SettingsDep,
            caller: Annotated[Caller, Depends(DeskGuard(RECORD_DECISION))],
            form: Annotated[DeskForm, Form()]) -> Response:
     """Decide the form's request; record the answer in the public log when a signed-in desk
@@ -250,7 +251,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep,
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         # A what-if (another day than today) is answered under a banner and never recorded.
-        reasons = asked.what_if(dt.date.today())
+        reasons = asked.what_if(settings.today())
         index = None
         if caller.record and caller.member is not None and not reasons:
             index = log.record(asked, decision, actor=caller.member.actor)
