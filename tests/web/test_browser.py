@@ -20,6 +20,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.web.labels import OUTCOME_ICONS
 
 from .conftest import web_app
 
@@ -329,4 +330,31 @@ def test_the_failure_card_is_spanish(browser: Browser, base_url: str) -> None:
     page.click("#decide-button")  # a good answer clears the marks
     expect(card).to_contain_text("NO — DENEGAR")
     expect(page.locator("#action")).not_to_have_attribute("aria-invalid", "true")
+    context.close()
+
+
+# Pixels of each outcome icon drawn in the card's font, and of a private-use character that no
+# font has (Chromium draws its missing-glyph box for it): an icon drawn like that box is a box.
+_DRAW = """([icon, missing]) => {
+  const font = getComputedStyle(document.querySelector("main") || document.body).font;
+  const draw = (text) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64; canvas.height = 64;
+    const ctx = canvas.getContext("2d");
+    ctx.font = font.replace(/\\d+(\\.\\d+)?px/, "40px");
+    ctx.fillText(text, 8, 48);
+    return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(",");
+  };
+  return {icon: draw(icon), missing: draw(missing), blank: draw(" ")};
+}"""
+
+
+def test_every_outcome_icon_renders_as_a_glyph_not_a_box(browser: Browser, base_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base_url + "/")
+    for outcome, icon in OUTCOME_ICONS.items():
+        pixels = page.evaluate(_DRAW, [icon, "\ue000"])
+        assert pixels["icon"] != pixels["blank"], f"{outcome}: {icon!r} draws nothing"
+        assert pixels["icon"] != pixels["missing"], f"{outcome}: {icon!r} draws the missing-glyph box"
     context.close()
