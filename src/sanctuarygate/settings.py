@@ -32,6 +32,10 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           ``America/Chicago``): "today" is the city's date, which
                                           decides whether an answer is the law in force (recorded)
                                           or a what-if (never recorded)
+``SANCTUARYGATE_SESSION_IDLE_MINUTES``    a staff session unused this long is signed out (default
+                                          480; at least 1)
+``SANCTUARYGATE_SESSION_HTTPS_ONLY``      true: the sign-in cookie is marked Secure (serve over
+                                          https; default false)
 ``SANCTUARYGATE_REPORT_MIN_CELL``         the smallest count the transparency report publishes as a
                                           number (default 5; at least 3): counts from 1 to one
                                           less are shown as "fewer than N"
@@ -89,6 +93,10 @@ class Settings(BaseSettings):
     #: one ICE asked about in March). 5 is the usual floor of public-health and justice
     #: statistics; raise it for a small town. At least 3 ("fewer than 2" would say 1).
     report_min_cell: int = Field(default=5, ge=3)
+    #: A staff session (the pages' sign-in cookie) unused this long is signed out.
+    session_idle_minutes: int = Field(default=480, ge=1)
+    #: Mark the sign-in cookie ``Secure``: set it when the pages are served over https.
+    session_https_only: bool = False
     #: The city's time zone: a server in UTC must not call 8 p.m. in Chicago "tomorrow".
     timezone: str = "America/Chicago"
 

@@ -210,15 +210,20 @@ def test_an_idle_session_is_signed_out_and_says_so(decider: Decider) -> None:
     assert default_log().size() == before
 
 
-def test_the_idle_setting_is_checked() -> None:
+def test_the_session_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     from sanctuarygate.errors import ConfigurationError
+    from sanctuarygate.settings import load_settings
 
-    assert SessionSettings.from_env({}).idle_minutes == 480
-    assert SessionSettings.from_env({"SANCTUARYGATE_SESSION_HTTPS_ONLY": "true"}).https_only
-    for bad in ({"SANCTUARYGATE_SESSION_IDLE_MINUTES": "0"},
-                {"SANCTUARYGATE_SESSION_HTTPS_ONLY": "maybe"}):
-        with pytest.raises(ConfigurationError, match="SANCTUARYGATE_SESSION_"):
-            SessionSettings.from_env(bad)
+    assert SessionSettings.of(load_settings()).idle_minutes == 480
+    monkeypatch.setenv("SANCTUARYGATE_SESSION_HTTPS_ONLY", "true")
+    monkeypatch.setenv("SANCTUARYGATE_SESSION_IDLE_MINUTES", "30")
+    assert SessionSettings.of(load_settings()) == SessionSettings(30, True)
+    for key, bad in (("SANCTUARYGATE_SESSION_IDLE_MINUTES", "0"),
+                     ("SANCTUARYGATE_SESSION_HTTPS_ONLY", "maybe")):
+        monkeypatch.setenv(key, bad)
+        with pytest.raises(ConfigurationError, match=key):
+            load_settings()
+        monkeypatch.delenv(key)
 
 
 # --- Who may do what: docs/roles.md is the table, and the routes carry its guards -------------

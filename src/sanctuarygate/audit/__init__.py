@@ -7,8 +7,10 @@
 - ``keys``: key strings, key generation, and the log's signer key on disk (0600), with rotation.
 - ``entries``: every kind of log entry as a typed value, and ``encode``, the one way to write
   one (canonical JSON; documented in ``docs/log-format.md``).
-- ``record``: writes entries to the stored log, in the caller's transaction (the only caller of
-  the storage append).
+- ``record``: writes entries to the stored log, in the caller's transaction (the application's
+  one way to append).
+- ``tree``: the stored log's Merkle tree: hashes an append and works out its new nodes (the only
+  caller of the storage append), and composes roots and proofs from the stored nodes.
 
 Errors, all ``SanctuaryGateError`` and ``ValueError``::
 

@@ -12,22 +12,22 @@ Every POST form carries the session's CSRF token (a hidden ``csrf_token`` field,
 ``X-CSRF-Token`` header htmx sends from ``hx-headers``); :func:`check_csrf` refuses a missing or
 wrong one with 403. The JSON API (``/api/``) never reads the cookie: it takes bearer tokens.
 
-Settings (read from the environment once, when the app is made)::
+Its settings are the app's (``app.state.settings``, read once by the factory)::
 
     SANCTUARYGATE_SESSION_IDLE_MINUTES   idle time before a session is signed out (default 480)
     SANCTUARYGATE_SESSION_HTTPS_ONLY     true: the cookie is marked Secure (serve over https)
 
->>> SessionSettings.from_env({"SANCTUARYGATE_SESSION_IDLE_MINUTES": "30"}).idle_minutes
+>>> from sanctuarygate.settings import Settings
+>>> SessionSettings.of(Settings(session_idle_minutes=30)).idle_minutes
 30
 """
 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +36,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sanctuarygate.domain.advice import N_
-from sanctuarygate.errors import ConfigurationError
 from sanctuarygate.secret import load_or_create_secret
-from sanctuarygate.settings import get_settings
+from sanctuarygate.settings import Settings
 
 COOKIE = "sg_session"
 CSRF_FIELD = "csrf_token"
@@ -51,20 +50,6 @@ CSRF_REFUSED = N_("This form has expired or did not come from this site. Nothing
                   "reload the page and try again.")
 
 
-def _flag(name: str, value: str) -> bool:
-    """A yes/no setting; anything else names the key and the value.
-
-    >>> _flag("X", "Yes"), _flag("X", "0")
-    (True, False)
-    """
-    word = value.strip().lower()
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigurationError(f"{name}: expected true or false (got {value!r})")
-
-
 @dataclass(frozen=True, slots=True)
 class SessionSettings:
     """How staff sessions behave; ``clock`` (seconds since the epoch) is for tests."""
@@ -74,19 +59,9 @@ class SessionSettings:
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SessionSettings:
-        """The settings in ``SANCTUARYGATE_SESSION_*`` (``os.environ`` by default)."""
-        env = os.environ if environ is None else environ
-        raw = env.get("SANCTUARYGATE_SESSION_IDLE_MINUTES", "480")
-        try:
-            idle = int(raw)
-        except ValueError:
-            idle = 0
-        if idle < 1:
-            raise ConfigurationError("SANCTUARYGATE_SESSION_IDLE_MINUTES: a whole number of "
-                                     f"minutes, at least 1 (got {raw!r})")
-        return cls(idle, _flag("SANCTUARYGATE_SESSION_HTTPS_ONLY",
-                               env.get("SANCTUARYGATE_SESSION_HTTPS_ONLY", "")))
+    def of(cls, settings: Settings) -> SessionSettings:
+        """The session part of the app's settings."""
+        return cls(settings.session_idle_minutes, settings.session_https_only)
 
 
 class StaffSessions:
@@ -104,7 +79,7 @@ class StaffSessions:
         if self.cookie is None:
             state = scope["app"].state
             config: SessionSettings = state.sessions
-            settings = getattr(state, "settings", None) or get_settings()  # the app's, if kept
+            settings: Settings = state.settings
             key = load_or_create_secret(settings.data_dir, KEY_FILE)
             self.cookie = SessionMiddleware(self._expire, secret_key=key.hex(),
                                             session_cookie=COOKIE, max_age=None,
@@ -130,7 +105,7 @@ def install_sessions(app: FastAPI, settings: SessionSettings | None = None) -> N
     """Staff sign-in for ``app``: the session middleware, ``/signin`` and ``/signout``."""
     from sanctuarygate.web import signin  # the routes use this module's helpers
 
-    app.state.sessions = settings or SessionSettings.from_env()
+    app.state.sessions = settings or SessionSettings.of(app.state.settings)
     app.include_router(signin.router)
     app.add_middleware(StaffSessions)
 
