@@ -39,6 +39,12 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_REPORT_MIN_CELL``         the smallest count the transparency report publishes as a
                                           number (default 5; at least 3): counts from 1 to one
                                           less are shown as "fewer than N"
+``SANCTUARYGATE_DB_POOL_SIZE``            connections each engine keeps open to a database server
+                                          (default 4; a worker has two engines: log and records)
+``SANCTUARYGATE_DB_POOL_OVERFLOW``        more connections each engine may open in a burst
+                                          (default 2): a worker holds at most 2 x (4 + 2) = 12
+``SANCTUARYGATE_DB_POOL_TIMEOUT``         seconds a request waits for a free connection before it
+                                          fails, closed (default 30)
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -99,6 +105,12 @@ class Settings(BaseSettings):
     session_https_only: bool = False
     #: The city's time zone: a server in UTC must not call 8 p.m. in Chicago "tomorrow".
     timezone: str = "America/Chicago"
+    #: Each engine's connection pool on a database server (PostgreSQL), per worker process:
+    #: ``size`` kept open, ``overflow`` more in a burst; ``serve --workers N`` with two engines
+    #: each holds at most ``N * 2 * (size + overflow)`` connections (see ``store.db.PoolBound``).
+    db_pool_size: int = Field(default=4, ge=1)
+    db_pool_overflow: int = Field(default=2, ge=0)
+    db_pool_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

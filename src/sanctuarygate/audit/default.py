@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.settings import Settings, get_settings
-from sanctuarygate.store.db import make_engine
+from sanctuarygate.store.db import make_engine, pool_bound
 from sanctuarygate.store.db import migrate as migrate_schema
 
 __all__ = ["default_log", "open_log"]
@@ -30,7 +30,7 @@ def open_log(settings: Settings, *, migrate: bool = True) -> DecisionLog:
     >>> open_log(Settings(database_url="sqlite://"), migrate=False).origin
     'sanctuarygate.example/demo'
     """
-    engine = make_engine(settings.database_url_resolved)
+    engine = make_engine(settings.database_url_resolved, pool=pool_bound(settings))
     if migrate:
         migrate_schema(engine)
     return DecisionLog(engine, origin=settings.log_origin, data_dir=settings.data_dir)

@@ -19,12 +19,14 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.gateway.release import Gateway
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.settings import Settings, get_settings
+from sanctuarygate.store.db import PoolBound, pool_bound
 
 __all__ = ["build_gateway", "default_records", "open_records", "records_engine"]
 
 
-def records_engine(url: str) -> Engine:
-    """An engine for reading the records database at ``url``.
+def records_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
+    """An engine for reading the records database at ``url``; a server database's pool is
+    bounded by ``pool`` (``store.db.PoolBound``).
 
     >>> records_engine("sqlite:////tmp/records.db").url.query["mode"]
     'ro'
@@ -32,12 +34,14 @@ def records_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return create_engine(f"sqlite:///file:{parsed.database}?mode=ro&uri=true")
-    return create_engine(url, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        return create_engine(url)
+    return create_engine(url, pool_pre_ping=True, **(pool or PoolBound()).options())
 
 
 def open_records(settings: Settings) -> Engine:
     """The engine for ``settings.records_url_resolved`` (``records.db`` in the data dir)."""
-    return records_engine(settings.records_url_resolved)
+    return records_engine(settings.records_url_resolved, pool=pool_bound(settings))
 
 
 def build_gateway(settings: Settings, decider: Decider, log: DecisionLog,

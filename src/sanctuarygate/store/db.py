@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -37,6 +38,8 @@ from sqlalchemy import Engine as Engine
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from sanctuarygate.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 #: The advisory lock every sanctuarygate process takes to migrate (any 64-bit number, fixed).
@@ -45,11 +48,48 @@ ADVISORY_LOCK = 0x5A6E_C7A0_4D16_0001
 _IN_PROCESS = threading.Lock()
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True, slots=True)
+class PoolBound:
+    """How many connections one engine of one worker process may hold to a database server:
+    ``size`` kept open, ``overflow`` more in a burst, and how long (seconds) a request waits
+    for one before it fails (closed: nothing decided, nothing released).
+
+    A worker has two engines (the log's database and the records database), so it holds at
+    most ``2 * (size + overflow)`` connections; ``serve --workers N`` at most N times that.
+    The defaults (4 + 2) keep 8 workers under PostgreSQL's default of 100 connections.
+
+    >>> PoolBound().size, PoolBound().overflow
+    (4, 2)
+    """
+
+    size: int = 4
+    overflow: int = 2
+    timeout: float = 30.0
+
+    def options(self) -> dict[str, Any]:
+        """The ``create_engine`` options of the bound (for a pooled, server database)."""
+        return {"pool_size": self.size, "max_overflow": self.overflow,
+                "pool_timeout": self.timeout}
+
+
+def pool_bound(settings: Settings) -> PoolBound:
+    """The pool bound the settings ask for (``SANCTUARYGATE_DB_POOL_*``).
+
+    >>> pool_bound(Settings(db_pool_size=3, db_pool_overflow=0)).options()["max_overflow"]
+    0
+    """
+    return PoolBound(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout)
+
+
+def make_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
     """An engine for ``url``; for SQLite, creates the folder and turns on WAL and foreign keys.
+    A server database (PostgreSQL) gets a connection pool bounded by ``pool`` (default
+    :class:`PoolBound`'s); SQLite keeps SQLAlchemy's own pool (no server connection to spare).
 
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
+    >>> make_engine("postgresql+psycopg://h/db", pool=PoolBound(2, 1)).pool.size()
+    2
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -66,7 +106,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **(pool or PoolBound()).options())
 
 
 def alembic_config(engine: Engine) -> Config:
