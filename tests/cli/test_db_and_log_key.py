@@ -14,10 +14,12 @@ from sanctuarygate.store.db import head
 ORIGIN = "sanctuarygate.example/demo"
 
 
-def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def sg(data_dir: Path, *args: str, origin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
     for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_LOG_ORIGIN"):
         env.pop(name, None)
+    if origin is not None:  # serve refuses the demo's origin
+        env["SANCTUARYGATE_LOG_ORIGIN"] = origin
     return subprocess.run([sys.executable, "-m", "sanctuarygate", *args],
                           capture_output=True, text=True, timeout=300, env=env)
 
@@ -66,10 +68,20 @@ def test_the_old_key_command_still_works_with_a_note(tmp_path: Path) -> None:
 def test_serve_with_a_crash_left_empty_signing_key_stops_with_one_line(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.mkdir(mode=0o700)
-    (keys / "sanctuarygate.example%2Fdemo.key").touch(mode=0o600)
-    out = sg(tmp_path, "serve", "--port", "0")
+    (keys / "city.example%2Flog.key").touch(mode=0o600)
+    out = sg(tmp_path, "serve", "--port", "0", origin="city.example/log")
     assert out.returncode == 5, out.stderr
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "demo.key: the signing key file is empty" in lines[0]
+    assert len(lines) == 1 and "log.key: the signing key file is empty" in lines[0]
     assert "Restore it from a backup" in lines[0]
-    assert (keys / "sanctuarygate.example%2Fdemo.key").read_bytes() == b""  # not replaced
+    assert (keys / "city.example%2Flog.key").read_bytes() == b""  # not replaced
+
+
+def test_serve_refuses_the_shared_demo_origin(tmp_path: Path) -> None:
+    out = sg(tmp_path, "serve", "--port", "0")
+    assert out.returncode == 5 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        "error: SANCTUARYGATE_LOG_ORIGIN is the shared demo origin 'sanctuarygate.example/demo': "
+        "a deployment names its own log (e.g. chicago.example/sanctuarygate); 'sanctuarygate "
+        "demo' runs the demo"]
+    assert not (tmp_path / "keys").exists()  # refused before any key or database is made

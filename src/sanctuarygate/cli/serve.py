@@ -58,12 +58,38 @@ def prepare_log(settings: Settings | None = None) -> None:
         raise ConfigurationError(f"cannot use the database at {shown} ({reason})") from None
 
 
+def check_own_origin(settings: Settings) -> None:
+    """Raise ConfigurationError unless the log has a name of its own: a city's log under the
+    shared demo origin could be confused with (or spliced into) any demo's. ``demo`` is exempt.
+
+    >>> from sanctuarygate.settings import Settings
+    >>> check_own_origin(Settings(log_origin="chicago.example/sanctuarygate"))
+    >>> check_own_origin(Settings())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.ConfigurationError: SANCTUARYGATE_LOG_ORIGIN is the shared demo origin...
+    """
+    from sanctuarygate.audit.trust import DEMO_ORIGIN
+
+    if settings.log_origin == DEMO_ORIGIN:
+        raise ConfigurationError(
+            f"SANCTUARYGATE_LOG_ORIGIN is the shared demo origin {DEMO_ORIGIN!r}: a deployment "
+            "names its own log (e.g. chicago.example/sanctuarygate); 'sanctuarygate demo' runs "
+            "the demo")
+
+
 def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(metavar="N", help="Worker processes.")] = 1,
 ) -> None:
-    """Run the web app (desk page at /, JSON API under /api/v1)."""
+    """Run the web app (desk page at /, JSON API under /api/v1).
+
+    Refuses the shared demo log origin: set SANCTUARYGATE_LOG_ORIGIN to the city's own."""
+    _run(host, port, workers, demo=False)
+
+
+def _run(host: str, port: int, workers: int, *, demo: bool) -> None:
     import uvicorn
 
     from sanctuarygate.gateway.plan import check_gateway_config
@@ -73,6 +99,8 @@ def serve(
     check_port_free(host, port)
     settings = load_settings()  # a bad setting stops the start with one line, not a later 500
     check_gateway_config(load_library(settings), settings.profile, settings.gateway_pack_ids)
+    if not demo:
+        check_own_origin(settings)
     prepare_log(settings)
 
     uvicorn.run("sanctuarygate.web.app:create_app", factory=True, host=host, port=port,
@@ -90,4 +118,4 @@ def demo(
     summary = seed_demo()
     typer.echo(summary)
     typer.echo("\n".join(demo_staff()))  # passwords made now, shown once
-    serve(host=host, port=port, workers=1)
+    _run(host, port, 1, demo=True)
