@@ -139,3 +139,53 @@ log_cosignature = Table(
     Column("line", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- cases: requests that reached a person (see store/case.py) --------------------------------
+
+#: One row per case: who asked (agency; badge/name and contact as told), the request's facts
+#: (``request``, the scenario-case format, which has no word for immigration status), the
+#: rules' decision and its log index, the state (open, in-review, decided, closed), the
+#: assignee, and the reviewer's answer with its own log index. A person only as the city's
+#: keyed reference (``person_ref``), never a name.
+case_file = Table(
+    "case_file",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("source", String(16), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("opened_by", String(64), nullable=False),
+    Column("assignee", String(16), nullable=True),
+    Column("agency", String(64), nullable=False, index=True),
+    Column("asked_by", String(200), nullable=True),
+    Column("contact", String(200), nullable=True),
+    Column("person_ref", String(64), nullable=True),
+    Column("request", JSON, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("log_index", BigInteger, nullable=True, unique=True),
+    Column("review_outcome", String(32), nullable=True),
+    Column("review_conditions", JSON, nullable=True),
+    Column("review_reason", Text, nullable=True),
+    Column("review_clause", String(200), nullable=True),
+    Column("reviewed_by", String(64), nullable=True),
+    Column("review_index", BigInteger, nullable=True),
+    Column("notes", Text, nullable=True),
+)
+
+#: A case's history, oldest first: opened, assigned, reviewed, closed, a note; each with its
+#: actor (a staff or key id) and, when the step wrote the log, its index.
+case_event = Table(
+    "case_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("what", String(32), nullable=False),
+    Column("log_index", BigInteger, nullable=True),
+    Column("note", Text, nullable=True),
+)
