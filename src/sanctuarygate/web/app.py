@@ -37,7 +37,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import build_decider
 from sanctuarygate.settings import Settings, load_settings
 from sanctuarygate.store.db import migrate
-from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session
+from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session, transparency
 from sanctuarygate.web.i18n import LanguageCookie
 from sanctuarygate.web.limit import BodyLimit
 from sanctuarygate.web.problem import (
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(query_api.router)
     app.include_router(pages.router)
     app.include_router(log_pages.router)
+    app.include_router(transparency.router)  # public: /transparency, its CSV files
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie

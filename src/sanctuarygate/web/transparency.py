@@ -1,0 +1,126 @@
+"""The public transparency page (``/transparency``) and its CSV files, from the log alone.
+
+No sign-in: anyone may read it. The page takes the log's latest signed checkpoint (verified
+against the log's own keys first; a checkpoint that does not verify is an error, never a page),
+counts the first ``size`` entries with the report package's own code
+(:func:`~sanctuarygate.report.report_from_log`) and shows the checkpoint beside the tables, so
+that ``sanctuarygate report transparency --from-export DIR`` on the export of that checkpoint
+prints the very same numbers. Each table is also a CSV file, ``/transparency/<table>.csv``,
+byte for byte the file ``--csv-dir`` writes.
+
+>>> sorted(r.path for r in router.routes)
+['/transparency', '/transparency/{name}.csv']
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from sanctuarygate.audit.checkpoint import Checkpoint, verify_checkpoint
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.domain.advice import N_
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.report import Families, TransparencyReport, report_from_log
+from sanctuarygate.report.render import table_csv
+from sanctuarygate.report.tally import NO_CLAUSE
+from sanctuarygate.web.pages import templates
+from sanctuarygate.web.state import DeciderDep, LogDep, SettingsDep
+
+router = APIRouter(include_in_schema=False)
+
+#: Words of the tables (row keys, columns, families) in plain language, for the catalog.
+#: A word not listed (a dataset id, a citation, a month) is shown as it is.
+WORDS: Final = {
+    "month": N_("Month"),
+    "family": N_("Agency family"),
+    "action": N_("What they asked"),
+    "clause": N_("Clause of law that decided"),
+    "dataset": N_("Dataset"),
+    "total": N_("Total"),
+    "allow": N_("allowed"),
+    "allow-with-conditions": N_("allowed with conditions"),
+    "deny": N_("refused"),
+    "review": N_("sent to a person"),
+    "released": N_("released"),
+    "refused": N_("refused"),
+    "key-issue": N_("key issued"),
+    "key-use": N_("key used"),
+    "key-revoke": N_("key revoked"),
+    "other DHS": N_("other DHS"),
+    "state": N_("state"),
+    "local": N_("local"),
+    "city staff": N_("city staff"),
+    "other": N_("other"),
+    NO_CLAUSE: N_("(no clause cited: refused because nothing allowed it)"),
+}
+
+#: The tables' titles and what each counts, in the page's words (``report/transparency.py``
+#: has the English titles of the CLI).
+TITLES: Final = {
+    "decisions": N_("Requests decided, by month, agency family, what they asked and answer"),
+    "reviews": N_("Requests sent to a person for review, by month and agency family"),
+    "refusals": N_("Refusals by the clause of law that decided them, by agency family"),
+    "queries": N_("Data gateway queries by agency family and dataset"),
+    "rows_released": N_("Rows of data released by the gateway, by agency family and dataset"),
+    "key_events": N_("Agency API keys issued, used and revoked, by month and agency family"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What the page shows: the signed checkpoint (its note, and parsed) and the tables of the
+    entries it covers."""
+
+    note: str
+    checkpoint: Checkpoint
+    report: TransparencyReport
+
+    @property
+    def root_hash(self) -> str:
+        return base64.b64encode(self.checkpoint.root_hash).decode("ascii")
+
+
+def published(log: DecisionLog, decider: Decider, *, min_cell: int) -> Published:
+    """The latest checkpoint, verified with the log's keys, and the report of its entries.
+
+    Raises the audit package's error when the checkpoint does not verify (no number is shown
+    from a log that does not check out)."""
+    note = log.checkpoint()
+    checkpoint = verify_checkpoint(note, log.verifiers())
+    report = report_from_log(log, families=Families(decider.library.directory),
+                             min_cell=min_cell, size=checkpoint.size)
+    return Published(note, checkpoint, report)
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
+                      settings: SettingsDep) -> Response:
+    """The tables, the checkpoint they were counted at, and how to check them yourself."""
+    shown = published(log, decider, min_cell=settings.report_min_cell)
+    return templates.TemplateResponse(request, "transparency.html", {
+        "shown": shown, "report": shown.report, "n": shown.report.min_cell,
+        "words": WORDS, "titles": TITLES,
+        "base": str(request.base_url).rstrip("/")})
+
+
+@router.get("/transparency/{name}.csv")
+def transparency_csv(name: str, log: LogDep, decider: DeciderDep,
+                     settings: SettingsDep) -> Response:
+    """One table as CSV, the same file ``report transparency --csv-dir`` writes; 404 when
+    there is no such table."""
+    shown = published(log, decider, min_cell=settings.report_min_cell)
+    tables = {t.name: t for t in shown.report.tables}
+    if name not in tables:
+        raise HTTPException(404, f"There is no table {name!r}; the tables are "
+                                 f"{', '.join(tables)}.")
+    return Response(table_csv(tables[name], shown.report.min_cell),
+                    media_type="text/csv; charset=utf-8", headers={
+                        "Content-Disposition": f'attachment; filename="{name}.csv"',
+                        "X-Log-Size": str(shown.checkpoint.size),
+                        "X-Log-Root-Hash": shown.root_hash})

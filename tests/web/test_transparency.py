@@ -1,0 +1,167 @@
+"""The public transparency page: the numbers of the offline report, at a checkpoint it names.
+
+A private log gets a hand-counted history (ICE-ERO asks 7 times to be told of a release, CBP-USBP
+twice, ICE-HSI 3 times to interview someone; one FBI gateway query of 12 rows); the page's
+tables and CSV files must be those ``report transparency --from-export`` computes from the
+export of the checkpoint the page shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sanctuarygate.audit.bundle import export_bundle, published_policy
+from sanctuarygate.audit.entries import KeyIssueEntry, QueryCompleteEntry, QueryEntry
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.record import record, record_decision
+from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.request import parse_request
+from sanctuarygate.policy.decide import Decider
+from sanctuarygate.report import Families, report_from_export
+from sanctuarygate.report.render import table_csv
+from sanctuarygate.settings import load_settings
+from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.web.app import create_app
+
+from .conftest import TestClient
+
+SPANISH = {"accept-language": "es"}
+TABLES = ("decisions", "reviews", "refusals", "queries", "rows_released", "key_events")
+
+
+def _at(month: int, day: int) -> dt.datetime:
+    return dt.datetime(2025, month, day, 10, 0, tzinfo=dt.UTC)
+
+
+def _ask(agency: str, action: str, resource: dict[str, Any], purpose: str,
+         **context: Any) -> Any:
+    return parse_request({"profile": "chicago", "date": "2025-03-10",
+                          "principal": {"agency": agency}, "action": action,
+                          "resource": resource,
+                          "context": {"purpose": purpose, "document": {"kind": "none"},
+                                      **context}})
+
+
+def fill(log: DecisionLog, decider: Decider) -> None:
+    """The history the module docstring describes, all in March 2025."""
+    release = ("notify-release", {"type": "Person", "in_custody": True},
+               "civil-immigration-enforcement")
+    interview = ("grant-access", {"type": "Person", "in_custody": True},
+                 "criminal-investigation")
+    plan = [("ICE-ERO", release, {}, 7), ("CBP-USBP", release, {}, 2),
+            ("ICE-HSI", interview, {"channel": "in-person"}, 3)]
+    with log.engine.begin() as conn:
+        for agency, (action, resource, purpose), extra, times in plan:
+            request = _ask(agency, action, resource, purpose, **extra)
+            decision = decider.decide(request)
+            for i in range(times):
+                record_decision(conn, request, decision, actor="desk", at=_at(3, 1 + i))
+        q = record(conn, QueryEntry.of(
+            status="released", at=_at(3, 20), agency="FBI", key_id="0a1b2c3d",
+            dataset="cpd-arrests", purpose="criminal-investigation", document_kind="none",
+            onward_recipients=[], released=["charge"], withheld=[], filters=[], row_rules=[],
+            decision=Decision("allow"), terms=[], watermark_key="abc"))
+        record(conn, QueryCompleteEntry(query=q, rows=12))
+        record(conn, KeyIssueEntry(time=_at(3, 1), key_id="0a1b2c3d", agency="FBI"))
+
+
+@pytest.fixture
+def log(tmp_path: Path, decider: Decider) -> Iterator[DecisionLog]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    upgrade(engine)
+    log = DecisionLog(engine, origin="city.example/log", data_dir=tmp_path / "data")
+    fill(log, decider)
+    yield log
+    engine.dispose()
+
+
+@pytest.fixture
+def client(log: DecisionLog, decider: Decider) -> TestClient:
+    return TestClient(create_app(load_settings(), decider=decider, log=log))
+
+
+def test_the_page_is_public_and_names_its_checkpoint(client: TestClient,
+                                                     log: DecisionLog) -> None:
+    page = client.get("/transparency")
+    assert page.status_code == 200, page.text
+    html = page.text
+    size = log.size()
+    with log.engine.connect() as conn:
+        root = base64.b64encode(log.reader.root(conn, size)[1]).decode()
+    assert f'<dd id="checkpoint-size">{size}</dd>' in html
+    assert f'<code id="checkpoint-root">{root}</code>' in html
+    assert 'href="/api/v1/log/checkpoint"' in html and "city.example/log" in html
+    assert "sanctuarygate report transparency --from-export EXPORT/" in html
+    assert "sanctuarygate log verify EXPORT/ --policy city-policy.txt" in html
+    assert "--min-cell 5" in html
+
+
+def test_small_counts_are_fewer_than_n_never_numbers(client: TestClient) -> None:
+    html = client.get("/transparency").text
+    decisions = html[html.index('id="table-decisions"'):html.index('id="table-reviews"')]
+    rows = re.findall(r"<tr>(.*?)</tr>", decisions, re.S)
+    ice = next(r for r in rows if "Tell them when someone will be released" in r
+               and ">ICE<" in r)
+    cbp = next(r for r in rows if ">CBP<" in r)
+    interview = next(r for r in rows if "Let them interview" in r)
+    assert "<td class=\"num\">7</td>" in ice  # 7 refusals are shown
+    assert "fewer than 5" in cbp and ">2<" not in cbp  # 2 is not
+    assert "fewer than 5" in interview and ">3<" not in interview
+    assert 'href="/transparency/decisions.csv"' in html
+
+
+def test_the_csv_files_are_the_offline_reports(client: TestClient, log: DecisionLog,
+                                               decider: Decider, tmp_path: Path) -> None:
+    """Rebuilt from the export with the offline command's code, every table is the same."""
+    export_bundle(log, tmp_path / "export")
+    offline = report_from_export(tmp_path / "export", trust=published_policy(log),
+                                 families=Families(decider.library.directory), min_cell=5)
+    assert offline.source.verified and offline.source.entries == log.size()
+    for table in offline.tables:
+        served = client.get(f"/transparency/{table.name}.csv")
+        assert served.status_code == 200 and served.headers["content-type"].startswith("text/csv")
+        assert served.text == table_csv(table, 5), table.name
+        assert served.headers["x-log-size"] == str(log.size())
+    assert [t.name for t in offline.tables] == list(TABLES)
+    assert "<5" in client.get("/transparency/decisions.csv").text
+    assert "cpd-arrests" in client.get("/transparency/rows_released.csv").text
+
+
+def test_the_page_counts_only_up_to_its_checkpoint(client: TestClient, log: DecisionLog,
+                                                   decider: Decider) -> None:
+    """An entry appended after the checkpoint the page took is not counted in it: the next
+    page takes a new checkpoint, and names it."""
+    first = client.get("/transparency/decisions.csv")
+    size = int(first.headers["x-log-size"])
+    request = _ask("ICE-ERO", "notify-release", {"type": "Person", "in_custody": True},
+                   "civil-immigration-enforcement")
+    log.record(request, decider.decide(request), actor="desk")
+    second = client.get("/transparency/decisions.csv")
+    assert int(second.headers["x-log-size"]) == size + 1
+    assert second.text != first.text
+
+
+def test_an_unknown_table_is_a_404(client: TestClient) -> None:
+    missing = client.get("/transparency/people.csv")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_page_in_spanish(client: TestClient) -> None:
+    html = client.get("/transparency", headers=SPANISH).text
+    assert '<html lang="es">' in html
+    assert "Cómo comprobar estas cifras usted mismo" in html
+    assert "menos de 5" in html and "fewer than" not in html
+
+
+def test_the_masthead_links_the_public_pages(client: TestClient) -> None:
+    for path in ("/", "/transparency"):
+        html = client.get(path).text
+        assert 'href="/transparency"' in html and 'href="/rules"' in html
