@@ -68,7 +68,11 @@ class QuerySpec:
 
 
 def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
-    """Validate a query body against the catalog; InputError names the bad field.
+    """Validate a query body against the catalog; InputError names the bad field. Types are
+    strict (``"descending": "false"`` is refused, not truthy; ``"limit": "5"`` and ``true``
+    are not numbers) and the purpose is stripped once, so what is decided is what is logged.
+    A body read from bytes should come through :func:`~sanctuarygate.gateway.body.load_query_body`
+    (duplicate keys refused).
 
     >>> from sanctuarygate.policy.default import default_library
     >>> parse_spec({"dataset": "cpd-arrests", "fields": ["*"],
@@ -102,24 +106,27 @@ def parse_spec(body: Any, catalog: Catalog) -> QuerySpec:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"a whole number from 1 to {MAX_LIMIT}", field="limit")
     sort = body.get("sort")
-    if sort is not None and sort not in names:
+    if sort is not None and (not isinstance(sort, str) or sort not in names):
         raise InputError(f"no field {sort!r} to sort by", field="sort")
     fmt = body.get("format", "jsonl")
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise InputError(f"one of {', '.join(FORMATS)}", field="format")
     document = _given(body, "document", {"kind": "none"})
     if not isinstance(document, Mapping):
         raise InputError("must be {kind, verified}", field="document")
     onward = _given(body, "onward_recipients", [])
-    if not isinstance(onward, list):
+    if not isinstance(onward, list) or not all(isinstance(a, str) for a in onward):
         raise InputError("must be a list of agency ids", field="onward_recipients")
     purpose = body.get("purpose", "unknown")
     if not isinstance(purpose, str):
         raise InputError("must be text", field="purpose")
+    descending = _given(body, "descending", False)
+    if not isinstance(descending, bool):  # "false" is a string, and strings are truthy
+        raise InputError("true or false (a JSON boolean)", field="descending")
     expanded = tuple(names) if "*" in fields else tuple(dict.fromkeys(fields))
-    return QuerySpec(name, expanded, filters, purpose, dict(document),
-                     tuple(str(a) for a in onward), limit, sort, bool(body.get("descending")),
-                     fmt)
+    # The purpose is normalised here, once: what is decided is what is logged.
+    return QuerySpec(name, expanded, filters, purpose.strip(), dict(document), tuple(onward),
+                     limit, sort, descending, fmt)
 
 
 def _given(body: Mapping[str, Any], name: str, default: Any) -> Any:
