@@ -17,6 +17,9 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_LOG_ORIGIN``              the decision log's name: first line of its checkpoints
                                           and the name of its signing key
 ``SANCTUARYGATE_LOG_POLICY``              a pinned trust policy file for ``log verify``
+``SANCTUARYGATE_LOG_COMMIT_WINDOW_MS``    how long a commit of the log waits to gather the decisions
+                                          that concurrent requests record (group commit; default 2,
+                                          0: no wait)
 ``SANCTUARYGATE_WITNESSES``               witnesses of the log: ``VKEY URL`` pairs, comma-separated
 ``SANCTUARYGATE_WITNESS_QUORUM``          how many must cosign (k of n; the published policy says so)
 ``SANCTUARYGATE_PROFILE``                 the place whose packs bind the gateway's decisions
@@ -90,6 +93,9 @@ class Settings(BaseSettings):
                             pattern=r"^[^\s+]+$")
     #: The trust policy an auditor pinned (``log verify`` uses it when no --key/--policy is given).
     log_policy: Path | None = None
+    #: Milliseconds a commit of the log waits to gather concurrent requests' decisions (group
+    #: commit: one durable flush for many entries); each request still waits for its own commit.
+    log_commit_window_ms: float = Field(default=2.0, ge=0, le=1000)
     #: Witnesses the log submits its checkpoints to: ``VKEY URL`` pairs, comma-separated.
     witnesses: str = ""
     #: How many of them the published trust policy requires to have cosigned (k of n).

@@ -103,10 +103,13 @@ def test_missing_node_is_integrity_error(db_engine: Engine) -> None:
         LogReader().root(conn, 4)
 
 
-def _writers(engine: Engine, n: int, count: int) -> list[subprocess.Popen[str]]:
+def _writers(engine: Engine, n: int, count: int, threads: int = 0) -> list[subprocess.Popen[str]]:
+    """``n`` writer processes; with ``threads``, each appends from that many threads through
+    one group commit (the service's path)."""
     url, schema = _url_and_schema(engine)
-    return [subprocess.Popen([sys.executable, str(WRITER), url, schema, f"w{k}", str(count)],
-                             stdout=subprocess.PIPE, text=True) for k in range(n)]
+    grouped = [str(threads)] if threads else []
+    return [subprocess.Popen([sys.executable, str(WRITER), url, schema, f"w{k}", str(count),
+                              *grouped], stdout=subprocess.PIPE, text=True) for k in range(n)]
 
 
 def _check_sequence(engine: Engine, acked: dict[int, str]) -> None:
@@ -143,9 +146,31 @@ def test_concurrent_writers_keep_one_sequence(db_engine: Engine, writers: int, c
     assert all(len(v) == count for v in per_writer.values())
 
 
-def test_acknowledged_appends_survive_kill_9(db_engine: Engine) -> None:
+def test_group_commit_processes_keep_one_sequence(db_engine: Engine) -> None:
+    """Four processes (as uvicorn workers), eight threads each, every append through the
+    process's group commit: one gapless tree holding every acknowledged entry."""
+    procs, threads, count = 4, 8, 60
+    if db_engine.dialect.name == "sqlite":
+        count = 20
     upgrade(db_engine)
-    (proc,) = _writers(db_engine, 1, 100_000)
+    acked: dict[int, str] = {}
+    for proc in _writers(db_engine, procs, count, threads):
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0
+        for line in out.splitlines():
+            _, index, body = line.split(" ", 2)
+            assert int(index) not in acked
+            acked[int(index)] = body
+    assert len(acked) == procs * threads * count
+    _check_sequence(db_engine, acked)
+    with db_engine.connect() as conn:
+        assert tree_size(conn) == len(acked)  # nothing unacknowledged either
+
+
+@pytest.mark.parametrize("threads", [0, 8], ids=["per-entry", "group-commit"])
+def test_acknowledged_appends_survive_kill_9(db_engine: Engine, threads: int) -> None:
+    upgrade(db_engine)
+    (proc,) = _writers(db_engine, 1, 100_000, threads)
     acked: dict[int, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:

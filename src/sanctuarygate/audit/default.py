@@ -33,7 +33,8 @@ def open_log(settings: Settings, *, migrate: bool = True) -> DecisionLog:
     engine = make_engine(settings.database_url_resolved, pool=pool_bound(settings))
     if migrate:
         migrate_schema(engine)
-    return DecisionLog(engine, origin=settings.log_origin, data_dir=settings.data_dir)
+    return DecisionLog(engine, origin=settings.log_origin, data_dir=settings.data_dir,
+                       commit_window=settings.log_commit_window_ms / 1000)
 
 
 _building = threading.Lock()

@@ -3,6 +3,12 @@
 ``DecisionLog`` ties the stored log (``store/log.py``) to the signing key and the person-HMAC
 key in the data directory (never in the database or the repository). With no signing key yet,
 the first append creates one and says so (``key_created`` and a warning on the logger).
+
+:meth:`DecisionLog.record` (a decision in a transaction of its own: the desk page, the API)
+goes through the log's :class:`~sanctuarygate.audit.group.GroupCommit`: decisions recorded by
+concurrent requests of one process within ``commit_window`` seconds share one durable commit
+(``SANCTUARYGATE_LOG_COMMIT_WINDOW_MS``); each caller still returns only once its entry is
+durable, with its index.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import logging
 from pathlib import Path
 
 from sanctuarygate.audit.checkpoint import Checkpoint, sign_checkpoint
+from sanctuarygate.audit.entries import DecisionEntry, encode
 from sanctuarygate.audit.entry import person_hash
+from sanctuarygate.audit.group import GroupCommit
 from sanctuarygate.audit.keys import (
     Signer,
     Verifier,
@@ -21,7 +29,6 @@ from sanctuarygate.audit.keys import (
     signer_stamp,
 )
 from sanctuarygate.audit.pseudonym import load_or_create_person_key
-from sanctuarygate.audit.record import record_decision
 from sanctuarygate.audit.tree import LogReader
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request
@@ -33,13 +40,16 @@ logger = logging.getLogger("sanctuarygate.audit")
 
 
 class DecisionLog:
-    """One log: a database engine, an origin name (the checkpoint's first line), a data dir."""
+    """One log: a database engine, an origin name (the checkpoint's first line), a data dir;
+    ``commit_window``: seconds a commit of :meth:`record` waits to gather concurrent ones."""
 
-    def __init__(self, engine: Engine, *, origin: str, data_dir: Path) -> None:
+    def __init__(self, engine: Engine, *, origin: str, data_dir: Path,
+                 commit_window: float = 0.002) -> None:
         self.engine = engine
         self.origin = origin
         self.data_dir = data_dir
         self.reader = LogReader()
+        self.group = GroupCommit(engine, window=commit_window)
         self._signer: Signer | None = None
         self._signer_stamp: tuple[int, int] | None = None
         self._person_key: bytes | None = None
@@ -76,12 +86,14 @@ class DecisionLog:
 
     def record(self, request: Request, decision: Decision, *, actor: str,
                subject: str | None = None) -> int:
-        """Record a decision in a transaction of its own; returns the log index once durable.
-        Callers that guard an action use :func:`record_decision` in their own transaction."""
+        """Record a decision in a transaction of its own, shared with the decisions that
+        concurrent requests record (group commit); returns the log index once durable. Callers
+        that guard an action use ``audit.record.record_decision`` in their own transaction."""
         _ = self.signer  # the first append makes sure a key exists, and says so
-        with self.engine.begin() as conn:
-            return record_decision(conn, request, decision, actor=actor,
-                                   subject=self.subject(subject) if subject else None)
+        when = now()
+        entry = DecisionEntry.of(request, decision, actor=actor, at=when,
+                                 subject=self.subject(subject) if subject else None)
+        return self.group.append(encode(entry), at=when)
 
     def checkpoint(self) -> str:
         """A signed checkpoint for the current tree (reuses the stored one if nothing changed)."""

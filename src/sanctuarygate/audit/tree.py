@@ -80,12 +80,13 @@ def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> i
 
 
 def append_many(conn: Connection, bodies: Sequence[bytes], *,
-                at: dt.datetime | None = None) -> list[int]:
+                at: dt.datetime | Sequence[dt.datetime] | None = None) -> list[int]:
     """Append several entries under one lock and one commit (group commit); indexes in order.
 
     Three statements, or two: lock the head and move it on, read the stored left siblings the
     batch needs (none when the log's size is even), write the entries and nodes (one statement
-    on PostgreSQL). The lock is held until the caller's transaction ends.
+    on PostgreSQL). The lock is held until the caller's transaction ends. ``at``: the rows'
+    stored time, one for all or one per entry (default now).
     """
     if not bodies:
         return []

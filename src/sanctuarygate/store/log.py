@@ -101,8 +101,8 @@ _SIZE_ROW = select(literal(-1), log_head.c.size, null()).where(log_head.c.id == 
 #: PostgreSQL: entries and nodes in one statement (one round trip, whatever the batch size).
 _PG_INSERT = text(
     f"WITH e AS (INSERT INTO {log_entry.name} (idx, leaf_hash, body, created_at)"
-    " SELECT i, h, b, CAST(:at AS timestamptz) FROM unnest(CAST(:e_idx AS bigint[]),"
-    " CAST(:e_hash AS bytea[]), CAST(:e_body AS text[])) AS t (i, h, b))"
+    " SELECT i, h, b, a FROM unnest(CAST(:e_idx AS bigint[]), CAST(:e_hash AS bytea[]),"
+    " CAST(:e_body AS text[]), CAST(:e_at AS timestamptz[])) AS t (i, h, b, a))"
     f" INSERT INTO {log_node.name} (level, idx, hash) SELECT * FROM unnest("
     "CAST(:n_level AS smallint[]), CAST(:n_idx AS bigint[]), CAST(:n_hash AS bytea[]))")
 #: PostgreSQL: nodes by key, an index search each; the same statement for any number of keys.
@@ -153,20 +153,26 @@ def lock_head(conn: Connection, count: int) -> int:
 
 
 def insert_entries(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Sequence[str],
-                   nodes: Sequence[tuple[int, int, bytes]], *, at: dt.datetime) -> None:
+                   nodes: Sequence[tuple[int, int, bytes]], *,
+                   at: dt.datetime | Sequence[dt.datetime]) -> None:
     """Write entries ``first, first + 1, ...`` (their leaf hashes and bodies) and the complete
     ``nodes`` ``(level, index, hash)`` they make: one statement on PostgreSQL, two on SQLite.
-    The caller holds the head's lock (:func:`lock_head`) and computed every hash."""
+    ``at`` is the rows' stored time, one for all or one per entry (a group commit's entries
+    keep their own). The caller holds the head's lock (:func:`lock_head`) and computed every
+    hash."""
     indexes = list(range(first, first + len(leaves)))
+    times = [at] * len(leaves) if isinstance(at, dt.datetime) else list(at)
+    if len(times) != len(leaves):
+        raise ValueError(f"{len(times)} times for {len(leaves)} entries")
     if conn.dialect.name == "postgresql":
         conn.execute(_PG_INSERT, {
-            "at": at, "e_idx": indexes, "e_hash": list(leaves), "e_body": list(bodies),
+            "e_at": times, "e_idx": indexes, "e_hash": list(leaves), "e_body": list(bodies),
             "n_level": [n[0] for n in nodes], "n_idx": [n[1] for n in nodes],
             "n_hash": [n[2] for n in nodes]})
     else:
         conn.execute(_INSERT_ENTRIES, [
-            {"idx": i, "leaf_hash": h, "body": b, "created_at": at}
-            for i, h, b in zip(indexes, leaves, bodies, strict=True)])
+            {"idx": i, "leaf_hash": h, "body": b, "created_at": a}
+            for i, h, b, a in zip(indexes, leaves, bodies, times, strict=True)])
         if nodes:
             conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
 

@@ -1,0 +1,128 @@
+"""Group commit: appends from concurrent requests of one process, committed together.
+
+A durable commit costs a disk flush, whatever it holds; one request's entry per commit caps a
+worker at a few hundred appends a second. :class:`GroupCommit` gathers the entries that threads
+of one process (the web app's request threads) append at about the same time and commits them
+in one transaction, through ``audit/tree.py``'s ``append_many`` like any other append:
+
+1. a caller queues its entry and waits;
+2. the first caller that finds no commit under way leads: it waits up to ``window`` seconds from
+   the oldest queued entry's arrival (or until ``max_batch`` are queued), takes the queue, and
+   commits it in one transaction; entries queued meanwhile wait for the next commit, which one
+   of their callers leads (under load, they have waited their window already);
+3. each caller returns once the commit holding its entry is durable, with its index. If that
+   commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
+   not durable (fail closed), and a failed batch leaves no entry and no gap.
+
+Several processes (uvicorn workers) each group their own appends; their batches queue on the
+log head's row lock (``store.log.lock_head``), so the tree stays one gapless sequence.
+
+    group = GroupCommit(engine, window=0.002)
+    index = group.append(b'{"kind":"decision",...}', at=now)   # durable when it returns
+
+An entry that must commit with the action it guards (a gateway release) is not grouped: it is
+appended in the action's own transaction (``audit/record.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from sanctuarygate.audit.tree import append_many
+from sanctuarygate.store.db import Engine
+
+__all__ = ["GroupCommit"]
+
+#: The most entries one commit takes (a batch of 256 ~850-byte entries is ~220 KB).
+MAX_BATCH = 256
+
+
+@dataclass(slots=True, eq=False)
+class _Queued:
+    body: bytes
+    at: dt.datetime
+    arrived: float
+    index: int = -1
+    error: BaseException | None = None
+    done: bool = False
+
+
+class GroupCommit:
+    """Appends to the log in ``engine``, gathered across the threads of this process.
+
+    ``window``: seconds a commit waits for company (0: commit at once whatever is queued);
+    ``max_batch``: the most entries one commit takes. ``commits`` and ``appended`` count the
+    transactions and entries committed (their ratio is the mean batch).
+    """
+
+    def __init__(self, engine: Engine, *, window: float = 0.002, max_batch: int = MAX_BATCH) -> None:
+        if window < 0 or max_batch < 1:
+            raise ValueError(f"bad group commit window {window} or batch {max_batch}")
+        self.engine = engine
+        self.window = window
+        self.max_batch = max_batch
+        self.commits = 0
+        self.appended = 0
+        self._queue: list[_Queued] = []
+        self._leading = False
+        self._cond = threading.Condition()
+
+    def append(self, body: bytes, *, at: dt.datetime | None = None) -> int:
+        """Append ``body``; return its index once the commit holding it is durable.
+
+        Raises the commit's error if that commit failed (the entry is not in the log)."""
+        item = _Queued(body, at or dt.datetime.now(dt.UTC), time.monotonic())
+        with self._cond:
+            self._queue.append(item)
+            if len(self._queue) >= self.max_batch:
+                self._cond.notify_all()  # a leader waiting for company has enough
+            while not item.done:
+                if self._leading:
+                    self._cond.wait()
+                else:
+                    self._lead()
+        if item.error is not None:
+            raise item.error
+        return item.index
+
+    def _lead(self) -> None:
+        """Commit one batch from the queue (called with the lock held; released meanwhile)."""
+        self._leading = True
+        try:
+            deadline = self._queue[0].arrived + self.window
+            while len(self._queue) < self.max_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            batch = self._queue[: self.max_batch]
+            del self._queue[: self.max_batch]
+            error: BaseException | None = None
+            indexes: list[int] = []
+            self._cond.release()
+            try:
+                indexes = self._commit(batch)
+            except BaseException as exc:  # every caller in the batch fails with it
+                error = exc
+            finally:
+                self._cond.acquire()
+            if error is None:
+                self.commits += 1
+                self.appended += len(batch)
+            for k, item in enumerate(batch):
+                if error is None:
+                    item.index = indexes[k]
+                else:
+                    item.error = error
+                item.done = True
+        finally:
+            self._leading = False
+            self._cond.notify_all()
+
+    def _commit(self, batch: list[_Queued]) -> list[int]:
+        """One durable transaction: the batch's entries, in queue order."""
+        with self.engine.begin() as conn:
+            return append_many(conn, [q.body for q in batch], at=[q.at for q in batch])
