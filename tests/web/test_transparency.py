@@ -165,3 +165,20 @@ def test_the_masthead_links_the_public_pages(client: TestClient) -> None:
     for path in ("/", "/transparency"):
         html = client.get(path).text
         assert 'href="/transparency"' in html and 'href="/rules"' in html
+
+
+def test_charts_are_images_with_alt_text_and_no_small_numbers(client: TestClient) -> None:
+    html = client.get("/transparency").text
+    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', html)
+    assert len(images) == 5  # decisions, reviews, refusals, queries, rows released; no keys
+    alts = [alt for _, alt in images]
+    assert alts[0] == ("All requests, by answer: allowed 0; allowed with conditions 0; "
+                       "refused 12; sent to a person 0.")
+    assert alts[4] == "Rows released, by agency family: DOJ 12."
+    for data, _ in images:
+        svg = base64.b64decode(data).decode()
+        assert svg.startswith("<svg") and "<script" not in svg
+    refusals = next(a for a in alts if a.startswith("Refusals by the clause"))
+    assert "MCC 2-173-020(a)(2) fewer than 5" in refusals
+    spanish = client.get("/transparency", headers=SPANISH).text
+    assert 'alt="Todas las solicitudes, por respuesta: ' in spanish

@@ -5,6 +5,7 @@
   export (:func:`report_from_export`) or the live log (:func:`report_from_log`).
 - ``suppress``: small-cell suppression that the published totals cannot undo.
 - ``family``: agency families (ICE, CBP, other DHS, DOJ, state, local, ...) from the directory.
+- ``chart``: bar charts of the published counts (Altair, drawn to SVG by vl-convert).
 - ``tally``: the raw counts (never published as is); ``source``: reading and verifying an
   export; ``render``: CSV files and plain text.
 """

@@ -15,8 +15,9 @@ byte for byte the file ``--csv-dir`` writes.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -27,8 +28,10 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report import Families, TransparencyReport, report_from_log
+from sanctuarygate.report.chart import Chart, table_chart
 from sanctuarygate.report.render import table_csv
 from sanctuarygate.report.tally import NO_CLAUSE
+from sanctuarygate.web import i18n
 from sanctuarygate.web.pages import templates
 from sanctuarygate.web.state import DeciderDep, LogDep, SettingsDep
 
@@ -71,6 +74,16 @@ TITLES: Final = {
     "key_events": N_("Agency API keys issued, used and revoked, by month and agency family"),
 }
 
+#: The charts: which table, drawn by its row or column totals (published counts only; see
+#: ``report/chart.py``), with the chart's title and the words of its axis.
+CHARTS: Final[dict[str, tuple[Literal["rows", "columns"], str, str]]] = {
+    "decisions": ("columns", N_("All requests, by answer"), N_("Requests")),
+    "reviews": ("rows", N_("Requests sent to a person, by month"), N_("Requests")),
+    "refusals": ("rows", N_("Refusals by the clause that decided them"), N_("Refusals")),
+    "queries": ("rows", N_("Gateway queries by agency family and dataset"), N_("Queries")),
+    "rows_released": ("rows", N_("Rows released, by agency family"), N_("Rows")),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Published:
@@ -98,6 +111,23 @@ def published(log: DecisionLog, decider: Decider, *, min_cell: int) -> Published
     return Published(note, checkpoint, report)
 
 
+def charts(report: TransparencyReport, gettext: Callable[[str], str]) -> dict[str, Chart]:
+    """The report's charts, in the language of ``gettext``, by table name (none for a table
+    with no rows)."""
+    def word(w: str) -> str:
+        return gettext(WORDS[w]) if w in WORDS else w
+
+    small = gettext("fewer than %(n)s") % {"n": report.min_cell}
+    tables = {t.name: t for t in report.tables}
+    out: dict[str, Chart] = {}
+    for name, (by, title, axis) in CHARTS.items():
+        chart = table_chart(tables[name], gettext(title), by=by, axis=gettext(axis), word=word,
+                            small=small, withheld=gettext("withheld"))
+        if chart is not None:
+            out[name] = chart
+    return out
+
+
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
                       settings: SettingsDep) -> Response:
@@ -106,6 +136,7 @@ def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
     return templates.TemplateResponse(request, "transparency.html", {
         "shown": shown, "report": shown.report, "n": shown.report.min_cell,
         "words": WORDS, "titles": TITLES,
+        "charts": charts(shown.report, i18n.catalog(i18n.language_of(request)).gettext),
         "base": str(request.base_url).rstrip("/")})
 
 
