@@ -19,29 +19,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
-from sanctuarygate.domain.request import parse_request
 from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.openapi import problems
+from sanctuarygate.web.schemas import EXAMPLE_REQUEST as EXAMPLE_REQUEST
+from sanctuarygate.web.schemas import AgencyList, DecisionAnswer, DecisionRequest, ProfileList
 from sanctuarygate.web.signin_guard import ApiGuard, Caller
 from sanctuarygate.web.signin_roles import RECORD_DECISION
 from sanctuarygate.web.state import DeciderDep as DeciderDep  # the pages' too
 from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
-
-EXAMPLE_REQUEST: dict[str, Any] = {
-    "profile": "illinois",
-    "date": "2024-02-01",
-    "principal": {"agency": "ICE-ERO"},
-    "action": "honor-detainer",
-    "resource": {"type": "Person", "in_custody": True},
-    "context": {"purpose": "civil-immigration-enforcement",
-                "document": {"kind": "detainer", "verified": True}},
-}
 
 
 def require_json(request: Request) -> None:
@@ -60,6 +52,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
     Later fields (the audit log's ``log_index``) join here, in one place.
 
     >>> from sanctuarygate.domain.decision import Decision
+    >>> from sanctuarygate.domain.request import parse_request
     >>> body = decision_body(parse_request(EXAMPLE_REQUEST), Decision("deny"))
     >>> body["outcome"], body["request"]["action"]
     ('deny', 'honor-detainer')
@@ -71,14 +64,15 @@ def decision_body(asked: PolicyRequest, decision: Decision,
 
 
 @router.post("/decisions", summary="Decide a request", dependencies=[Depends(require_json)],
-             responses={401: {"description": "No usable staff token (and no ``dry_run``)."},
-                        403: {"description": "The token's account may not record."}})
+             response_model=DecisionAnswer, response_model_exclude_unset=True,
+             responses=problems(400, 401, 403, 413, 415, 422),
+             openapi_extra={"security": [{}]})  # the staff token, or none with ?dry_run=true
 def create_decision(
     decider: DeciderDep,
     log: LogDep,
     settings: SettingsDep,
     caller: Annotated[Caller, Depends(ApiGuard(RECORD_DECISION))],
-    body: Annotated[dict[str, Any], Body(examples=[EXAMPLE_REQUEST])],
+    body: DecisionRequest,
 ) -> dict[str, Any]:
     """Decide one request in the scenario-case format; the answer cites the deciding rules and
     carries ``log_index``, the decision's entry in the public log (recorded before answering),
@@ -86,8 +80,10 @@ def create_decision(
     staff token of the desk or reviewer role. With ``?dry_run=true`` the answer is the same,
     needs no credential and is never recorded (``recorded: false``, ``dry_run: true``).
     A what-if (``extra_packs``, or a date other than today) is answered with
-    ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded."""
-    asked = parse_request(body)
+    ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded.
+    A request the rules cannot read (a word outside the vocabulary, an unknown agency or
+    place) is a 422 problem listing every bad field; no error is ever an allow."""
+    asked = body.request
     decision = decider.decide(asked)
     reasons = asked.what_if(settings.today())  # the city's date, in its time zone
     if reasons:
@@ -99,7 +95,8 @@ def create_decision(
     return {**decision_body(asked, decision, index), "recorded": True}
 
 
-@router.get("/agencies", summary="Search the agency directory")
+@router.get("/agencies", summary="Search the agency directory", response_model=AgencyList,
+            responses=problems(422))
 def list_agencies(
     decider: DeciderDep,
     q: Annotated[str, Query(max_length=100, description="part of an id or a name")] = "",
@@ -111,7 +108,8 @@ def list_agencies(
                          for a in found]}
 
 
-@router.get("/profiles", summary="List the places (profiles) and the packs that bind them")
+@router.get("/profiles", summary="List the places (profiles) and the packs that bind them",
+            response_model=ProfileList)
 def list_profiles(decider: DeciderDep) -> dict[str, Any]:
     """Every profile with its title and packs, in file order."""
     return {"profiles": [{"id": p.id, "title": p.title, "packs": list(p.packs)}

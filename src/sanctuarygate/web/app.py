@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -40,6 +40,7 @@ from sanctuarygate.store.db import migrate
 from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session, transparency
 from sanctuarygate.web.i18n import LanguageCookie
 from sanctuarygate.web.limit import BodyLimit
+from sanctuarygate.web.openapi import agency_api_key, agency_bearer, contract, problems
 from sanctuarygate.web.problem import (
     PROBLEM_JSON,
     TYPE_PREFIX,
@@ -96,7 +97,9 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)
-    app.include_router(query_api.router)
+    # The agency key's two headers, declared for OpenAPI (web/auth.py checks the key itself).
+    app.include_router(query_api.router, responses=problems(401, 403, 422),
+                       dependencies=[Security(agency_bearer), Security(agency_api_key)])
     app.include_router(pages.router)
     app.include_router(log_pages.router)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes or settings.max_request_bytes)
+    app.openapi = contract(app)  # type: ignore[method-assign]  # errors as problem+json
 
     @app.get("/healthz", tags=["ops"], summary="Readiness", response_model=None, responses={
         200: {"description": "Ready: the database is migrated and the packs are loaded.",

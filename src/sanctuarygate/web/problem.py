@@ -196,16 +196,28 @@ def problem_for(exc: BaseException) -> Problem:
 
 
 def validation_problem(exc: RequestValidationError) -> Problem:
-    """FastAPI's validation errors: 400 for a body that is not JSON, else 422."""
+    """FastAPI's validation errors: 400 for a body that is not JSON, else the 422 problem of an
+    :class:`InputError`, each error naming its field, all at once.
+
+    >>> p = validation_problem(RequestValidationError([
+    ...     {"loc": ("body", "date"), "msg": "is required"},
+    ...     {"loc": ("query", "limit"), "msg": "must be 1 or more"}]))
+    >>> p.status, p.field, p.detail, [e["field"] for e in p.extra["errors"]]
+    (422, 'date', '2 problems: date: is required; limit: must be 1 or more', ['date', 'limit'])
+    """
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
         return Problem(400, "Malformed JSON", "The request body is not valid JSON.",
                        TYPE_PREFIX + "malformed-json")
-    errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
-               "message": str(e.get("msg", ""))} for e in exc.errors()]
-    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-    first_field = errors[0]["field"] if errors else ""
-    return Problem(422, "Invalid request", detail or "invalid request",
-                   TYPE_PREFIX + "invalid-request", first_field or None, {"errors": errors})
+    found = [InputError(str(e.get("msg", "")), field=_field(tuple(e.get("loc", ()))))
+             for e in exc.errors()] or [InputError("invalid request")]
+    return problem_for(found[0] if len(found) == 1 else FieldErrors(found))
+
+
+def _field(loc: tuple[Any, ...]) -> str | None:
+    """A validation error's place as the problem names it: ``principal.agency``, ``limit``."""
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or None
 
 
 def http_problem(exc: HTTPException, path: str) -> Problem:

@@ -1,0 +1,124 @@
+"""The API's contract as OpenAPI shows it: one Problem schema for every error, the security
+schemes, and the document FastAPI builds, corrected to say what the routes really send.
+
+A route names the problems it may answer with :func:`problems`::
+
+    @router.post("/decisions", responses=problems(401, 403, 413, 415, 422))
+
+and :func:`contract` (``app.openapi``) makes every documented error ``application/problem+json``
+with the :class:`ProblemDetails` schema (FastAPI would say ``application/json``), drops FastAPI's
+own ``HTTPValidationError`` (our 422 is a problem, ``web/problem.py``) and declares the agency
+key schemes next to the staff token (``web/signin_guard.py``).
+
+>>> problems(401)[401]["description"]
+'Not authenticated: no credential, or one that is malformed, unknown or revoked.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.security import APIKeyHeader, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from sanctuarygate.web.problem import PROBLEM_JSON
+
+__all__ = ["PROBLEM_SCHEMA", "ProblemDetails", "agency_api_key", "agency_bearer", "contract",
+           "problems"]
+
+#: The name of the shared schema every error answer points to.
+PROBLEM_SCHEMA: Final = "Problem"
+
+
+class FieldProblem(BaseModel):
+    field: str | None = Field(description="The request field, dotted (principal.agency).")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An error answer (RFC 9457). Extension members: ``field`` and ``errors`` (bad input, every
+    problem at once), ``reason`` (401), ``decision`` and ``log_index`` (the rules refused)."""
+
+    model_config = ConfigDict(extra="allow", title=PROBLEM_SCHEMA)
+    type: str = Field(examples=["urn:sanctuarygate:problem:invalid-request"])
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong, in one line; a server-side problem says "
+                        "the request was NOT allowed.")
+    field: str | None = None
+    errors: list[FieldProblem] | None = None
+    reason: str | None = Field(None, description="Why a credential was refused (401).")
+    decision: dict[str, Any] | None = Field(None, description="The refusing decision (403).")
+    log_index: int | None = None
+
+
+#: What each status means, whichever route answers it.
+MEANING: Final[dict[int, str]] = {
+    400: "Malformed JSON: the body could not be read.",
+    401: "Not authenticated: no credential, or one that is malformed, unknown or revoked.",
+    403: "Not allowed: the credential's role or agency may not do this, or the rules refused.",
+    404: "Nothing at this address.",
+    413: "The body is larger than the service accepts (SANCTUARYGATE_MAX_REQUEST_BYTES).",
+    415: "The body is not JSON (content-type must be application/json).",
+    422: "Invalid request: every problem at once in `errors`, each naming its field.",
+    429: "Too many requests: wait (Retry-After) and try again.",
+    503: "The service is starting; retry in a moment.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that may answer these statuses with a problem."""
+    return {status: {"model": ProblemDetails, "description": MEANING[status]}
+            for status in statuses}
+
+
+#: A partner agency's key (``sanctuarygate agency key issue``), as OpenAPI shows it. Only for
+#: the document: ``web/auth.py`` reads and checks the key (either header, never the URL).
+agency_bearer = HTTPBearer(
+    auto_error=False, scheme_name="agencyKey", bearerFormat="sgk_<key id>_<secret>",
+    description="A partner agency's API key (`sanctuarygate agency key issue AGENCY`), sent as "
+                "`Authorization: Bearer sgk_...`. It says which agency asks; the rules decide "
+                "what that agency may have.")
+agency_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="agencyApiKey",
+    description="The same agency key in the `X-API-Key` header instead of Authorization.")
+
+
+def _is_error(status: str) -> bool:
+    return status[:1] in ("4", "5") or status == "default"
+
+
+def correct(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (FastAPI's OpenAPI), with every error response ``application/problem+json``
+    of the one Problem schema, and FastAPI's unused validation schemas dropped."""
+    ref = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not _is_error(str(status)):
+                    continue
+                examples = {k: v for media in response.get("content", {}).values()
+                            for k, v in media.items() if k in ("example", "examples")}
+                response["content"] = {PROBLEM_JSON: {"schema": ref, **examples}}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    if ProblemDetails.__name__ in schemas:  # the one Problem schema, under its plain name
+        schemas[PROBLEM_SCHEMA] = schemas.pop(ProblemDetails.__name__)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document
+
+
+def contract(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``app.openapi``: the corrected document, built once."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = correct(get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes, tags=app.openapi_tags, servers=app.servers))
+        return app.openapi_schema
+
+    return openapi
