@@ -3,6 +3,7 @@
     cli, web          the doors (parse, call one library operation, print or answer)
     demo              demo data and the synthetic records database (uses the library)
     gateway           the data gateway's operations (plan, release, trace)
+    review            the review queue: cases, reviewers' answers
     policy            packs, the engine, decide, verify
     audit             the log's entries, tree, checkpoints, keys (no SQLAlchemy of its own)
     store             tables, migrations, sessions, the log's storage: the bottom layer
@@ -30,11 +31,13 @@ ALLOWED: dict[str, set[str]] = {
     "policy": BASE | {"domain"},
     "gateway": BASE | {"domain", "store", "audit", "policy"},
     "demo": BASE | {"domain", "store", "audit", "policy", "gateway"},
+    "review": BASE | {"domain", "store", "audit", "policy"},
     "witness": BASE | {"audit"},
     "report": BASE | {"domain", "audit", "policy"},
-    "web": BASE | {"domain", "store", "audit", "policy", "gateway", "witness", "report"},
+    "web": BASE | {"domain", "store", "audit", "policy", "gateway", "witness", "report",
+                   "review"},
     "cli": BASE | {"domain", "store", "audit", "policy", "gateway", "demo", "web", "witness",
-                   "report"},
+                   "report", "review"},
 }
 
 #: Third-party libraries a layer must not use directly.
@@ -43,6 +46,7 @@ FORBIDDEN_LIBS: dict[str, set[str]] = {
     "audit": {"sqlalchemy", "fastapi", "starlette", "typer"},
     "policy": {"sqlalchemy", "fastapi", "starlette", "typer"},
     "gateway": {"fastapi", "starlette", "typer"},
+    "review": {"fastapi", "starlette", "typer"},
     "store": {"fastapi", "starlette", "typer", "cedarpy"},
 }
 

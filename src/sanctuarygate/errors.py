@@ -14,10 +14,13 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     │   ├── UnknownAgencyKeyError   an agency key id that was never issued (revoke, CLI)
     │   ├── AgencyKeyRevokedError   revoking an agency key that is already revoked
     │   ├── LogRangeError           an index, size or range outside the log (store.log)
+    │   ├── UnknownCaseError        a case id that names no case (domain.case)
     │   └── TrustPolicyError        a malformed trust policy or pinned key file (audit.trust)
     ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
     │                               malformed, unknown, revoked, wrong-agency)
     ├── NotAllowed                  ``ensure()``: the rules do not allow it; carries the decision
+    ├── ReviewRefusedError          a review that may not be made: the case is not waiting, or
+    │                               it would turn the rules' deny into an allow (domain.case)
     ├── QueryRefusedError           the rules do not allow a gateway query (gateway.plan)
     ├── PolicyLoadError             a pack, profile, schema or directory file is malformed
     ├── PolicyEvaluationError       the engine could not evaluate a request (never an allow)

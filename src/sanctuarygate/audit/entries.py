@@ -49,6 +49,7 @@ __all__ = [
     "QueryCompleteEntry",
     "QueryEntry",
     "QueryErrorEntry",
+    "ReviewEntry",
     "RowRuleRef",
     "RuleCitation",
     "Term",
@@ -445,6 +446,32 @@ def _json(value: Any) -> Any:
         return [_json(v) for v in value]
     if kind is dt.datetime:
         return stamp(value)
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewEntry(LogEntry):
+    """A reviewer decided a case the rules left to a person (``review``): linked to the
+    decision entry it answers, its actor the reviewer's pseudonymous id. The reason stays in the
+    city's case file; the entry names the clause relied on, a citation of a rule in force.
+
+    >>> at = dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC)
+    >>> e = ReviewEntry(time=at, actor="staff:s-0a1b2c3d", case=3, decision=41, outcome="deny",
+    ...                 conditions=(), clause="5 ILCS 805/15(a)")
+    >>> entry_json(e)["decision"], entry_json(e)["kind"]
+    (41, 'review')
+    """
+
+    KIND = "review"
+    VERSION = 1
+
+    time: dt.datetime
+    actor: str
+    case: int
+    decision: int | None
+    outcome: str
+    conditions: tuple[str, ...]
+    clause: str
+
+
     if isinstance(value, Mapping):
         return {str(k): _json(v) for k, v in value.items()}
     if isinstance(value, str | int):  # a subclass (an enum member): as json writes it

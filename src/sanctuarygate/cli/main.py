@@ -43,6 +43,7 @@ from sanctuarygate.cli import staff as staff_cmd
 from sanctuarygate.cli import trace as trace_cmd
 from sanctuarygate.cli import witness as witness_cmd
 from sanctuarygate.cli._help import readable_help
+from sanctuarygate.domain.case import ReviewRefusedError
 from sanctuarygate.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -72,6 +73,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (KeyFormatError, BAD_INPUT),
     (NotAllowed, REFUSED),
     (QueryRefusedError, REFUSED),
+    (ReviewRefusedError, REFUSED),
     (AuthenticationError, REFUSED),
     (WitnessError, REFUSED),
     (PolicyEvaluationError, ENGINE),

@@ -38,6 +38,7 @@ from sanctuarygate.audit.note import (
     UnknownKeyError,
 )
 from sanctuarygate.audit.trust import TrustPolicyError
+from sanctuarygate.domain.case import ReviewRefusedError, UnknownCaseError
 from sanctuarygate.errors import (
     AgencyKeyRevokedError,
     AuthenticationError,
@@ -89,6 +90,8 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     ConfigurationError: (500, "configuration"),
     LogRangeError: (422, "outside-log"),
     QueryRefusedError: (403, "query-refused"),
+    UnknownCaseError: (404, "unknown-case"),
+    ReviewRefusedError: (409, "review-refused"),
     NotAllowed: (403, "not-allowed"),
     LogIntegrityError: (500, "log-integrity"),
     NoteError: (500, "log-signature"),

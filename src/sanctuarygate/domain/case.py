@@ -1,0 +1,255 @@
+"""A case: a request the rules left to a person, and what that person decided.
+
+Every ``review`` answer that is recorded (at the desk, through the API or the CLI) opens a
+case in the review queue. A case holds who asked (the agency; a badge or name and a contact as
+told), what was asked (the request's facts in the scenario-case format, which has no word for a
+person's immigration status), the rules' decision and its log index, a state, timestamps and an
+assignee. A reviewer decides it: allow, allow with conditions chosen from
+:data:`REVIEW_CONDITIONS`, or deny, with a reason and the clause relied on. The states::
+
+    open ──> in-review ──> decided ──> closed
+      └───────────────────────┘ (a reviewer may decide an open case at once)
+
+A reviewer decides only what the rules left open: when the packs give ``deny`` for the request
+(:func:`check_review`), an allow is refused; that needs an exception, not a review.
+
+Free text (a reason, a note, who asked) is checked by :func:`check_text`: words that state a
+person's immigration status are refused, so that no case ever stores one.
+
+>>> answer = ReviewAnswer("allow-with-conditions", ("no-onward-sharing",), "Warrant checked.",
+...                       "5 ILCS 805/15(a)")
+>>> check_review(answer, rules_outcome="review").outcome
+'allow-with-conditions'
+>>> check_review(answer, rules_outcome="deny")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+sanctuarygate.domain.case.ReviewRefusedError: the rules give deny for this request: ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from sanctuarygate.domain.vocabulary import OBLIGATION_KINDS
+from sanctuarygate.errors import InputError, SanctuaryGateError
+
+ReviewOutcome = Literal["allow", "allow-with-conditions", "deny"]
+REVIEW_OUTCOMES: Final[tuple[ReviewOutcome, ...]] = ("allow", "allow-with-conditions", "deny")
+
+#: Conditions a reviewer may attach to an allow: the obligation kinds that need no values
+#: (masking fields and row filters belong to gateway reviews, which name the columns).
+REVIEW_CONDITIONS: Final = tuple(sorted(OBLIGATION_KINDS - {"mask-fields", "rows-where"}))
+
+#: Where a case comes from.
+SOURCES: Final = ("desk", "api", "cli", "gateway")
+
+#: Longest free text kept (a reason, a note); a clause or who asked are shorter.
+TEXT_MAX: Final = 2000
+SHORT_MAX: Final = 200
+
+#: Words that state (or ask about) a person's immigration status. No case stores them: free
+#: text containing one is refused, and a test searches stored cases for every one.
+STATUS_WORDS: Final = (
+    "immigration status", "immigration_status", "undocumented", "illegal alien",
+    "illegal immigrant", "alien", "unlawful presence", "unlawfully present", "out of status",
+    "overstay",
+    "deportable", "removable", "visa", "green card", "permanent resident", "lawful permanent",
+    "citizenship", "non-citizen", "noncitizen", "daca", "tps", "asylum", "refugee",
+    "a-number", "alien number", "parolee",
+)
+_STATUS = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(w) for w in STATUS_WORDS)
+                     + r")(?![a-z0-9])", re.IGNORECASE)
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    IN_REVIEW = "in-review"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+#: Each state and the states a case may move to from it.
+NEXT_STATES: Final[dict[CaseState, frozenset[CaseState]]] = {
+    CaseState.OPEN: frozenset({CaseState.IN_REVIEW, CaseState.DECIDED}),
+    CaseState.IN_REVIEW: frozenset({CaseState.DECIDED, CaseState.OPEN}),
+    CaseState.DECIDED: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+}
+
+
+class UnknownCaseError(InputError):
+    """A case id that names no case."""
+
+    title = "Unknown case"
+
+    def __init__(self, case_id: object) -> None:
+        super().__init__(f"no case {case_id!r}", field="case")
+        self.case_id = case_id
+
+
+class ReviewRefusedError(SanctuaryGateError):
+    """A review that may not be made: the case is not waiting for one, or it would turn a deny
+    the rules give into an allow. Nothing was recorded."""
+
+    title = "Review refused"
+
+
+def check_text(value: str | None, name: str, *, limit: int = TEXT_MAX,
+               required: bool = False) -> str | None:
+    """Free text fit to keep in a case: trimmed, not too long, and never a person's status.
+
+    >>> check_text("  Judge's signature checked ", "reason")
+    "Judge's signature checked"
+    >>> check_text("He is undocumented", "reason")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.InputError: reason: do not write a person's immigration status ...
+    >>> check_text("", "note") is None
+    True
+    """
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InputError("is required", field=name)
+        return None
+    if len(text) > limit:
+        raise InputError(f"use at most {limit} characters", field=name)
+    found = _STATUS.search(text)
+    if found:
+        raise InputError(f"do not write a person's immigration status ({found[0].lower()!r}); "
+                         "nothing was kept", field=name)
+    return text
+
+
+def mentions_status(text: str) -> str | None:
+    """The first status word in ``text`` (any case), or None.
+
+    >>> mentions_status('{"purpose": "civil-immigration-enforcement"}') is None
+    True
+    """
+    found = _STATUS.search(text)
+    return found[0].lower() if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAnswer:
+    """What a reviewer decides on a case; built by :func:`parse_review`."""
+
+    outcome: ReviewOutcome
+    conditions: tuple[str, ...]
+    reason: str
+    clause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "conditions": list(self.conditions),
+                "reason": self.reason, "clause": self.clause}
+
+
+def parse_review(outcome: str, conditions: list[str] | tuple[str, ...], reason: str,
+                 clause: str) -> ReviewAnswer:
+    """A reviewer's answer from its parts (a form, a JSON body, CLI options); every problem
+    is an :class:`InputError` naming its field. Conditions go with ``allow-with-conditions``
+    only, and it needs at least one.
+
+    >>> parse_review("allow", ["no-onward-sharing"], "ok", "X 1")
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.InputError: conditions: only an allow with conditions has conditions
+    """
+    if outcome not in REVIEW_OUTCOMES:
+        raise InputError(f"{outcome!r} is not one of: {', '.join(REVIEW_OUTCOMES)}",
+                         field="outcome")
+    chosen = tuple(sorted({c.strip() for c in conditions if c.strip()}))
+    unknown = [c for c in chosen if c not in REVIEW_CONDITIONS]
+    if unknown:
+        raise InputError(f"{unknown[0]!r} is not one of: {', '.join(REVIEW_CONDITIONS)}",
+                         field="conditions")
+    if outcome == "allow-with-conditions" and not chosen:
+        raise InputError("choose at least one condition", field="conditions")
+    if outcome != "allow-with-conditions" and chosen:
+        raise InputError("only an allow with conditions has conditions", field="conditions")
+    text = check_text(reason, "reason", required=True)
+    cited = check_text(clause, "clause", limit=SHORT_MAX, required=True)
+    assert text is not None and cited is not None
+    return ReviewAnswer(outcome, chosen, text, cited)
+
+
+def check_review(answer: ReviewAnswer, *, rules_outcome: str) -> ReviewAnswer:
+    """``answer``, if the rules left it to a person: a deny the packs give stays a deny."""
+    if rules_outcome == "deny" and answer.outcome != "deny":
+        raise ReviewRefusedError(f"the rules give deny for this request: a review cannot turn "
+                                 f"it into {answer.outcome} (that needs an exception)")
+    return answer
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One step in a case's history."""
+
+    at: dt.datetime
+    actor: str
+    what: str
+    log_index: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A case as stored (``store/case.py``); ``review`` is None until a reviewer decides."""
+
+    id: int
+    state: CaseState
+    source: str
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+    opened_by: str
+    agency: str
+    request: dict[str, Any]
+    outcome: str
+    decision: dict[str, Any]
+    log_index: int | None
+    assignee: str | None = None
+    asked_by: str | None = None
+    contact: str | None = None
+    person_ref: str | None = None
+    notes: str | None = None
+    decided_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    review: ReviewAnswer | None = None
+    reviewed_by: str | None = None
+    review_index: int | None = None
+    events: tuple[CaseEvent, ...] = field(default=())
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the case waits for a reviewer."""
+        return self.state in (CaseState.OPEN, CaseState.IN_REVIEW)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The case as the API and ``case show --json`` give it."""
+        return {
+            "id": self.id, "state": self.state.value, "source": self.source,
+            "opened_at": _stamp(self.opened_at), "updated_at": _stamp(self.updated_at),
+            "decided_at": _stamp(self.decided_at), "closed_at": _stamp(self.closed_at),
+            "opened_by": self.opened_by, "assignee": self.assignee, "agency": self.agency,
+            "asked_by": self.asked_by, "contact": self.contact, "person_ref": self.person_ref,
+            "request": self.request, "outcome": self.outcome, "decision": self.decision,
+            "log_index": self.log_index, "notes": self.notes,
+            "review": None if self.review is None else {
+                **self.review.to_dict(), "reviewed_by": self.reviewed_by,
+                "log_index": self.review_index},
+            "events": [{"at": _stamp(e.at), "actor": e.actor, "what": e.what,
+                        "log_index": e.log_index, "note": e.note} for e in self.events],
+        }
+
+
+def _stamp(when: dt.datetime | None) -> str | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
