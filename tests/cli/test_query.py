@@ -103,19 +103,28 @@ def test_a_revoked_key_is_refused_and_logs_nothing(data_dir: Path) -> None:
     assert len(logged(data_dir)) == before
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--filter", "district eq seven"], "error: filters[0].value: a whole number"),
-    (["--filter", "district"], "error: --filter: FIELD OP [VALUE]"),
-    (["--format", "xlsx"], "error: --format: ndjson or csv"),
-    (["--fields", "charge,nope"], "error: fields: no such field(s) in cpd-arrests: nope"),
+@pytest.mark.parametrize(("args", "message", "rejected"), [
+    (["--filter", "district eq seven"], "error: filters[0].value: a whole number", True),
+    (["--filter", "district"], "error: --filter: FIELD OP [VALUE]", False),
+    (["--format", "xlsx"], "error: --format: ndjson or csv", False),
+    (["--fields", "charge,nope"], "error: fields: no such field(s) in cpd-arrests: nope", True),
 ])
-def test_bad_input_is_exit_2_and_logs_nothing(data_dir: Path, args: list[str],
-                                              message: str) -> None:
+def test_bad_input_is_exit_2_and_logged_as_rejected_once_the_key_is_read(
+        data_dir: Path, args: list[str], message: str, rejected: bool) -> None:
+    """The command's own options are checked before the key is read (nothing logged); a query
+    the gateway rejects is on the record, as the API's are, without the offending value."""
     before = len(logged(data_dir))
     out = sg(data_dir, "--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests", *args)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith(message) and len(out.stderr.splitlines()) == 1
-    assert len(logged(data_dir)) == before
+    after = logged(data_dir, before)
+    if not rejected:
+        assert after == []
+        return
+    assert [(e["kind"], e.get("status")) for e in after] == [("key-use", None),
+                                                              ("query", "rejected")]
+    assert after[1]["dataset"] == "cpd-arrests" and after[1]["agency"] == "FBI"
+    assert "seven" not in json.dumps(after) and "nope" not in json.dumps(after)
 
 
 def test_an_unreadable_key_file_is_exit_2(data_dir: Path) -> None:

@@ -106,14 +106,20 @@ def test_a_refusal_is_logged_with_its_decision_and_releases_nothing(gw: Gateway)
     assert "Jane Doe" not in gw.log.entries(before + 1, before + 2)[0].body
 
 
-def test_a_refusal_before_the_rules_logs_nothing(gw: Gateway) -> None:
+def test_a_rejection_before_the_rules_is_logged_without_its_values(gw: Gateway) -> None:
     key = _key(gw, "FBI")
     before = gw.log.size()
     with pytest.raises(DatasetNotServedError):
         release(gw, key, _spec(gw, dataset="waukegan-pd-records"), via=VIA)
     with pytest.raises(InputError):
-        release(gw, key, _spec(gw, sort="no_such_field"), via=VIA)
-    assert gw.log.size() == before
+        release(gw, key, {**QUERY, "sort": "no_such_field_x9"}, via=VIA)
+    logged = _entries(gw, before)
+    assert [(e["kind"], e.get("status")) for e in logged] == [
+        ("key-use", None), ("query", "rejected"), ("key-use", None), ("query", "rejected")]
+    assert (logged[1]["dataset"], logged[1]["error"]) == ("waukegan-pd-records",
+                                                          "DatasetNotServedError")
+    assert (logged[3]["error"], logged[3]["error_field"]) == ("InputError", "sort")
+    assert all("no_such_field_x9" not in e.body for e in gw.log.entries(before, gw.log.size()))
 
 
 def test_a_stream_that_fails_ends_with_an_error_record_and_logs_it(gw: Gateway,

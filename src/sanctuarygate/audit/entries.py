@@ -285,7 +285,9 @@ class DecisionEntry(LogEntry):
 @kind
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueryEntry(LogEntry):
-    """A gateway query, released or refused, with its decision and the terms of the release.
+    """A gateway query, released or refused, with its decision and the terms of the release;
+    or rejected before the rules were asked (``rejected``: the error's class and the field it
+    names, never the offending value).
 
     Written before the first row leaves; filters by field and operator only.
     """
@@ -293,7 +295,7 @@ class QueryEntry(LogEntry):
     KIND = "query"
     VERSION = 1
 
-    status: Literal["released", "refused"]
+    status: Literal["released", "refused", "rejected"]
     time: dt.datetime
     agency: str
     key_id: str
@@ -313,6 +315,28 @@ class QueryEntry(LogEntry):
 
     @classmethod
     def of(cls, *, status: Literal["released", "refused"], at: dt.datetime, agency: str,
+    #: A rejected query's error class (``UnknownDatasetError``) and the field it names.
+    error: str | None = field(default=None, metadata=OMIT_NONE)
+    error_field: str | None = field(default=None, metadata=OMIT_NONE)
+
+    @classmethod
+    def rejected(cls, *, at: dt.datetime, agency: str, key_id: str, error: str,
+                 error_field: str | None = None, dataset: str = UNNAMED, purpose: str = UNNAMED,
+                 document_kind: str = UNNAMED) -> QueryEntry:
+        """The entry for a query rejected before the rules were asked (a 422: a dataset not
+        served or unknown, a bad body, an unknown agency). The caller passes only values known
+        to be words of the vocabulary or ids of the catalog; anything else is ``UNNAMED``.
+
+        >>> e = QueryEntry.rejected(at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), agency="ICE-ERO",
+        ...     key_id="0a1b2c3d", error="UnknownDatasetError", error_field="dataset")
+        >>> e.status, e.outcome, e.dataset, e.released
+        ('rejected', 'rejected', '(unknown)', ())
+        """
+        return cls(status="rejected", time=at, agency=agency, key_id=key_id, dataset=dataset,
+                   purpose=purpose, document_kind=document_kind, onward_recipients=(),
+                   released=(), withheld=(), filters=(), row_rules=(), outcome="rejected",
+                   rules=(), terms=(), watermark_key=None, packs=(), error=error,
+                   error_field=error_field)
            key_id: str, dataset: str, purpose: str, document_kind: str,
            onward_recipients: Sequence[str], released: Sequence[str], withheld: Sequence[str],
            filters: Sequence[Mapping[str, Any]], row_rules: Sequence[Mapping[str, Any]],
@@ -422,6 +446,32 @@ class LogKeyEntry(LogEntry):
 # --- the one serialisation ------------------------------------------------------------------------
 
 #: Per class: (name, omit when None) of each field, in order; built on first use.
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewEntry(LogEntry):
+    """A reviewer decided a case the rules left to a person (``review``): linked to the
+    decision entry it answers, its actor the reviewer's pseudonymous id. The reason stays in the
+    city's case file; the entry names the clause relied on, a citation of a rule in force.
+
+    >>> at = dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC)
+    >>> e = ReviewEntry(time=at, actor="staff:s-0a1b2c3d", case=3, decision=41, outcome="deny",
+    ...                 conditions=(), clause="5 ILCS 805/15(a)")
+    >>> entry_json(e)["decision"], entry_json(e)["kind"]
+    (41, 'review')
+    """
+
+    KIND = "review"
+    VERSION = 1
+
+    time: dt.datetime
+    actor: str
+    case: int
+    decision: int | None
+    outcome: str
+    conditions: tuple[str, ...]
+    clause: str
+
+
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 _SCALARS = frozenset({str, int, bool, type(None)})
 

@@ -7,9 +7,9 @@ operation (``gateway.release``): the same plan, the same log entries (key use, `
 ``query-complete`` or ``query-error``), the same rows, watermark and trailer as
 ``POST /api/v1/query``. Rows go to stdout.
 
-Exit codes: 0 released; 2 bad input (a filter, a field, an unreadable key file; nothing
-logged); 3 refused (by the rules, logged with the decision; or the key is not usable);
-1 the stream stopped before the end (the error record is the last line).
+Exit codes: 0 released; 2 bad input (a filter, a field: logged as a rejected query; an
+unreadable key file: nothing logged); 3 refused (by the rules, logged with the decision; or the
+key is not usable); 1 the stream stopped before the end (the error record is the last line).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import typer
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.errors import AuthenticationError, InputError
 from sanctuarygate.gateway.default import default_records
-from sanctuarygate.gateway.plan import QueryRefusedError, QuerySpec, parse_spec
+from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec
 from sanctuarygate.gateway.release import Gateway, preview, release
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.settings import get_settings
@@ -103,8 +103,8 @@ def query(
     """Query a dataset through the rules for a partner agency; rows go to stdout.
 
     Runs what POST /api/v1/query runs, with the same log entries. Exit 0 released, 2 bad input
-    (nothing logged), 3 refused (by the rules, logged; or the key is not usable), 1 the stream
-    stopped before the end.
+    (logged as a rejected query once the key is read), 3 refused (by the rules, logged; or the
+    key is not usable), 1 the stream stopped before the end.
     """
     if fmt not in FORMATS:
         raise InputError(f"ndjson or csv, got {fmt!r}", field="--format")
@@ -122,13 +122,13 @@ def query(
     try:
         with log.engine.connect() as conn:
             key = authenticate(conn, presented)
-        spec = parse_spec(body, decider.library.catalog)
         gw = Gateway(decider, log, default_records(), settings.profile, settings.data_dir,
                      settings.gateway_pack_ids, settings.today)
         if plan:
+            spec = parse_spec(body, decider.library.catalog)
             typer.echo(json.dumps(preview(gw, key, spec, via=VIA), indent=2, ensure_ascii=False))
             return
-        _run(gw, key, spec)
+        _run(gw, key, body)
     except (QueryRefusedError, AuthenticationError) as exc:
         where = getattr(exc, "log_index", None)
         logged = f" (log entry {where})" if where is not None else ""
@@ -136,8 +136,8 @@ def query(
         raise typer.Exit(REFUSED) from None
 
 
-def _run(gw: Gateway, key: KeyInfo, spec: QuerySpec) -> None:
-    done = release(gw, key, spec, via=VIA)
+def _run(gw: Gateway, key: KeyInfo, body: dict[str, Any]) -> None:
+    done = release(gw, key, body, via=VIA)
     out = sys.stdout.buffer
     for chunk in done.chunks:
         out.write(chunk)

@@ -15,8 +15,10 @@ The HTTP route (``POST /api/v1/query``) and the CLI (``sanctuarygate query``) bo
    watermark per row) and end with a trailer record after logging ``query-complete``, or with an
    error record after logging ``query-error``.
 
-A query refused before the rules are asked (an unknown or unserved dataset, a bad filter)
-leaves no entry.
+A query rejected before the rules are asked (an unknown or unserved dataset, a bad body or
+filter, an unknown agency: the errors answered 422) is on the record too: :func:`release` takes
+the raw body, and records the key use and a ``query`` entry with status ``rejected`` (the
+error's class and field, never the offending value) in one transaction, then re-raises.
 """
 
 from __future__ import annotations
@@ -33,8 +35,17 @@ from sqlalchemy import Engine
 from sanctuarygate.audit.entries import QueryCompleteEntry, QueryEntry, QueryErrorEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record
+from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS, PURPOSES
+from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.gateway.keys import record_key_use
-from sanctuarygate.gateway.plan import Plan, QueryRefusedError, QuerySpec, check_gateway_config, plan_query
+from sanctuarygate.gateway.plan import (
+    Plan,
+    QueryRefusedError,
+    QuerySpec,
+    check_gateway_config,
+    parse_spec,
+    plan_query,
+)
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.policy.decide import Decider
@@ -119,22 +130,66 @@ def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyI
         terms=terms, watermark_key=watermark)
 
 
-def release(gw: Gateway, key: KeyInfo, spec: QuerySpec, *, via: str,
+def _named(body: Mapping[str, Any] | QuerySpec | Any, gw: Gateway) -> dict[str, str]:
+    """What a rejected query's entry may say of it: the dataset, purpose and document kind,
+    each only when the catalog or vocabulary knows it (else it may be the offending value)."""
+    if isinstance(body, QuerySpec):
+        got: dict[str, Any] = {"dataset": body.dataset, "purpose": body.purpose,
+                               "document_kind": body.document.get("kind")}
+    elif isinstance(body, Mapping):
+        document = body.get("document")
+        got = {"dataset": body.get("dataset"), "purpose": body.get("purpose", "unknown"),
+               "document_kind": (document.get("kind") if isinstance(document, Mapping)
+                                 else "none" if document is None else None)}
+    else:
+        return {}
+    known = {"dataset": {d.id for d in gw.decider.library.catalog}, "purpose": PURPOSES,
+             "document_kind": DOCUMENT_KINDS}
+    return {name: value for name, value in got.items()
+            if isinstance(value, str) and value in known[name]}
+
+
+def _reject(gw: Gateway, key: KeyInfo, body: Mapping[str, Any] | QuerySpec | Any,
+            exc: SanctuaryGateError, via: str) -> None:
+    """Record the key use and a ``rejected`` query entry for ``exc`` (one transaction)."""
+    entry = QueryEntry.rejected(at=dt.datetime.now(dt.UTC), agency=key.agency_id,
+                                key_id=key.key_id, error=type(exc).__name__,
+                                error_field=getattr(exc, "field", None), **_named(body, gw))
+    with gw.log.engine.begin() as conn:
+        record_key_use(conn, key, what=via)
+        record(conn, entry)
+
+
+def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | Any, *, via: str,
             day: dt.date | None = None) -> Release:
     """Plan, log and stream a query (see the module docstring); ``via`` says how the key was
     used (``"POST /api/v1/query"``, ``"cli: sanctuarygate query"``) in its ``key-use`` entry.
 
-    Raises QueryRefusedError (logged when the rules refused, with ``log_index`` set),
-    InputError and its subclasses (nothing logged), ConfigurationError (a profile or adopted
-    pack that does not exist; nothing released).
+    ``query`` is the body as the agency sent it (parsed here, against the catalog), or a
+    :class:`QuerySpec` already parsed.
+
+    Raises QueryRefusedError (logged: refused by the rules, with ``log_index`` set; or rejected
+    before them), InputError and its subclasses (logged as rejected), ConfigurationError (a
+    profile or adopted pack that does not exist; nothing released, nothing logged).
     """
+    try:
+        spec = (query if isinstance(query, QuerySpec)
+                else parse_spec(query, gw.decider.library.catalog))
+    except InputError as exc:
+        _reject(gw, key, query, exc, via)
+        raise
     try:
         plan = _plan(gw, spec, key, day)
     except QueryRefusedError as refusal:
-        if refusal.decision is not None:
-            with gw.log.engine.begin() as conn:
-                record_key_use(conn, key, what=via)
-                refusal.log_index = record(conn, _entry(refusal, spec, key, None, "refused"))
+        if refusal.decision is None:
+            _reject(gw, key, spec, refusal, via)
+            raise
+        with gw.log.engine.begin() as conn:
+            record_key_use(conn, key, what=via)
+            refusal.log_index = record(conn, _entry(refusal, spec, key, None, "refused"))
+        raise
+    except InputError as exc:
+        _reject(gw, key, spec, exc, via)
         raise
     wm_key = gw.watermark_key()
     wm_id = key_id(wm_key)

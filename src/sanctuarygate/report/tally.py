@@ -4,7 +4,8 @@
 
 - ``decision``: by month of its ``time`` x agency family of the principal x action x outcome;
   a ``deny`` also once under each distinct clause (``citation``) that decided it;
-- ``query``: by family x dataset x status (``released`` / ``refused``); ``query-complete``
+- ``query``: by family x dataset x status (``released`` / ``refused`` / ``rejected``: before
+  the rules were asked; its dataset may be ``(unknown)``); ``query-complete``
   and ``query-error`` add their ``rows`` to the released rows of the query they name;
 - ``key-issue``, ``key-use``, ``key-revoke``: by month x family x kind.
 
@@ -39,7 +40,7 @@ from sanctuarygate.report.family import Families
 __all__ = ["KEY_KINDS", "NO_CLAUSE", "QUERY_STATUSES", "Tally", "tally"]
 
 KEY_KINDS = ("key-issue", "key-use", "key-revoke")
-QUERY_STATUSES = ("released", "refused")
+QUERY_STATUSES = ("released", "refused", "rejected")
 #: The clause row of a refusal whose entry names no deciding rule (a fail-closed deny).
 NO_CLAUSE = "(no clause cited: refused because nothing allowed it)"
 #: The versions of each kind this code reads.

@@ -11,7 +11,7 @@ table              rows                                      columns
 ``decisions``      month x agency family x action            outcome
 ``reviews``        month                                     agency family (outcome review)
 ``refusals``       clause that decided a deny                agency family
-``queries``        agency family x dataset                   released / refused
+``queries``        agency family x dataset                   released / refused / rejected
 ``rows_released``  agency family                             dataset (rows sent)
 ``key_events``     month x agency family                     key issued / used / revoked
 =================  ========================================  =================================

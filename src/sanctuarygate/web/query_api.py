@@ -12,6 +12,7 @@ the headers and in the trailer record.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -49,12 +50,12 @@ def _headers(done: Release) -> dict[str, str]:
 @router.post("", summary="Query a dataset through the rules")
 def run_query(gateway: GatewayDep, key: VerifiedKey,
               _json: Annotated[None, Depends(require_json)],
-              body: Annotated[dict[str, Any], Body(examples=[EXAMPLE])]) -> StreamingResponse:
+              body: Annotated[Any, Body(examples=[EXAMPLE])]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
-    trailer of terms; 403 with the decision when the rules refuse."""
-    require_agency(key, body.get("agency"))
-    spec = parse_spec(body, gateway.decider.library.catalog)
-    done = release(gateway, key, spec, via="POST /api/v1/query")
+    trailer of terms; 403 with the decision when the rules refuse; 422 (logged as rejected)
+    when the body is not a query the catalog can run."""
+    require_agency(key, body.get("agency") if isinstance(body, Mapping) else None)
+    done = release(gateway, key, body, via="POST /api/v1/query")
     return StreamingResponse(done.chunks, media_type=MEDIA[done.format], headers=_headers(done))
 
 
