@@ -22,6 +22,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           0: no wait)
 ``SANCTUARYGATE_WITNESSES``               witnesses of the log: ``VKEY URL`` pairs, comma-separated
 ``SANCTUARYGATE_WITNESS_QUORUM``          how many must cosign (k of n; the published policy says so)
+``SANCTUARYGATE_WITNESS_PUBLISH_SECONDS`` how often the web app submits a grown log's checkpoint to
+                                          the witnesses, in the background (default 60)
 ``SANCTUARYGATE_PROFILE``                 the place whose packs bind the gateway's decisions
                                           (a profile id, default ``chicago``)
 ``SANCTUARYGATE_RECORDS_URL``             the city's police records database, which the gateway
@@ -100,6 +102,8 @@ class Settings(BaseSettings):
     witnesses: str = ""
     #: How many of them the published trust policy requires to have cosigned (k of n).
     witness_quorum: int = Field(default=0, ge=0)
+    #: Seconds between the web app's rounds of publishing to the witnesses (background task).
+    witness_publish_seconds: float = Field(default=60.0, gt=0)
     #: Transparency reports show a count from 1 to ``report_min_cell - 1`` as "fewer than N":
     #: a handful of requests about one month, agency and action can point to one person (the
     #: one ICE asked about in March). 5 is the usual floor of public-health and justice

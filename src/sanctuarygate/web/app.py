@@ -57,6 +57,7 @@ NOT_READY = Problem(503, "Not ready", "The service is starting: its database is 
 
 def start(app: FastAPI) -> None:
     """The work before the first request: the log's schema at head (under the migration lock)
+from sanctuarygate.web.publisher import publishing, witnesses_of
     and its signing key (the factory loaded the packs). A failure stops the start."""
     log: DecisionLog = app.state.log
     app.state.schema = migrate(log.engine).after
@@ -66,9 +67,11 @@ def start(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run ``start`` (blocking work, in a thread) before the server takes requests."""
+    """Run ``start`` (blocking work, in a thread) before the server takes requests; then, while
+    it serves, publish to the log's witnesses in the background (``web/publisher.py``)."""
     await anyio.to_thread.run_sync(start, app)
-    yield
+    async with publishing(app):  # the log's checkpoints to its witnesses, in the background
+        yield
 
 
 def create_app(settings: Settings | None = None, *, decider: Decider | None = None,
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(pages.router)
     app.include_router(log_pages.router)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
+    app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie

@@ -1,5 +1,8 @@
 """The public log API under ``/api/v1/log``: checkpoint, entries, inclusion and consistency
-proofs (hashes in base64, as in the checkpoint). Anyone may read it; nothing here changes it.
+proofs (hashes in base64, as in the checkpoint), and the trust policy to pin. Anyone may read
+it; nothing here changes it. ``/checkpoint?witnessed=true`` is the newest checkpoint the
+witnesses cosigned, with their cosignature lines (the app publishes to them in the background,
+``web/publisher.py``).
 
 >>> router.prefix
 '/api/v1/log'
@@ -11,11 +14,12 @@ import base64
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from sanctuarygate.audit.bundle import published_policy
+from sanctuarygate.audit.witnessing import WitnessEndpoint, city_policy, witnessed_checkpoint
 from sanctuarygate.web.state import LogDep as LogDep  # the routes' and the pages' dependency
+from sanctuarygate.web.state import SettingsDep
 from sanctuarygate.web.state import get_log as get_log
 
 router = APIRouter(prefix="/api/v1/log", tags=["log"])
@@ -26,18 +30,32 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _witnesses(request: Request) -> tuple[WitnessEndpoint, ...]:
+    found: tuple[WitnessEndpoint, ...] = request.app.state.witnesses
+    return found
+
+
 @router.get("/checkpoint", response_class=PlainTextResponse, summary="Latest signed checkpoint")
-def checkpoint(log: LogDep) -> PlainTextResponse:
-    """The signed checkpoint (C2SP tlog-checkpoint in a signed note) for the current tree."""
-    return PlainTextResponse(log.checkpoint(), media_type="text/plain; charset=utf-8")
+def checkpoint(log: LogDep, witnessed: Annotated[bool, Query(
+        description="The newest checkpoint the witnesses cosigned, with their lines")] = False,
+               ) -> PlainTextResponse:
+    """The signed checkpoint (C2SP tlog-checkpoint in a signed note) for the current tree; with
+    ``witnessed=true``, the newest one witnesses cosigned, their cosignature lines appended
+    (404 until one has been)."""
+    note = witnessed_checkpoint(log) if witnessed else log.checkpoint()
+    if note is None:
+        raise HTTPException(404, "No checkpoint has been cosigned by a witness yet.")
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/policy", response_class=PlainTextResponse, summary="Trust policy to pin")
-def policy(log: LogDep) -> PlainTextResponse:
-    """The log's trust policy: its origin and every key that signs its checkpoints. Save it once
-    and pass it to ``sanctuarygate log verify --policy``; a later copy that names other keys is a
-    warning sign, not an update to accept silently."""
-    return PlainTextResponse(published_policy(log).text(), media_type="text/plain; charset=utf-8")
+def policy(request: Request, log: LogDep, settings: SettingsDep) -> PlainTextResponse:
+    """The log's trust policy: its origin, every key that signs its checkpoints, its witnesses
+    and how many of them must cosign. Save it once and pass it to ``sanctuarygate log verify
+    --policy``; a later copy that names other keys is a warning sign, not an update to accept
+    silently."""
+    text = city_policy(log, _witnesses(request), settings.witness_quorum).text()
+    return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/entries", summary="Entries as published")
