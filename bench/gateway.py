@@ -72,6 +72,7 @@ from sqlalchemy.engine import make_url
 from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.watermark import load_or_create_key, tagger
+from sanctuarygate.gateway.watermark import text as wm_text
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.db import make_engine, upgrade
 
@@ -224,7 +225,7 @@ def run_script(conninfo: str, table: str, columns: list[str], limit: int) -> Run
 def check_same_rows(client: httpx.Client, server: Server, key: str, conninfo: str, table: str,
                     columns: list[str], limit: int, wm_key: bytes) -> int:
     """The gateway's rows are the script's rows plus the FBI's watermark; returns the count."""
-    tag = tagger(wm_key, AGENCY, DATASET)
+    tag = tagger(wm_key, AGENCY, DATASET, columns)
     expected = script_rows(conninfo, table, columns, limit)
     n = 0
     with client.stream("POST", server.url + "/api/v1/query", json=query_body(limit),
@@ -237,7 +238,8 @@ def check_same_rows(client: httpx.Client, server: Server, key: str, conninfo: st
                     raise RuntimeError(f"bad trailer after {n} rows: {record}")
                 break
             wm = record.pop("_wm")
-            if record != json.loads(next(expected)) or wm != tag(str(record[columns[0]])):
+            if record != json.loads(next(expected)) or wm != tag([wm_text(record[c])
+                                                                  for c in columns]):
                 raise RuntimeError(f"row {n} differs: {line[:200]}")
             n += 1
         else:

@@ -306,7 +306,7 @@ def test_trace_names_the_recipient(gateway: dict[str, Any], tmp_path: Path) -> N
     leak.write_text(r.text)
     lib = default_library()
     report = trace_file(leak, load_or_create_key(gateway["data_dir"]),
-                        [a.id for a in lib.directory], {d.id: d.key for d in lib.catalog})
+                        [a.id for a in lib.directory], lib.catalog)
     assert dict(report.recipients) == {("DEA", "cpd-arrests"): 100}
 
 

@@ -17,12 +17,11 @@ def trace(file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON-line
     """Read the per-row watermarks of an extract and name the agency that received it."""
     lib = default_library()
     key = load_or_create_key(get_settings().data_dir)
-    key_fields = {ds.id: ds.fields[0][0] for ds in lib.catalog}
-    report = trace_file(file, key, [a.id for a in lib.directory], key_fields)
+    report = trace_file(file, key, [a.id for a in lib.directory], lib.catalog)
     for (agency, dataset), n in report.recipients.most_common():
         typer.echo(f"{n} row(s) of {dataset} were released to {agency}")
     if report.untraceable:
         typer.echo(f"{report.untraceable} row(s) carry no watermark of ours (edited or not ours)")
     typer.echo(f"{report.rows} rows read")
-    if not report.recipients:
+    if not report.found:
         raise typer.Exit(1)

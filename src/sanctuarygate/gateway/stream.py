@@ -2,6 +2,12 @@
 lines or CSV, in constant memory. The stream ends with a trailer carrying the terms; any error
 ends it with an explicit error record instead. No withheld column is ever selected.
 
+CSV is safe to open in a spreadsheet: a text value that starts with ``=``, ``+``, ``-``, ``@``,
+TAB or CR (a formula to a spreadsheet: ``=HYPERLINK(...)`` can send other cells away) is
+written with a leading ``'``, as OWASP recommends for CSV injection, and so is one that already
+starts with ``'`` followed by one of those, so a reader can undo it (``unneutralise``). The
+watermark is computed over the values before this, and the trailer says so (``about``).
+
 Rows travel in batches: the rows of each database fetch (``BATCH`` rows) go out as one chunk of
 the response, so the web server hands a chunk to its event loop once per fetch, not once per
 row, and nothing already read waits behind the next fetch. For JSON lines a fetch is encoded
@@ -19,8 +25,8 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -28,7 +34,7 @@ from sqlalchemy import Engine, select
 from sanctuarygate.gateway.filter import condition
 from sanctuarygate.gateway.plan import Plan
 from sanctuarygate.gateway.records import view_of
-from sanctuarygate.gateway.watermark import TAG_FIELD, tagger
+from sanctuarygate.gateway.watermark import DESCRIPTION, TAG_FIELD, tagger
 
 BATCH = 1000
 _NONE = type(None)
@@ -39,6 +45,41 @@ _DATES = frozenset({dt.date, _NONE})
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: The function that encoder applies to every str (keys and values) when ``ensure_ascii=False``.
 _json_str = json.encoder.encode_basestring
+#: A text cell a spreadsheet would take for a formula (after any ``'`` already neutralising it).
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+#: What the trailer says about the extract's format, by format (``about``).
+ABOUT = {
+    "jsonl": [DESCRIPTION],
+    "csv": [DESCRIPTION, "csv: a text value starting with = + - @ TAB or CR (a spreadsheet "
+            "formula) is written with a leading ' (OWASP, CSV injection), and so is one starting "
+            "with ' followed by one of those; remove one leading ' from such a cell to read the "
+            "value"],
+}
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text that a spreadsheet reads as a formula gets a
+    leading ``'`` (see the module docstring); anything else is unchanged.
+
+    >>> neutralise("=SUM(A1)"), neutralise("-1"), neutralise("'=1"), neutralise(-1)
+    ("'=SUM(A1)", "'-1", "''=1", -1)
+    >>> neutralise("O'Brien"), neutralise("a=b")
+    ("O'Brien", 'a=b')
+    """
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def unneutralise(cell: str) -> str:
+    """The value of a CSV cell the gateway wrote (``neutralise`` undone).
+
+    >>> [unneutralise(neutralise(v)) for v in ["=1", "'=1", "''@x", "'a", "-"]]
+    ['=1', "'=1", "''@x", "'a", '-']
+    """
+    if cell[:1] == "'" and _FORMULA.match(cell, 1):
+        return cell[1:]
+    return cell
 
 
 def select_rows(plan: Plan) -> Any:
@@ -97,20 +138,37 @@ def _json_column(values: Sequence[Any]) -> list[str] | None:
     return None
 
 
+def _text_column(values: Sequence[Any]) -> Sequence[str]:
+    """``watermark.text`` of every (plain) value of a column.
+
+    >>> _text_column(["a", None]), _text_column([7, None])
+    (['a', ''], ['7', ''])
+    """
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return values
+    if kinds <= {str, _NONE}:
+        return ["" if v is None else v for v in values]
+    return ["" if v is None else str(v) for v in values]
+
+
+#: Told each fetch's row keys and value texts (released columns) before any of it is sent.
+Sink = Callable[[Sequence[str], Sequence[Sequence[str]]], None]
+
+
 class Rows:
     """The released rows of a plan with the recipient's watermark, read from the database one
     fetch (``BATCH`` rows) at a time. Iterate it for one dict per row; ``encode`` takes whole
     fetches (``fetches``) and turns each into one chunk (``json_lines``, or ``records``)."""
 
-    def __init__(self, engine: Engine, plan: Plan, key: bytes) -> None:
-        self._engine, self._plan = engine, plan
+    def __init__(self, engine: Engine, plan: Plan, key: bytes, sink: Sink | None = None) -> None:
+        self._engine, self._plan, self._sink = engine, plan, sink
         self._released = plan.released
         names = list(dict.fromkeys([plan.key_field, *plan.released]))  # as select_rows: key first
         self._at = [names.index(n) for n in plan.released]
-        at = self._at
-        self._pick: Callable[[Any], tuple[Any, ...]] = (
-            itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],))
-        self._tag = tagger(key, plan.agency, plan.dataset.id)
+        self._tag = tagger(key, plan.agency, plan.dataset.id, plan.released)
+        #: The last fetch, its columns made plain, and its rows' tags (``_mark``).
+        self._marked: tuple[Sequence[Any], list[Sequence[Any]], list[str]] | None = None
         keys = [_json_str(n).replace("%", "%%") for n in (*plan.released, TAG_FIELD)]
         self._template = "{" + ",".join(k + ":%s" for k in keys) + "}\n"
 
@@ -124,41 +182,58 @@ class Rows:
             result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
                 select_rows(self._plan))
             try:
-                yield from result.partitions()
+                for fetch in result.partitions():
+                    self._marked = (fetch, *self._mark(fetch))
+                    yield fetch
             finally:  # close the server-side cursor, even when its connection has died
                 with contextlib.suppress(Exception):
                     result.close()
 
+    def _mark(self, fetch: Sequence[Any]) -> tuple[list[Sequence[Any]], list[str]]:
+        """The released columns of a fetch made plain, and each row's tag (over the texts of
+        its released values); the sink, if any, is told first."""
+        columns = list(zip(*fetch, strict=True)) if fetch else []
+        plain = [_plain_column(columns[i]) for i in self._at] if columns else []
+        texts = [_text_column(c) for c in plain]
+        if self._sink is not None:
+            self._sink([str(k) for k in columns[0]] if columns else [], texts)
+        return plain, list(map(self._tag, zip(*texts, strict=True)))
+
+    def _marks(self, fetch: Sequence[Any]) -> tuple[list[Sequence[Any]], list[str]]:
+        if self._marked is not None and self._marked[0] is fetch:
+            return self._marked[1], self._marked[2]
+        return self._mark(fetch)
+
     def records(self, fetch: Sequence[Any]) -> Iterator[dict[str, Any]]:
         """One dict per row: the released values made plain, then the watermark."""
-        released, pick, tag, as_is, plain = (self._released, self._pick, self._tag, _AS_IS,
-                                             _plain)
-        for row in fetch:
-            data = {n: v if type(v) in as_is else plain(v)
-                    for n, v in zip(released, pick(row), strict=True)}
-            data[TAG_FIELD] = tag(str(row[0]))
+        plain, tags = self._marks(fetch)
+        released = self._released
+        for values, tag in zip(zip(*plain, strict=True), tags, strict=True):
+            data = dict(zip(released, values, strict=True))
+            data[TAG_FIELD] = tag
             yield data
 
     def json_lines(self, fetch: Sequence[Any]) -> bytes | None:
         """The JSON lines of ``records(fetch)``, encoded column by column; None if a column
         holds a type only json encodes, or if anything fails (then use ``records``)."""
         try:
-            columns = list(zip(*fetch, strict=True))
+            plain, tags = self._marks(fetch)
             texts: list[list[str]] = []
-            for i in self._at:
-                text = _json_column(_plain_column(columns[i]))
+            for values in plain:
+                text = _json_column(values)
                 if text is None:
                     return None
                 texts.append(text)
-            texts.append(list(map(_json_str, map(self._tag, map(str, columns[0])))))
+            texts.append(list(map(_json_str, tags)))
             template = self._template
             return "".join([template % values for values in zip(*texts, strict=True)]).encode()
         except Exception:
             return None
 
 
-def rows(engine: Engine, plan: Plan, key: bytes) -> Rows:
-    """Released rows as dicts with the recipient's watermark, read in batches.
+def rows(engine: Engine, plan: Plan, key: bytes, sink: Sink | None = None) -> Rows:
+    """Released rows as dicts with the recipient's watermark, read in batches; ``sink`` (the
+    release ledger's writer) is told each fetch's row keys and values before it is sent.
 
     >>> import datetime as dt
     >>> from sqlalchemy import create_engine
@@ -177,26 +252,32 @@ def rows(engine: Engine, plan: Plan, key: bytes) -> Rows:
     (3, False, 32)
     >>> body = b"".join(encode(plan, rows(engine, plan, b"k" * 32), lambda n: {"rows": n},
     ...                        lambda exc, n: {}))
-    >>> body.splitlines()[-1]
-    b'{"_trailer":{"rows":3}}'
+    >>> trailer = json.loads(body.splitlines()[-1])["_trailer"]
+    >>> trailer["rows"], trailer["about"][0][:4]
+    (3, '_wm:')
     >>> body.splitlines()[0] == _dumps(got[0]).encode()
     True
     """
-    return Rows(engine, plan, key)
+    return Rows(engine, plan, key, sink)
 
 
 def encode(plan: Plan, source: Iterable[dict[str, Any]],
            trailer: Callable[[int], Mapping[str, Any]],
-           on_error: Callable[[Exception, int], Mapping[str, Any]]) -> Iterator[bytes]:
+           on_error: Callable[[Exception, int], Mapping[str, Any]],
+           on_abort: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """Encode rows as the plan's format; end with the trailer, or with an error record.
 
     A ``Rows`` source is sent one chunk per database fetch; any other iterable one chunk per row.
+    Closed before the end (the client hung up: ``close()`` raises GeneratorExit at the chunk
+    being handed over), it calls ``on_abort`` with the rows handed over so far and stops.
     """
     count = 0
     header = [*plan.released, TAG_FIELD]
     as_csv = plan.spec.format == "csv"
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # CRLF, as RFC 4180 says: the writer then quotes a value holding a lone CR too, which it
+    # does not under "\n" (a CR would end the row in a spreadsheet: a row injection).
+    writer = csv.writer(buf, lineterminator="\r\n")
     if as_csv:
         writer.writerow(header)
         yield buf.getvalue().encode()
@@ -223,7 +304,7 @@ def encode(plan: Plan, source: Iterable[dict[str, Any]],
                 if as_csv:
                     buf.seek(0)
                     buf.truncate()
-                    writer.writerow([row.get(h) for h in header])
+                    writer.writerow([neutralise(row.get(h)) for h in header])
                     chunk.append(buf.getvalue().encode())
                 else:
                     chunk.append((dumps(row) + "\n").encode())
@@ -231,6 +312,10 @@ def encode(plan: Plan, source: Iterable[dict[str, Any]],
                 data = b"".join(chunk)
                 chunk.clear()
                 yield data
+    except GeneratorExit:  # closed mid-stream: nothing more can be sent, only recorded
+        if on_abort is not None:
+            on_abort(count)
+        raise
     except Exception as exc:  # the stream ends with an explicit error record, never silently
         if chunk:  # the rows encoded before the failure
             data = b"".join(chunk)
@@ -239,7 +324,8 @@ def encode(plan: Plan, source: Iterable[dict[str, Any]],
         record = on_error(exc, count)
         yield _final("_error", record, plan.spec.format)
         return
-    yield _final("_trailer", trailer(count), plan.spec.format)
+    yield _final("_trailer", {**trailer(count), "about": ABOUT[plan.spec.format]},
+                 plan.spec.format)
 
 
 def _no_lines(group: Sequence[Any]) -> None:
@@ -248,4 +334,4 @@ def _no_lines(group: Sequence[Any]) -> None:
 
 def _final(kind: str, record: Mapping[str, Any], fmt: str) -> bytes:
     text = json.dumps({kind: record}, ensure_ascii=False, separators=(",", ":"))
-    return (f"# {text}\n" if fmt == "csv" else text + "\n").encode()
+    return (f"# {text}\r\n" if fmt == "csv" else text + "\n").encode()
