@@ -37,7 +37,16 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import build_decider
 from sanctuarygate.settings import Settings, load_settings
 from sanctuarygate.store.db import migrate
-from sanctuarygate.web import api, log_api, log_pages, pages, query_api, session, transparency
+from sanctuarygate.web import (
+    api,
+    log_api,
+    log_pages,
+    pages,
+    query_api,
+    rules_pages,
+    session,
+    transparency,
+)
 from sanctuarygate.web.i18n import LanguageCookie
 from sanctuarygate.web.limit import BodyLimit
 from sanctuarygate.web.openapi import agency_api_key, agency_bearer, contract, problems
@@ -106,6 +115,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(pages.router)
     app.include_router(log_pages.router)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
+    app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
     app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
