@@ -38,6 +38,7 @@ from sanctuarygate.audit.record import record
 from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS, PURPOSES
 from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.gateway.keys import record_key_use
+from sanctuarygate.gateway.ledger import writer as ledger_writer
 from sanctuarygate.gateway.plan import (
     Plan,
     QueryRefusedError,
@@ -219,7 +220,9 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
         return {"error": "the stream stopped before the end; the rows above are complete",
                 "rows_sent": count, "log_index": index}
 
-    out.chunks = encode(plan, rows(gw.records, plan, wm_key), trailer, on_error)
+    # Each fetch's row keys go to the city's private release ledger before the fetch is sent.
+    ledger = ledger_writer(gw.log.engine, query=index, plan=plan, key=key, wm_key=wm_key)
+    out.chunks = encode(plan, rows(gw.records, plan, wm_key, ledger), trailer, on_error)
     return out
 
 

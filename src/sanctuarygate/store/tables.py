@@ -189,3 +189,24 @@ case_event = Table(
     Column("log_index", BigInteger, nullable=True),
     Column("note", Text, nullable=True),
 )
+
+# --- the city's private release ledger (see store/ledger.py; never published) -----------------
+
+#: Which rows each released query sent, and to whom: one row per fetch of the stream (``part``),
+#: written before that fetch leaves. ``row_keys`` are the rows' keys, compressed
+#: (``gateway/ledger.py``); ``fingerprints`` 8 bytes a row, a keyed hash of its released values
+#: without the key, in the same order. Holds no value itself, only keys and keyed hashes.
+release_ledger = Table(
+    "release_ledger",
+    metadata,
+    Column("query", BigInteger, primary_key=True, autoincrement=False),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+    Column("agency", String(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("dataset", String(64), nullable=False, index=True),
+    Column("fields", Text, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("row_keys", LargeBinary, nullable=False),
+    Column("fingerprints", LargeBinary, nullable=False),
+)
