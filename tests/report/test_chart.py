@@ -54,3 +54,10 @@ def test_a_table_is_drawn_by_its_published_totals_only() -> None:
     empty = Table("reviews", "Reviews", ("month",), ("ICE",), (), (Count(0),), Count(0))
     assert table_chart(empty, "x", by="rows", axis="y", word=str, small="<5",
                        withheld="w") is None
+
+
+def test_the_axis_counts_in_whole_numbers_even_when_all_are_zero() -> None:
+    chart = bar_chart("Reviews", [("2025-03", Count(0))], axis="Requests", small="<5",
+                      withheld="withheld")
+    ticks = [t for t in _texts(chart.svg) if t.isdigit()]
+    assert ticks == ["0", "1", "2", "3", "4", "5", "0"]  # the axis, then the bar's label

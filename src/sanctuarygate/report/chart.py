@@ -22,6 +22,7 @@ language of its own and imports nothing of the web.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -86,8 +87,8 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Count]], *, axis: str, small
     base = alt.Chart(alt.Data(values=data))  # type: ignore[no-untyped-call]
     y = alt.Y("label:N", sort=[p["label"] for p in data], title=None,
               axis=alt.Axis(labelLimit=300, labelFontSize=12, labelColor=INK))
-    top = max([c.value or 0 for _, c in bars if c.mark == "shown"] + [1])
-    x_scale = alt.Scale(domain=[0, top * 1.25], nice=False)
+    top = max([c.value or 0 for _, c in bars if c.mark == "shown"] + [0])
+    x_scale = alt.Scale(domain=[0, max(5, math.ceil(top * 1.2))], nice=False)  # whole numbers
     bars_layer = base.mark_bar(color=BAR).encode(
         y=y, x=alt.X("value:Q", title=axis, scale=x_scale,
                      axis=alt.Axis(format="d", tickMinStep=1, labelColor=INK, titleColor=INK)))
