@@ -86,6 +86,11 @@ WRITTEN: list[tuple[str, E.LogEntry, bytes]] = [
      b'{"kind":"query-complete","query":7,"rows":100,"v":1}'),
     ("query error", E.QueryErrorEntry(query=7, rows=10, error="OperationalError"),
      b'{"error":"OperationalError","kind":"query-error","query":7,"rows":10,"v":1}'),
+    ("query aborted", E.QueryAbortedEntry(query=7, rows=1000),
+     b'{"kind":"query-aborted","query":7,"rows":1000,"v":1}'),
+    ("query rejected", E.QueryEntry.rejected(at=AT, agency="ICE-ERO", key_id="0a1b2c3e",
+                                             error="UnknownDatasetError", error_field="dataset"),
+     b'{"agency":"ICE-ERO","dataset":"(unknown)","document_kind":"(unknown)","error":"UnknownDatasetError","error_field":"dataset","filters":[],"key_id":"0a1b2c3e","kind":"query","onward_recipients":[],"outcome":"rejected","packs":[],"purpose":"(unknown)","released":[],"row_rules":[],"rules":[],"status":"rejected","terms":[],"time":"2025-11-03T09:30:00.123456Z","v":1,"watermark_key":null,"withheld":[]}'),
     ("key issue", E.KeyIssueEntry(**KEY),  # type: ignore[arg-type]
      b'{"agency":"FBI","key_id":"0a1b2c3d","kind":"key-issue","time":"2025-11-03T09:30:00.123456Z","v":1}'),
     ("key revoke", E.KeyRevokeEntry(**KEY),  # type: ignore[arg-type]

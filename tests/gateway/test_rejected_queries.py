@@ -129,3 +129,22 @@ def test_the_transparency_tally_counts_rejected_queries() -> None:
     assert sum(counted.queries.values()) == 1
     ((_family, dataset, status),) = counted.queries
     assert (dataset, status) == ("(unknown)", "rejected")
+
+
+def test_the_transparency_tally_counts_the_rows_of_an_aborted_query() -> None:
+    import datetime as dt
+
+    from sanctuarygate.audit.entries import QueryAbortedEntry, QueryEntry, encode
+    from sanctuarygate.domain.decision import Decision
+    from sanctuarygate.policy.default import default_library
+    from sanctuarygate.report.family import Families
+    from sanctuarygate.report.tally import tally
+
+    released = QueryEntry.of(
+        status="released", at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), agency="FBI",
+        key_id="0a1b2c3d", dataset="cpd-arrests", purpose="criminal-investigation",
+        document_kind="none", onward_recipients=[], released=["charge"], withheld=[],
+        filters=[], row_rules=[], decision=Decision("allow"), terms=[], watermark_key="k")
+    counted = tally([encode(released), encode(QueryAbortedEntry(query=0, rows=1000))],
+                    Families(default_library().directory))
+    assert list(counted.rows.values()) == [1000] and not counted.other

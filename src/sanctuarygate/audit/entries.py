@@ -46,6 +46,7 @@ __all__ = [
     "LogEntry",
     "ObligationRef",
     "PackVersion",
+    "QueryAbortedEntry",
     "QueryCompleteEntry",
     "QueryEntry",
     "QueryErrorEntry",
@@ -62,6 +63,9 @@ __all__ = [
 
 #: A value in a row rule: text, a whole number, a list of them, or nothing (``is-null``).
 RowValue = str | int | tuple[str | int, ...] | None
+#: What a rejected query's entry says for a dataset, purpose or document kind it cannot name
+#: (absent, or not a word the catalog or vocabulary knows: it may be the offending value).
+UNNAMED = "(unknown)"
 #: Field metadata: leave the member out of the JSON when the value is None (else ``null``).
 OMIT_NONE: Mapping[str, bool] = {"omit_none": True}
 
@@ -312,9 +316,6 @@ class QueryEntry(LogEntry):
     terms: tuple[Term, ...]
     watermark_key: str | None
     packs: tuple[PackVersion, ...]
-
-    @classmethod
-    def of(cls, *, status: Literal["released", "refused"], at: dt.datetime, agency: str,
     #: A rejected query's error class (``UnknownDatasetError``) and the field it names.
     error: str | None = field(default=None, metadata=OMIT_NONE)
     error_field: str | None = field(default=None, metadata=OMIT_NONE)
@@ -337,6 +338,9 @@ class QueryEntry(LogEntry):
                    released=(), withheld=(), filters=(), row_rules=(), outcome="rejected",
                    rules=(), terms=(), watermark_key=None, packs=(), error=error,
                    error_field=error_field)
+
+    @classmethod
+    def of(cls, *, status: Literal["released", "refused"], at: dt.datetime, agency: str,
            key_id: str, dataset: str, purpose: str, document_kind: str,
            onward_recipients: Sequence[str], released: Sequence[str], withheld: Sequence[str],
            filters: Sequence[Mapping[str, Any]], row_rules: Sequence[Mapping[str, Any]],
@@ -391,6 +395,23 @@ class QueryErrorEntry(LogEntry):
     error: str
 
 
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryAbortedEntry(LogEntry):
+    """A released query's stream that the client closed before the end (it hung up): ``rows``
+    were handed to the connection by then (the client may have received fewer).
+
+    >>> encode(QueryAbortedEntry(query=7, rows=1000))
+    b'{"kind":"query-aborted","query":7,"rows":1000,"v":1}'
+    """
+
+    KIND = "query-aborted"
+    VERSION = 1
+
+    query: int
+    rows: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _KeyEntry(LogEntry):
     """An agency key's id and agency, never the key and never its label (it may name a person)."""
@@ -443,9 +464,6 @@ class LogKeyEntry(LogEntry):
     new_key: str
 
 
-# --- the one serialisation ------------------------------------------------------------------------
-
-#: Per class: (name, omit when None) of each field, in order; built on first use.
 @kind
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewEntry(LogEntry):
@@ -472,6 +490,9 @@ class ReviewEntry(LogEntry):
     clause: str
 
 
+# --- the one serialisation ------------------------------------------------------------------------
+
+#: Per class: (name, omit when None) of each field, in order; built on first use.
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 _SCALARS = frozenset({str, int, bool, type(None)})
 
@@ -496,32 +517,6 @@ def _json(value: Any) -> Any:
         return [_json(v) for v in value]
     if kind is dt.datetime:
         return stamp(value)
-@kind
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReviewEntry(LogEntry):
-    """A reviewer decided a case the rules left to a person (``review``): linked to the
-    decision entry it answers, its actor the reviewer's pseudonymous id. The reason stays in the
-    city's case file; the entry names the clause relied on, a citation of a rule in force.
-
-    >>> at = dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC)
-    >>> e = ReviewEntry(time=at, actor="staff:s-0a1b2c3d", case=3, decision=41, outcome="deny",
-    ...                 conditions=(), clause="5 ILCS 805/15(a)")
-    >>> entry_json(e)["decision"], entry_json(e)["kind"]
-    (41, 'review')
-    """
-
-    KIND = "review"
-    VERSION = 1
-
-    time: dt.datetime
-    actor: str
-    case: int
-    decision: int | None
-    outcome: str
-    conditions: tuple[str, ...]
-    clause: str
-
-
     if isinstance(value, Mapping):
         return {str(k): _json(v) for k, v in value.items()}
     if isinstance(value, str | int):  # a subclass (an enum member): as json writes it

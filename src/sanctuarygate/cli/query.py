@@ -139,9 +139,12 @@ def query(
 def _run(gw: Gateway, key: KeyInfo, body: dict[str, Any]) -> None:
     done = release(gw, key, body, via=VIA)
     out = sys.stdout.buffer
-    for chunk in done.chunks:
-        out.write(chunk)
-    out.flush()
+    try:
+        for chunk in done.chunks:
+            out.write(chunk)
+        out.flush()
+    finally:  # the output closed early (a pipe to `head`): query-aborted, with the rows sent
+        done.close()
     if done.ended != "complete":
         typer.echo(f"error: the stream stopped before the end (query log entry "
                    f"{done.log_index}); the rows above are complete", err=True)

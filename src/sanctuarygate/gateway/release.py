@@ -13,7 +13,8 @@ The HTTP route (``POST /api/v1/query``) and the CLI (``sanctuarygate query``) bo
    watermark key's id) in one transaction, durably, before any row is read;
 4. returns a :class:`Release` whose ``chunks`` stream the released rows (JSON lines or CSV, a
    watermark per row) and end with a trailer record after logging ``query-complete``, or with an
-   error record after logging ``query-error``.
+   error record after logging ``query-error``; a stream closed before its end (the client hung
+   up: the caller calls :meth:`Release.close`) logs ``query-aborted`` with the rows sent.
 
 A query rejected before the rules are asked (an unknown or unserved dataset, a bad body or
 filter, an unknown agency: the errors answered 422) is on the record too: :func:`release` takes
@@ -32,7 +33,12 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from sanctuarygate.audit.entries import QueryCompleteEntry, QueryEntry, QueryErrorEntry
+from sanctuarygate.audit.entries import (
+    QueryAbortedEntry,
+    QueryCompleteEntry,
+    QueryEntry,
+    QueryErrorEntry,
+)
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record
 from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS, PURPOSES
@@ -85,16 +91,28 @@ class Gateway:
 class Release:
     """An allowed query, logged: its plan, the ``query`` entry's index, the watermark key's
     public id, and the stream (iterate ``chunks`` once; the last chunk is the trailer, or an
-    error record). Once the stream has ended, ``ended`` says how: ``complete`` or ``error``,
-    and ``end_log_index`` is the index of the entry that says so (None if it could not be
-    written)."""
+    error record). Once the stream has ended, ``ended`` says how: ``complete``, ``error`` or
+    ``aborted``, and ``end_log_index`` is the index of the entry that says so (None if it could
+    not be written). Whoever sends the chunks calls :meth:`close` when done, in a ``finally``."""
 
     plan: Plan
     log_index: int
     watermark_key_id: str
     chunks: Iterator[bytes] = field(repr=False, default_factory=lambda: iter(()))
-    ended: Literal["complete", "error"] | None = None
+    ended: Literal["complete", "error", "aborted"] | None = None
     end_log_index: int | None = None
+    #: Records ``query-aborted`` with the rows sent (set by :func:`release`).
+    on_abort: Callable[[int], None] | None = field(repr=False, default=None)
+
+    def close(self) -> None:
+        """End the stream where it is: after the trailer or error record, nothing; before it
+        (the client hung up, the output closed), ``query-aborted`` is logged with the rows
+        handed over, also when no chunk was ever asked for (0 rows). Idempotent."""
+        closing = getattr(self.chunks, "close", None)
+        if closing is not None:
+            closing()  # GeneratorExit inside the encoder, which records the abort
+        if self.ended is None and self.on_abort is not None:
+            self.on_abort(0)  # never started, or closed before its first row
 
     @property
     def format(self) -> str:
@@ -201,8 +219,12 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
     out = Release(plan, index, wm_id)
 
     def trailer(count: int) -> Mapping[str, Any]:
-        with gw.log.engine.begin() as conn:
-            done = record(conn, QueryCompleteEntry(query=index, rows=count))
+        done: int | None = None
+        try:
+            with gw.log.engine.begin() as conn:
+                done = record(conn, QueryCompleteEntry(query=index, rows=count))
+        except Exception:  # every row went out; the trailer still says so, without an index
+            logger.exception("could not log the completion of query %s", index)
         out.ended, out.end_log_index = "complete", done
         return {"rows": count, "terms": [o.to_dict() for o in plan.terms],
                 "citations": list(plan.decision.citations), "log_index": index,
@@ -220,9 +242,21 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
         return {"error": "the stream stopped before the end; the rows above are complete",
                 "rows_sent": count, "log_index": index}
 
+    def aborted(count: int) -> None:
+        if out.ended is not None:
+            return
+        out.ended = "aborted"
+        logger.info("query %s: the client closed the stream after %d rows", index, count)
+        try:
+            with gw.log.engine.begin() as conn:
+                out.end_log_index = record(conn, QueryAbortedEntry(query=index, rows=count))
+        except Exception:
+            logger.exception("could not log the abort of query %s", index)
+
+    out.on_abort = aborted
     # Each fetch's row keys go to the city's private release ledger before the fetch is sent.
     ledger = ledger_writer(gw.log.engine, query=index, plan=plan, key=key, wm_key=wm_key)
-    out.chunks = encode(plan, rows(gw.records, plan, wm_key, ledger), trailer, on_error)
+    out.chunks = encode(plan, rows(gw.records, plan, wm_key, ledger), trailer, on_error, aborted)
     return out
 
 

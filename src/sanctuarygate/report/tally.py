@@ -5,8 +5,9 @@
 - ``decision``: by month of its ``time`` x agency family of the principal x action x outcome;
   a ``deny`` also once under each distinct clause (``citation``) that decided it;
 - ``query``: by family x dataset x status (``released`` / ``refused`` / ``rejected``: before
-  the rules were asked; its dataset may be ``(unknown)``); ``query-complete``
-  and ``query-error`` add their ``rows`` to the released rows of the query they name;
+  the rules were asked; its dataset may be ``(unknown)``); ``query-complete``,
+  ``query-error`` and ``query-aborted`` add their ``rows`` to the released rows of the query
+  they name;
 - ``key-issue``, ``key-use``, ``key-revoke``: by month x family x kind.
 
 An entry that says ``hypothetical`` (or, for a decision, asks with ``extra_packs``: a what-if)
@@ -44,8 +45,8 @@ QUERY_STATUSES = ("released", "refused", "rejected")
 #: The clause row of a refusal whose entry names no deciding rule (a fail-closed deny).
 NO_CLAUSE = "(no clause cited: refused because nothing allowed it)"
 #: The versions of each kind this code reads.
-READS = {"decision": 1, "query": 1, "query-complete": 1, "query-error": 1, "key-issue": 1,
-         "key-use": 1, "key-revoke": 1}
+READS = {"decision": 1, "query": 1, "query-complete": 1, "query-error": 1, "query-aborted": 1,
+         "key-issue": 1, "key-use": 1, "key-revoke": 1}
 _TIME = re.compile(r"^(\d{4}-\d{2})-\d{2}T")
 
 
@@ -117,7 +118,7 @@ def _count(out: Tally, index: int, kind: str, entry: Mapping[str, Any], families
         out.queries[(family, dataset, status)] += 1
         if status == "released":
             queries[index] = (family, dataset)
-    elif kind in ("query-complete", "query-error"):
+    elif kind in ("query-complete", "query-error", "query-aborted"):
         query, rows = entry["query"], entry["rows"]
         if type(rows) is not int or rows < 0 or query not in queries:
             raise ValueError(f"rows {rows!r} of query {query!r}: not a released query before it")

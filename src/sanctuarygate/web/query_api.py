@@ -15,8 +15,10 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from sanctuarygate.errors import InputError
 from sanctuarygate.gateway.plan import parse_spec
@@ -33,6 +35,24 @@ EXAMPLE: dict[str, Any] = {
     "dataset": "cpd-arrests", "fields": ["*"], "purpose": "criminal-investigation",
     "filters": [{"field": "charge", "op": "prefix", "value": "BURGLARY"}], "limit": 100,
 }
+
+
+class ReleaseResponse(StreamingResponse):
+    """The release's chunks as the response body, and :meth:`Release.close` once the response
+    is over, however it ends: a client that hangs up mid-stream cancels the sending (Starlette
+    listens for the disconnect), and the close then records ``query-aborted`` with the rows
+    sent. The close runs in a thread (it writes to the log), shielded from that cancellation."""
+
+    def __init__(self, done: Release) -> None:
+        super().__init__(done.chunks, media_type=MEDIA[done.format], headers=_headers(done))
+        self.release = done
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self.release.close)
 
 
 def _headers(done: Release) -> dict[str, str]:
@@ -55,8 +75,7 @@ def run_query(gateway: GatewayDep, key: VerifiedKey,
     trailer of terms; 403 with the decision when the rules refuse; 422 (logged as rejected)
     when the body is not a query the catalog can run."""
     require_agency(key, body.get("agency") if isinstance(body, Mapping) else None)
-    done = release(gateway, key, body, via="POST /api/v1/query")
-    return StreamingResponse(done.chunks, media_type=MEDIA[done.format], headers=_headers(done))
+    return ReleaseResponse(release(gateway, key, body, via="POST /api/v1/query"))
 
 
 @router.get("/plan", summary="What a query would release, and why")
