@@ -131,7 +131,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYGATE_")}
         env.update(SANCTUARYGATE_DATA_DIR=str(home / "data"), SANCTUARYGATE_DATABASE_URL=log_url,
-                   SANCTUARYGATE_RECORDS_URL=records_url, SANCTUARYGATE_PROFILE="chicago")
+                   SANCTUARYGATE_RECORDS_URL=records_url, SANCTUARYGATE_PROFILE="chicago",
+                   SANCTUARYGATE_LOG_ORIGIN="bench.example/gateway")  # serve refuses the demo's
         self._out = (home / f"server-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
             [str(SERVE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
