@@ -28,6 +28,7 @@ from sanctuarygate.report import Families, report_from_export
 from sanctuarygate.report.render import table_csv
 from sanctuarygate.settings import load_settings
 from sanctuarygate.store.db import make_engine, upgrade
+from sanctuarygate.web import transparency
 from sanctuarygate.web.app import create_app
 
 from .conftest import TestClient
@@ -182,3 +183,26 @@ def test_charts_are_images_with_alt_text_and_no_small_numbers(client: TestClient
     assert "MCC 2-173-020(a)(2) fewer than 5" in refusals
     spanish = client.get("/transparency", headers=SPANISH).text
     assert 'alt="Todas las solicitudes, por respuesta: ' in spanish
+
+
+def test_a_checkpoint_is_counted_once(client: TestClient, log: DecisionLog, decider: Decider,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Views of the same checkpoint reuse its count; a new entry (a new checkpoint) recounts."""
+    counts: list[int | None] = []
+    real = transparency.report_from_log
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counts.append(kwargs.get("size"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transparency, "report_from_log", counting)
+    first = client.get("/transparency").text
+    assert client.get("/transparency").text == first
+    client.get("/transparency/decisions.csv")
+    client.get("/transparency", headers=SPANISH)
+    assert counts == [log.size()]
+    request = _ask("ICE-ERO", "notify-release", {"type": "Person", "in_custody": True},
+                   "civil-immigration-enforcement")
+    log.record(request, decider.decide(request), actor="desk")
+    assert f'<dd id="checkpoint-size">{log.size()}</dd>' in client.get("/transparency").text
+    assert counts == [log.size() - 1, log.size()]

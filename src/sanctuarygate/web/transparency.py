@@ -15,6 +15,7 @@ byte for byte the file ``--csv-dir`` writes.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -99,15 +100,68 @@ class Published:
         return base64.b64encode(self.checkpoint.root_hash).decode("ascii")
 
 
-def published(log: DecisionLog, decider: Decider, *, min_cell: int) -> Published:
-    """The latest checkpoint, verified with the log's keys, and the report of its entries.
+class Counted:
+    """The last checkpoint's report, and its charts by language, kept on the app: the same
+    checkpoint always gives the same numbers, so a page view counts the log again only when
+    its checkpoint has moved. Two views racing at a new checkpoint may both count; either
+    result is the same."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, bytes, int] | None = None
+        self._report: TransparencyReport | None = None
+        self._charts: dict[str, dict[str, Chart]] = {}
+
+    def report(self, key: tuple[int, bytes, int],
+               count: Callable[[], TransparencyReport]) -> TransparencyReport:
+        """The report kept for ``key``, else ``count()`` (then kept in its place)."""
+        with self._lock:
+            if key == self._key and self._report is not None:
+                return self._report
+        report = count()
+        with self._lock:
+            self._key, self._report, self._charts = key, report, {}
+        return report
+
+    def charts(self, report: TransparencyReport, lang: str,
+               draw: Callable[[], dict[str, Chart]]) -> dict[str, Chart]:
+        """The charts of the kept ``report`` in ``lang``, else ``draw()`` (kept if it is)."""
+        with self._lock:
+            if report is self._report and lang in self._charts:
+                return self._charts[lang]
+        drawn = draw()
+        with self._lock:
+            if report is self._report:
+                self._charts[lang] = drawn
+        return drawn
+
+
+def counted_of(request: Request) -> Counted:
+    """The app's :class:`Counted` (made on the first view)."""
+    state = request.app.state
+    counted: Counted | None = getattr(state, "transparency_counted", None)
+    if counted is None:
+        counted = Counted()
+        state.transparency_counted = counted
+    return counted
+
+
+def published(log: DecisionLog, decider: Decider, *, min_cell: int,
+              counted: Counted | None = None) -> Published:
+    """The latest checkpoint, verified with the log's keys, and the report of its entries
+    (kept in ``counted`` for the next view of the same checkpoint).
 
     Raises the audit package's error when the checkpoint does not verify (no number is shown
     from a log that does not check out)."""
     note = log.checkpoint()
     checkpoint = verify_checkpoint(note, log.verifiers())
-    report = report_from_log(log, families=Families(decider.library.directory),
-                             min_cell=min_cell, size=checkpoint.size)
+
+    def count() -> TransparencyReport:
+        return report_from_log(log, families=Families(decider.library.directory),
+                               min_cell=min_cell, size=checkpoint.size)
+
+    key = (checkpoint.size, checkpoint.root_hash, min_cell)
+    report = counted.report(key, count) if counted is not None else count()
     return Published(note, checkpoint, report)
 
 
@@ -132,20 +186,24 @@ def charts(report: TransparencyReport, gettext: Callable[[str], str]) -> dict[st
 def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
                       settings: SettingsDep) -> Response:
     """The tables, the checkpoint they were counted at, and how to check them yourself."""
-    shown = published(log, decider, min_cell=settings.report_min_cell)
+    counted = counted_of(request)
+    shown = published(log, decider, min_cell=settings.report_min_cell, counted=counted)
+    lang = i18n.language_of(request)
+    drawn = counted.charts(shown.report, lang,
+                           lambda: charts(shown.report, i18n.catalog(lang).gettext))
     return templates.TemplateResponse(request, "transparency.html", {
         "shown": shown, "report": shown.report, "n": shown.report.min_cell,
-        "words": WORDS, "titles": TITLES,
-        "charts": charts(shown.report, i18n.catalog(i18n.language_of(request)).gettext),
+        "words": WORDS, "titles": TITLES, "charts": drawn,
         "base": str(request.base_url).rstrip("/")})
 
 
 @router.get("/transparency/{name}.csv")
-def transparency_csv(name: str, log: LogDep, decider: DeciderDep,
+def transparency_csv(request: Request, name: str, log: LogDep, decider: DeciderDep,
                      settings: SettingsDep) -> Response:
     """One table as CSV, the same file ``report transparency --csv-dir`` writes; 404 when
     there is no such table."""
-    shown = published(log, decider, min_cell=settings.report_min_cell)
+    shown = published(log, decider, min_cell=settings.report_min_cell,
+                      counted=counted_of(request))
     tables = {t.name: t for t in shown.report.tables}
     if name not in tables:
         raise HTTPException(404, f"There is no table {name!r}; the tables are "
