@@ -2,8 +2,8 @@
 
 Run from the repository root (PostgreSQL at ``--pg-url``, by default the test server)::
 
-    .venv/bin/python bench/log.py           # full run: 7 rounds, both backends at every size, 3-5 min
-    .venv/bin/python bench/log.py --quick   # 3 rounds, fewer proofs, under a minute
+    .venv/bin/python bench/log.py           # full run: 7 rounds, both backends at every size, 4-6 min
+    .venv/bin/python bench/log.py --quick   # 3 rounds, fewer proofs, about 1.5 minutes
 
 **Appends.** Writers are separate processes, each with its own engine, committing durably:
 SQLite as ``make_engine`` sets it up (WAL, ``synchronous=FULL``), PostgreSQL with its default
@@ -12,9 +12,23 @@ with 4 writers:
 
 * **log, per entry** — ``with engine.begin(): append(conn, body)``: one entry per commit;
 * **log, batch of N** — ``append_many(conn, N bodies)``: N entries per commit (group commit);
+* **service, C callers** — the service's append path: each process runs C threads (requests)
+  appending one entry at a time through one ``GroupCommit`` (``audit/group.py``, as
+  ``DecisionLog.record`` does, default window 2 ms): concurrent appends share commits, and each
+  call returns once its entry is durable;
 * **bare INSERT, per entry / batch of N** — the baseline: the same bodies and timestamps inserted
   into a plain table (``bench_plain``: an auto-increment key, the body, the time) with the same
   commit pattern, no lock, no hashing.
+
+After the appends, the log they wrote is checked: as many entries as were acknowledged, indexes
+0..size-1 with no gap and no duplicate.
+
+**End to end over HTTP** (``bench/log_http.py``): a uvicorn server with ``--http-workers``
+workers on PostgreSQL, ``--http-clients`` keep-alive connections posting the same decision,
+recorded (a staff token each) or as a dry run (``?dry_run=true``, nothing recorded), alternating
+round by round. The ratio is dry-run answers per second over recorded answers per second (1.0:
+recording costs nothing); p99 latency of each mode is printed. Afterwards the log must hold
+exactly the acknowledged decisions.
 
 The bodies are canonical JSON of about 850 bytes, the median size of a real decision entry.
 Each timed run lasts a fixed time; the figure is entries committed over the time to the last
@@ -35,9 +49,12 @@ builds 10^6 on PostgreSQL only.
 
 The machines are shared and noisy: quote medians and ratios. Never used as a test.
 
-The last line is ``pg_appends_per_s_4w=X proof_ms_1e6=Y``: X is the best durable PostgreSQL
-figure with 4 writers (per entry or batched, said above it), Y the median proof generation time
-at 10^6 on PostgreSQL, cold if it meets the target, else warm (both are printed above it).
+The last line is ``pg_appends_per_s_4w=X service_appends_per_s_4w=Y http_record_ratio=Z
+proof_ms_1e6=W``: X is the best durable PostgreSQL figure with 4 writers (per entry or batched,
+said above it), Y the service's append path with 4 processes on PostgreSQL (median), Z the HTTP
+ratio (dry-run rate over recorded rate, median of the paired rounds), W the median proof
+generation time at 10^6 on PostgreSQL, cold if it meets the target, else warm (both are printed
+above it).
 """
 
 from __future__ import annotations
@@ -53,6 +70,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -81,16 +99,22 @@ from sqlalchemy import (
 )
 
 from sanctuarygate.audit import merkle
+from sanctuarygate.audit.group import GroupCommit
 from sanctuarygate.audit.tree import LogReader, append, append_many
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.tables import log_node
+
+sys.path.insert(0, str(Path(__file__).parent))  # bench/log_http.py, when imported as a module
+from log_http import Run, check_log, load, request_body, start_server
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_APPENDS_PER_S = 3000.0
 TARGET_PROOF_MS = 1.0
 BODY_BYTES = 850
 SIZES = (10_000, 100_000, 1_000_000)
-WAYS = (("log", 1), ("bare", 1), ("log", 0), ("bare", 0))  # 0 stands for the batch size N
+WAYS = (("log", 1), ("bare", 1), ("log", 0), ("bare", 0), ("service", -1))
+# 0 stands for the batch size N, -1 for the callers per process C
+TARGET_HTTP_RATIO = 1.5
 BACKENDS = ("sqlite", "postgresql")
 
 #: The baseline table: the same bodies and times, no log machinery.
@@ -125,8 +149,8 @@ def body(writer: int, seq: int) -> bytes:
 @dataclass(frozen=True, slots=True)
 class Job:
     target: Target
-    table: str  # "log" or "bare"
-    per_commit: int
+    table: str  # "log", "bare" or "service"
+    per_commit: int  # for "service": the callers (threads) of each process
     start_at: float  # time.monotonic(), the same clock in every process on Linux
     seconds: float
 
@@ -158,14 +182,48 @@ def run_job(engine: Engine, job: Job, writer: int) -> tuple[int, float, list[flo
     return seq, last, latencies
 
 
+def run_service(group: GroupCommit, job: Job, writer: int) -> tuple[int, float, list[float]]:
+    """``job.per_commit`` threads append one entry at a time through the process's group
+    commit until the time is up: (entries, time of the last return, each append's latency)."""
+    clock = time.monotonic
+    callers = job.per_commit
+    counts, lasts = [0] * callers, [job.start_at] * callers
+    latencies: list[list[float]] = [[] for _ in range(callers)]
+    deadline = job.start_at + job.seconds
+
+    def call(k: int) -> None:
+        time.sleep(max(0.0, job.start_at - clock()))
+        seq = 0
+        while clock() < deadline:
+            entry = body(writer * 1000 + k, seq)
+            t0 = clock()
+            group.append(entry, at=dt.datetime.now(dt.UTC))
+            lasts[k] = clock()
+            latencies[k].append(lasts[k] - t0)
+            seq += 1
+        counts[k] = seq
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts), max(lasts), [x for lat in latencies for x in lat]
+
+
 def worker(pipe: Pipe, writer: int) -> None:
     engines: dict[Target, Engine] = {}
+    groups: dict[Target, GroupCommit] = {}
     pipe.send("ready")
     try:
         while (job := pipe.recv()) is not None:
             if job.target not in engines:
                 engines[job.target] = connect(job.target)
-            pipe.send(run_job(engines[job.target], job, writer))
+                groups[job.target] = GroupCommit(engines[job.target])
+            if job.table == "service":
+                pipe.send(run_service(groups[job.target], job, writer))
+            else:
+                pipe.send(run_job(engines[job.target], job, writer))
     finally:
         for engine in engines.values():
             engine.dispose()
@@ -187,8 +245,8 @@ class Writers:
         self.ready = False
 
     def run(self, target: Target, table: str, per_commit: int, writers: int,
-            seconds: float) -> tuple[float, list[float]]:
-        """Entries per second over all writers, and every commit's latency."""
+            seconds: float) -> tuple[float, list[float], int]:
+        """Entries per second over all writers, every commit's latency, and the entries."""
         if not self.ready:  # each says so once it has imported everything
             self.ready = all(pipe.recv() == "ready" for pipe in self.pipes)
         start = time.monotonic() + 0.05
@@ -198,7 +256,7 @@ class Writers:
         done = [pipe.recv() for pipe in self.pipes[:writers]]
         total = sum(n for n, _, _ in done)
         end = max(t for _, t, _ in done)
-        return total / max(end - start, 1e-9), [x for _, _, lat in done for x in lat]
+        return total / max(end - start, 1e-9), [x for _, _, lat in done for x in lat], total
 
     def close(self) -> None:
         for pipe in self.pipes:
@@ -249,28 +307,79 @@ class Series:
     latencies: list[float] = field(default_factory=list)
 
 
-def bench_appends(writers: Writers, targets: dict[str, Target], batch: int, rounds: int,
-                  seconds: float) -> dict[tuple[str, int, str, int], Series]:
-    """Rates keyed by (backend, writers, table, entries per commit), interleaved round by round."""
+def bench_appends(writers: Writers, targets: dict[str, Target], batch: int, callers: int,
+                  rounds: int, seconds: float
+                  ) -> tuple[dict[tuple[str, int, str, int], Series], dict[str, int]]:
+    """Rates keyed by (backend, writers, table, entries per commit or callers), interleaved
+    round by round; and the log entries acknowledged on each backend."""
     groups = [(backend, w) for backend in BACKENDS for w in (1, 4)]
-    ways = [(table, n or batch) for table, n in WAYS]
+    ways = [(table, {0: batch, -1: callers}.get(n, n)) for table, n in WAYS]
+    acked = dict.fromkeys(BACKENDS, 0)
     for backend, w in groups:  # warm-up: connections open, caches and files warm
         for table, n in ways:
-            writers.run(targets[backend], table, n, w, 0.15)
+            total = writers.run(targets[backend], table, n, w, 0.15)[2]
+            acked[backend] += total if table != "bare" else 0
     out: dict[tuple[str, int, str, int], Series] = {}
     for k in range(rounds):
         for g, (backend, w) in enumerate(rotate(groups, k)):
             for table, n in rotate(ways, k + g):
-                rate, latencies = writers.run(targets[backend], table, n, w, seconds)
+                rate, latencies, total = writers.run(targets[backend], table, n, w, seconds)
+                acked[backend] += total if table != "bare" else 0
                 series = out.setdefault((backend, w, table, n), Series())
                 series.rates.append(rate)
                 series.latencies.extend(latencies)
-    return out
+    return out, acked
+
+
+def check_appended(target: Target, acked: int) -> str:
+    """The log holds as many entries as were acknowledged, indexes 0..size-1 (no gap, no
+    duplicate: the index is the primary key)."""
+    engine = connect(target)
+    try:
+        with engine.connect() as conn:
+            size = int(conn.execute(text("SELECT size FROM log_head WHERE id = 1")).scalar_one())
+            rows, top = conn.execute(text("SELECT count(*), max(idx) FROM log_entry")).one()
+    finally:
+        engine.dispose()
+    if not (size == rows == acked and top == size - 1):
+        raise SystemExit(f"log on {target[1] or target[0]}: size {size}, {rows} rows, last index"
+                         f" {top}, {acked} appends acknowledged")
+    return f"{size:,}"
 
 
 def rotate(items: Sequence[Any], k: int) -> list[Any]:
     k %= len(items)
     return [*items[k:], *items[:k]]
+
+
+# --- end to end over HTTP -----------------------------------------------------------------
+@dataclass(slots=True)
+class HttpResult:
+    runs: dict[str, list[Run]]
+    note: str
+
+
+def bench_http(dbs: Databases, workers: int, clients: int, rounds: int,
+               seconds: float) -> HttpResult:
+    """Dry runs and recorded decisions against one server, interleaved round by round; then
+    the log must hold exactly the acknowledged decisions."""
+    _, schema = dbs.new("postgresql", "http")
+    server = start_server(dbs.pg_url, schema, Path(dbs.tmp.name) / "http", workers, clients)
+    runs: dict[str, list[Run]] = {"dry run": [], "recorded": []}
+    acked: list[int] = []
+    try:
+        body = request_body()
+        for k in range(-1, rounds):  # round -1: warm-up (connections, every worker's caches)
+            for mode in rotate(list(runs), max(k, 0)):
+                run = load(server, body, mode == "recorded", seconds if k >= 0 else 0.5)
+                if run.failed:
+                    raise SystemExit(f"HTTP {mode}: {len(run.failed)} failed, e.g. {run.failed[0]}")
+                acked.extend(run.indexes)
+                if k >= 0:
+                    runs[mode].append(run)
+    finally:
+        server.stop()
+    return HttpResult(runs, check_log(server, acked))
 
 
 # --- proofs -------------------------------------------------------------------------------
@@ -452,11 +561,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64, help="entries per commit when batched (64)")
     parser.add_argument("--proofs", type=int, default=None,
                         help="random indexes per log size (default 1000, quick 200)")
+    parser.add_argument("--callers", type=int, default=32,
+                        help="service: concurrent callers (threads) in each process (32; the web"
+                        " app's thread pool runs up to 40 requests at once)")
+    parser.add_argument("--http-workers", type=int, default=min(4, max(2, os.cpu_count() or 2)),
+                        help="uvicorn workers (default: the CPUs, 2 to 4)")
+    parser.add_argument("--http-clients", type=int, default=32,
+                        help="concurrent HTTP client connections (32)")
+    parser.add_argument("--http-seconds", type=float, default=None,
+                        help="length of one timed HTTP run (default 3, quick 1.5)")
     parser.add_argument("--pg-url", default=PG_URL, help=f"PostgreSQL server (default {PG_URL})")
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     seconds = args.seconds or (0.4 if args.quick else 1.5)
     samples = args.proofs or (200 if args.quick else 1000)
+    http_seconds = args.http_seconds or (1.5 if args.quick else 3.0)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
 
@@ -465,10 +584,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             targets = {backend: dbs.new(backend, "append") for backend in BACKENDS}
-            appends = bench_appends(writers, targets, args.batch, rounds, seconds)
+            appends, acked = bench_appends(writers, targets, args.batch, args.callers, rounds,
+                                           seconds)
         finally:
             writers.close()
+        appended = {backend: check_appended(targets[backend], acked[backend])
+                    for backend in BACKENDS}
         appends_took = time.perf_counter() - started
+
+        http = bench_http(dbs, args.http_workers, args.http_clients, rounds, http_seconds)
 
         bodies, levels = build_levels(max(SIZES))
         proofs: dict[tuple[str, int], ProofTimes] = {}
@@ -495,24 +619,47 @@ def main(argv: list[str] | None = None) -> int:
           f" {seconds:g} s per configuration, interleaved; median over rounds")
     print()
     print(f"{'backend':<11}{'writers':>8}  {'commit':<13}{'log/s':>9}{'bare/s':>9}{'log/bare':>10}"
-          f"{'per round':>13}{'commit p50 ms':>15}")
+          f"{'per round':>13}{'commit p50 ms':>15}{'p99 ms':>8}")
     best: tuple[float, str] = (0.0, "")
     for backend in BACKENDS:
         for w in (1, 4):
-            for n in (1, args.batch):
-                log_s, bare_s = appends[(backend, w, "log", n)], appends[(backend, w, "bare", n)]
+            for table, n in (("log", 1), ("log", args.batch), ("service", args.callers)):
+                bare_n = 1 if table == "service" else n
+                log_s, bare_s = appends[(backend, w, table, n)], appends[(backend, w, "bare", bare_n)]
                 per_round = [a / b for a, b in zip(log_s.rates, bare_s.rates, strict=True)]
                 rate = median(log_s.rates)
-                how = "per entry" if n == 1 else f"batch of {n}"
+                how = {1: "per entry", args.batch: f"batch of {n}"}[n] if table == "log" else (
+                    f"service {n}x{w}")
                 print(f"{backend:<11}{w:>8}  {how:<13}{rate:>9,.0f}{median(bare_s.rates):>9,.0f}"
                       f"{rate / median(bare_s.rates):>10.2f}"
                       f"{min(per_round):>7.2f}..{max(per_round):<4.2f}"
-                      f"{median(log_s.latencies) * 1000:>15.2f}")
-                if backend == "postgresql" and w == 4 and rate > best[0]:
+                      f"{median(log_s.latencies) * 1000:>15.2f}"
+                      f"{percentile(log_s.latencies, 0.99) * 1000:>8.2f}")
+                if backend == "postgresql" and w == 4 and table == "log" and rate > best[0]:
                     best = (rate, how)
     print("(log/s and bare/s: entries committed per second over all writers; log/bare: ratio of"
-          " the medians; per round: range of the paired per-round ratios; commit p50: one"
-          " transaction, lock wait included)")
+          " the medians, the service against bare INSERTs per entry; per round: range of the"
+          " paired per-round ratios; commit p50/p99: one transaction, lock wait included, or for"
+          " the service one append call, window and wait for company included; service CxW: C"
+          " callers in each of W processes)")
+    print(f"logs checked after the appends: {appended['sqlite']} entries on SQLite,"
+          f" {appended['postgresql']} on PostgreSQL, each one acknowledged, indexes 0..size-1")
+    print()
+    print(f"end to end over HTTP: uvicorn, {args.http_workers} workers, PostgreSQL;"
+          f" {args.http_clients} keep-alive connections posting one decision (deny, no review"
+          f" case), recorded (a staff token each) or dry run; {rounds} rounds of"
+          f" {http_seconds:g} s per mode, interleaved; median over rounds")
+    print(f"{'mode':<10}{'answers/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    for mode in ("dry run", "recorded"):
+        runs = http.runs[mode]
+        every = [x for r in runs for x in r.latencies]
+        print(f"{mode:<10}{median([r.rate for r in runs]):>10,.0f}"
+              f"{median(every) * 1000:>9.2f}{percentile(every, 0.99) * 1000:>9.2f}")
+    ratios = [d.rate / r.rate for d, r in zip(http.runs["dry run"], http.runs["recorded"],
+                                              strict=True)]
+    http_ratio = median(ratios)
+    print(f"dry-run rate / recorded rate: {http_ratio:.2f} (median of the paired rounds,"
+          f" {min(ratios):.2f}..{max(ratios):.2f}); {http.note}")
     print()
     print(f"inclusion proofs: {samples} random indexes per log, median µs (cold: LogReader with an"
           f" empty node cache, every node from the database; warm: this proof's nodes cached);"
@@ -535,14 +682,19 @@ def main(argv: list[str] | None = None) -> int:
     proof_ms, which = (cold_ms, "cold") if cold_ms < TARGET_PROOF_MS else (warm_ms, "warm")
     verdict = {True: "met", False: "MISSED"}
     per_entry = median(appends[("postgresql", 4, "log", 1)].rates)
+    service = median(appends[("postgresql", 4, "service", args.callers)].rates)
     print(f"targets: PostgreSQL 4 writers ≥ {TARGET_APPENDS_PER_S:,.0f} appends/s:"
           f" {verdict[best[0] >= TARGET_APPENDS_PER_S]} with {best[1]} ({best[0]:,.0f}/s;"
           f" per entry {per_entry:,.0f}/s, {per_entry / TARGET_APPENDS_PER_S:.2f}x the target);"
+          f" the service's path, 4 processes: {verdict[service >= TARGET_APPENDS_PER_S]}"
+          f" ({service:,.0f}/s); HTTP recorded ≤ {TARGET_HTTP_RATIO:g}x dry run:"
+          f" {verdict[http_ratio <= TARGET_HTTP_RATIO]} ({http_ratio:.2f}x);"
           f" proof < {TARGET_PROOF_MS:g} ms at 10^6 on PostgreSQL: cold {cold_ms:.3f} ms"
           f" {verdict[cold_ms < TARGET_PROOF_MS]}, warm {warm_ms:.3f} ms"
           f" {verdict[warm_ms < TARGET_PROOF_MS]}; the last line reports {which}"
           f"  (took {time.perf_counter() - started:.0f} s, appends {appends_took:.0f} s)")
-    print(f"pg_appends_per_s_4w={best[0]:.0f} proof_ms_1e6={proof_ms:.3f}")
+    print(f"pg_appends_per_s_4w={best[0]:.0f} service_appends_per_s_4w={service:.0f}"
+          f" http_record_ratio={http_ratio:.2f} proof_ms_1e6={proof_ms:.3f}")
     return 0
 
 
