@@ -100,7 +100,7 @@ def test_trace_names_both_recipients_of_a_mixed_extract_without_key_or_watermark
 def test_fewer_columns_are_matched_through_the_records(gw: Gateway, tmp_path: Path) -> None:
     """Only some value columns kept (no fingerprint covers them): each row is found in the
     records database by its values, and its key in the ledger."""
-    _, fbi = released(gw, "FBI", limit=8)
+    released(gw, "FBI", limit=8)
     _, dea = released(gw, "DEA", limit=12)  # the same 8 rows, and 4 more
     kept = [{k: r[k] for k in ("name", "birth_date", "charge", "arrest_date")} for r in dea]
     report = trace(gw, kept, tmp_path)
