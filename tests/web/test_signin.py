@@ -17,6 +17,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.staff import MAX_FAILURES, disable_staff
 from sanctuarygate.web.app import create_app
+from sanctuarygate.web.case_guard import StaffPage, StaffToken
 from sanctuarygate.web.session import COOKIE, SessionSettings
 from sanctuarygate.web.signin_guard import ApiGuard, DeskGuard
 from sanctuarygate.web.signin_roles import ROUTES, roles_table
@@ -238,7 +239,7 @@ def test_every_route_is_in_the_table_with_its_guard(decider: Decider) -> None:
     served = set()
     for route in _api_routes(app.routes):
         guards = {d.call.action for d in _all_dependencies(route.dependant)
-                  if isinstance(d.call, (ApiGuard, DeskGuard))}
+                  if isinstance(d.call, (ApiGuard, DeskGuard, StaffPage, StaffToken))}
         for method in (route.methods or set()) - {"HEAD"}:
             served.add((method, route.path))
             assert (method, route.path) in listed, f"{method} {route.path} is not in ROUTES"

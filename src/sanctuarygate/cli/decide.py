@@ -23,6 +23,7 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError, FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
+from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.staff import authenticate_token
 from sanctuarygate.web.signin_roles import ACTIONS, RECORD_DECISION, may
@@ -89,9 +90,11 @@ def decide(
                          "--record, or ask about today without extra_packs", field="--record")
     member = _recorder(token_file, token_env) if record else None
     decision = default_decider().decide(request)
-    index = None
-    if member is not None:
-        index = default_log().record(request, decision, actor=member.actor)  # says if it made a key
+    index = case_id = None
+    if member is not None:  # a review also opens a case in the review queue
+        recorded = record_and_queue(default_log(), request, decision, actor=member.actor,
+                                    source="cli")
+        index, case_id = recorded.log_index, recorded.case_id
     banner = what_if_banner(reasons, request.date.isoformat()) if reasons else None
     if as_json:
         body = {**decision.to_dict(), "request": request.to_dict()}
@@ -99,6 +102,8 @@ def decide(
             body |= {"hypothetical": True, "banner": banner, "recorded": False}
         if index is not None:
             body["log_index"] = index
+        if case_id is not None:
+            body["case_id"] = case_id
         typer.echo(json.dumps(body, indent=2))
         return
     if banner:
@@ -106,6 +111,9 @@ def decide(
     print_decision(decision, Console())
     if index is not None:
         typer.echo(f"\nRecorded as entry {index} of the public decision log.")
+    if case_id is not None:
+        typer.echo(f"Case {case_id} waits in the review queue (sanctuarygate case show "
+                   f"{case_id}).")
 
 
 def _recorder(token_file: Path | None, token_env: str | None) -> StaffMember:

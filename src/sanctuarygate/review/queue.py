@@ -42,16 +42,16 @@ def record_and_queue(log: DecisionLog, request: Request, decision: Decision, *, 
                      source: str, asked_by: str | None = None,
                      contact: str | None = None) -> Recorded:
     """Record ``decision`` in the log and, when it is a ``review``, open its case in the same
-    transaction (both or neither)."""
+    transaction (both or neither). Any other outcome is recorded as ``DecisionLog.record``
+    does (with the decisions other requests record at the same moment)."""
+    if decision.outcome != "review":
+        return Recorded(log.record(request, decision, actor=actor), None)
     _ = log.signer  # the first append makes sure a key exists, and says so
     with log.engine.begin() as conn:
         index = record_decision(conn, request, decision, actor=actor)
-        case_id = None
-        if decision.outcome == "review":
-            case_id = store.open_case(
-                conn, request.to_dict(), case_decision(decision), agency=request.principal.id,
-                log_index=index, source=source, actor=actor, asked_by=asked_by,
-                contact=contact)
+        case_id = store.open_case(
+            conn, request.to_dict(), case_decision(decision), agency=request.principal.id,
+            log_index=index, source=source, actor=actor, asked_by=asked_by, contact=contact)
     return Recorded(index, case_id)
 
 

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request as PolicyRequest
+from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
 from sanctuarygate.web.schemas import EXAMPLE_REQUEST as EXAMPLE_REQUEST
@@ -76,8 +77,9 @@ def create_decision(
 ) -> dict[str, Any]:
     """Decide one request in the scenario-case format; the answer cites the deciding rules and
     carries ``log_index``, the decision's entry in the public log (recorded before answering),
-    its actor the token's account (``staff:s-...``) and ``recorded: true``. Recording needs a
-    staff token of the desk or reviewer role. With ``?dry_run=true`` the answer is the same,
+    its actor the token's account (``staff:s-...``) and ``recorded: true``; a recorded
+    ``review`` also opens a case in the review queue and carries its ``case_id``. Recording
+    needs a staff token of the desk or reviewer role. With ``?dry_run=true`` the answer is the same,
     needs no credential and is never recorded (``recorded: false``, ``dry_run: true``).
     A what-if (``extra_packs``, or a date other than today) is answered with
     ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded.
@@ -91,8 +93,11 @@ def create_decision(
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
     if not caller.record or caller.member is None:
         return {**decision_body(asked, decision), "dry_run": True, "recorded": False}
-    index = log.record(asked, decision, actor=caller.member.actor)
-    return {**decision_body(asked, decision, index), "recorded": True}
+    recorded = record_and_queue(log, asked, decision, actor=caller.member.actor, source="api")
+    answer = {**decision_body(asked, decision, recorded.log_index), "recorded": True}
+    if recorded.case_id is not None:  # a review: its case waits in the review queue
+        answer["case_id"] = recorded.case_id
+    return answer
 
 
 @router.get("/agencies", summary="Search the agency directory", response_model=AgencyList,

@@ -39,6 +39,8 @@ from sanctuarygate.settings import Settings, load_settings
 from sanctuarygate.store.db import migrate
 from sanctuarygate.web import (
     api,
+    case_api,
+    cases,
     log_api,
     log_pages,
     pages,
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(pages.router)
     app.include_router(log_pages.router)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
+    app.include_router(cases.router)  # the review queue's pages (staff)
+    app.include_router(case_api.router)  # the review queue in the API (staff tokens)
     app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
     app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout

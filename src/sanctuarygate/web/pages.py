@@ -31,6 +31,7 @@ from sanctuarygate.domain.request import parse_request
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.web import i18n, labels, session
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
@@ -252,11 +253,15 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         # A what-if (another day than today) is answered under a banner and never recorded.
         reasons = asked.what_if(settings.today())
-        index = None
+        index = case_id = None
         if caller.record and caller.member is not None and not reasons:
-            index = log.record(asked, decision, actor=caller.member.actor)
+            # A review opens a case in the review queue, with its log entry.
+            recorded = record_and_queue(log, asked, decision, actor=caller.member.actor,
+                                        source="desk")
+            index, case_id = recorded.log_index, recorded.case_id
         words = condition_words(decider, i18n.catalog(i18n.language_of(request)).gettext)
         answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,
+                  "case_id": case_id,
                   "tried": not caller.record,
                   "banner": what_if_banner(reasons, asked.date.isoformat()) if reasons else None,
                   "condition_text": partial(obligation_text, words=words)}

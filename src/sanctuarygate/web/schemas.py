@@ -260,6 +260,8 @@ class DecisionAnswer(BaseModel):
 class AgencyAnswer(BaseModel):
     id: str
     name: str
+    case_id: int | None = Field(None, description="Only for a recorded review: its case in "
+                                "the review queue (GET /api/v1/cases/{case_id}).")
     level: str
     parent: str | None
 

@@ -21,9 +21,19 @@ from sanctuarygate.domain.staff import Role, StaffMember
 #: Record a decision in the public log (the desk's "Decide and record", the API, the CLI).
 RECORD_DECISION: Final = "record-decision"
 
+#: Read the review queue and cases (lists, case pages, the API's case routes).
+READ_CASES: Final = "read-cases"
+#: Decide a case the rules left to a person (a ``review`` log entry).
+DECIDE_REVIEW: Final = "decide-review"
+#: Follow the answer to a case opened at the desk (the answer card's case status).
+FOLLOW_CASE: Final = "follow-case"
+
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
     RECORD_DECISION: frozenset({Role.DESK, Role.REVIEWER}),
+    READ_CASES: frozenset({Role.REVIEWER, Role.AUDITOR}),
+    DECIDE_REVIEW: frozenset({Role.REVIEWER}),
+    FOLLOW_CASE: frozenset({Role.DESK, Role.REVIEWER, Role.AUDITOR}),
 }
 
 
@@ -61,8 +71,19 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/signin", None, "yes", "sign in (locks after 5 failures)"),
     Route("POST", "/signout", None, "yes", "sign out"),
     Route("GET", "/log/{index}", None, "yes", "a log entry, in words"),
+    Route("GET", "/cases", READ_CASES, "no", "the review queue and cases, filtered"),
+    Route("GET", "/cases/{case_id}", READ_CASES, "no",
+          "a case: the facts, the rules on each side, its history, the review form"),
+    Route("POST", "/cases/{case_id}/review", DECIDE_REVIEW, "no",
+          "decide a review (a `review` log entry; never an allow the rules deny)"),
+    Route("GET", "/cases/{case_id}/status", FOLLOW_CASE, "no",
+          "the desk card's case status: waiting, or the reviewer's answer"),
     Route("POST", "/api/v1/decisions", RECORD_DECISION, "dry_run=true only (not recorded)",
           "decide; record it (staff token: Authorization: Bearer sgs_...)"),
+    Route("GET", "/api/v1/cases", READ_CASES, "no", "cases, filtered (staff token)"),
+    Route("GET", "/api/v1/cases/{case_id}", READ_CASES, "no", "a case (staff token)"),
+    Route("POST", "/api/v1/cases/{case_id}/review", DECIDE_REVIEW, "no",
+          "decide a review (staff token)"),
     Route("GET", "/api/v1/agencies", None, "yes", "the agency directory"),
     Route("GET", "/api/v1/profiles", None, "yes", "places and their packs"),
     Route("GET", "/api/v1/log/checkpoint", None, "yes", "the public log"),

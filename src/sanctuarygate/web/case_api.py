@@ -1,0 +1,84 @@
+"""The review queue in the JSON API: list and read cases, and decide a review (staff tokens).
+
+    GET  /api/v1/cases?state=open&agency=FBI     reviewers, auditors
+    GET  /api/v1/cases/{id}                      reviewers, auditors
+    POST /api/v1/cases/{id}/review               reviewers
+         {"outcome": "allow-with-conditions", "conditions": ["no-onward-sharing"],
+          "reason": "The warrant was checked with the court.", "clause": "5 ILCS 805/15(a)"}
+
+A case is answered as ``Case.to_dict`` gives it. Errors are problem+json: 401 without a usable
+staff token, 403 for a role that may not, 404 for no such case, 409 for a case decided already
+or an allow where the rules deny, 422 for a bad answer (each problem naming its field).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from sanctuarygate.domain.case import REVIEW_CONDITIONS, CaseState, parse_review
+from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.review.queue import decide_case
+from sanctuarygate.store.case import LIST_MAX, get_case, list_cases
+from sanctuarygate.web.api import DeciderDep, require_json
+from sanctuarygate.web.case_guard import StaffToken
+from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.openapi import ProblemDetails, problems
+from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {
+    "model": ProblemDetails,
+    "description": "The case is not waiting for a review, or the answer would allow what the "
+                   "rules deny."}}
+
+
+class ReviewBody(BaseModel):
+    """A reviewer's answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(description="allow, allow-with-conditions or deny")
+    conditions: list[str] = Field(default=[], description="With allow-with-conditions: one or "
+                                  "more of " + ", ".join(REVIEW_CONDITIONS))
+    reason: str = Field(description="Kept in the case file, not in the public log.")
+    clause: str = Field(description="The citation of a rule in force relied on.")
+
+
+@router.get("/cases", summary="List cases", responses=problems(401, 403, 422))
+def api_list_cases(
+    log: LogDep,
+    member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))],
+    state: Annotated[CaseState | None, Query(description="one state only")] = None,
+    agency: Annotated[str, Query(max_length=64, description="one agency id only")] = "",
+    limit: Annotated[int, Query(ge=1, le=LIST_MAX)] = 100,
+) -> dict[str, Any]:
+    """Cases newest first (without their history), optionally of one state and agency."""
+    with log.engine.connect() as conn:
+        found = list_cases(conn, state=state.value if state else None, agency=agency or None,
+                           limit=limit)
+    return {"cases": [c.to_dict() for c in found]}
+
+
+@router.get("/cases/{case_id}", summary="Read a case", responses=problems(401, 403, 404))
+def api_get_case(log: LogDep, case_id: int,
+                 member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))]
+                 ) -> dict[str, Any]:
+    """One case with its history and, once decided, the review."""
+    with log.engine.connect() as conn:
+        return get_case(conn, case_id).to_dict()
+
+
+@router.post("/cases/{case_id}/review", summary="Decide a review",
+             dependencies=[Depends(require_json)],
+             responses={**problems(401, 403, 404, 415, 422), **CONFLICT})
+def api_review_case(log: LogDep, decider: DeciderDep, case_id: int, body: ReviewBody,
+                    member: Annotated[StaffMember, Depends(StaffToken(DECIDE_REVIEW))]
+                    ) -> dict[str, Any]:
+    """Record a reviewer's answer (a ``review`` entry in the public log, linked to the case's
+    decision entry, its actor the token's account); answers the decided case."""
+    answer = parse_review(body.outcome, body.conditions, body.reason, body.clause)
+    return decide_case(log, decider, case_id, answer, actor=member.actor).to_dict()

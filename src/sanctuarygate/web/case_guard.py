@@ -1,0 +1,80 @@
+"""The guards of the case routes: who is asking, and whether their role may take the action.
+
+Each guard is a FastAPI dependency carrying its action (``guard.action``, read by the roles
+table's test, as for ``web/signin_guard.py``) and answering the member:
+
+- :class:`StaffPage` (``/cases...`` pages): a signed-in member whose role may (nobody signed
+  in: 401, with a sign-in link on the page; another role: 403). A POST checks the CSRF token
+  first.
+- :class:`StaffToken` (``/api/v1/cases...``): a staff token (``Authorization: Bearer sgs_...``)
+  whose account may (no or a bad token: 401 with ``WWW-Authenticate``; another role: 403).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
+
+from sanctuarygate.domain.advice import N_
+from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.errors import AuthenticationError
+from sanctuarygate.store.staff import authenticate_token
+from sanctuarygate.web import session
+from sanctuarygate.web.log_api import get_log
+from sanctuarygate.web.signin import current_member
+from sanctuarygate.web.signin_guard import staff_bearer
+from sanctuarygate.web.signin_roles import ACTIONS, may
+
+log = logging.getLogger("sanctuarygate.web")
+
+SIGN_IN_FOR_CASES = N_("Sign in to see cases and reviews.")
+ROLE_MAY_NOT_CASES = N_("Your role may not do this with cases. Nothing was changed.")
+
+
+class StaffPage:
+    """A case page: CSRF on a POST, then a signed-in member whose role may take ``action``."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> StaffMember:
+        if request.method == "POST":
+            await session.check_csrf(request)
+        member = await run_in_threadpool(current_member, request)
+        if member is None:
+            raise AuthenticationError(SIGN_IN_FOR_CASES, reason="missing")
+        if not may(member, self.action):
+            raise HTTPException(403, ROLE_MAY_NOT_CASES)
+        return member
+
+
+class StaffToken:
+    """A case route of the JSON API: a staff token whose account may take ``action``."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __call__(
+        self, request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(staff_bearer)],
+    ) -> StaffMember:
+        if credentials is None and "authorization" in request.headers:
+            raise AuthenticationError("malformed Authorization header: expected "
+                                      "'Bearer <staff token>'", reason="malformed")
+        try:
+            with get_log(request).engine.begin() as conn:
+                member = authenticate_token(conn, credentials.credentials if credentials
+                                            else None)
+        except AuthenticationError as exc:
+            log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
+                     exc.reason)
+            raise
+        if not may(member, self.action):
+            roles = " or ".join(sorted(r.value for r in ACTIONS[self.action]))
+            raise HTTPException(403, f"{member.actor} may not {self.action}: that needs the "
+                                     f"{roles} role. Nothing was changed.")
+        return member

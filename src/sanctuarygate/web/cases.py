@@ -1,0 +1,154 @@
+"""The review desk: the queue, a case page, a reviewer's answer, and the desk card's status.
+
+- ``GET /cases`` (reviewers, auditors): cases newest first, filtered by state and agency.
+- ``GET /cases/{id}`` (reviewers, auditors): the facts as asked, the rules' answer, the rules on
+  each side of the split (which fact would change the answer, what each side gives), the case's
+  history, and for a reviewer, while the case waits, the decision form: allow, allow with
+  conditions (chosen from :data:`~sanctuarygate.domain.case.REVIEW_CONDITIONS`) or deny, a
+  reason, and the clause relied on (a citation of a rule in force). An auditor reads only.
+- ``POST /cases/{id}/review`` (reviewers; CSRF): the answer, recorded as a ``review`` log entry
+  linked to the decision (``review/queue.py``); back to the case page (303). A bad answer is the
+  page again with the problem (422); a deny the rules give stays a deny (409).
+- ``GET /cases/{id}/status`` (desk, reviewers, auditors): the case status the desk card shows
+  and polls with htmx (every few seconds, until a reviewer has answered); a whole page without
+  htmx, so a refresh shows the answer too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from sanctuarygate.domain.advice import N_
+from sanctuarygate.domain.case import (
+    REVIEW_CONDITIONS,
+    REVIEW_OUTCOMES,
+    CaseState,
+    UnknownCaseError,
+    parse_review,
+)
+from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.errors import InputError
+from sanctuarygate.review.queue import decide_case, view_case
+from sanctuarygate.store.case import get_case, list_cases
+from sanctuarygate.web.api import DeciderDep
+from sanctuarygate.web.case_guard import StaffPage
+from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.pages import CARD_HEADERS, templates
+from sanctuarygate.web.problem import problem_for
+from sanctuarygate.web.signin_roles import DECIDE_REVIEW, FOLLOW_CASE, READ_CASES, may
+
+router = APIRouter(include_in_schema=False)
+
+#: How often the desk card asks for the reviewer's answer (htmx polling).
+POLL_SECONDS = 3
+
+#: The conditions a reviewer may choose, in the desk's words.
+CONDITION_LABELS: dict[str, str] = {
+    "limit-to-consent-scope": N_("stay within what the person consented to in writing"),
+    "limit-to-order-scope": N_("give only what the order or warrant names, nothing more"),
+    "no-notice-to-immigration": N_("do not notify immigration agents of the release or transfer"),
+    "no-onward-sharing": N_("the agency may not pass anything on to another agency"),
+    "purpose-limit": N_("use only for the purpose they stated"),
+}
+STATE_LABELS: dict[str, str] = {
+    "open": N_("waiting for a reviewer"),
+    "in-review": N_("being reviewed"),
+    "decided": N_("decided by a reviewer"),
+    "closed": N_("closed"),
+}
+REVIEW_LABELS: dict[str, str] = {
+    "allow": N_("Allow"),
+    "allow-with-conditions": N_("Allow with conditions"),
+    "deny": N_("Deny"),
+}
+FACT_SIDES: dict[str, str] = {
+    "document.verified": N_("Has the document been checked?"),
+    "purpose": N_("Why (purpose)"),
+    "truth_act_notice_given": N_("TRUTH Act notice"),
+}
+
+Reader = Annotated[StaffMember, Depends(StaffPage(READ_CASES))]
+
+
+class ReviewForm(BaseModel):
+    """The decision form as the browser sends it."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    outcome: str = ""
+    conditions: list[str] = []
+    reason: str = ""
+    clause: str = ""
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_list(request: Request, log: LogDep, member: Reader, state: str = "",
+              agency: str = "") -> Response:
+    """The queue: waiting cases by default (``state=all`` for every case)."""
+    chosen = state or "waiting"
+    if chosen not in ("waiting", "all", *[s.value for s in CaseState]):
+        raise InputError(f"{state!r} is not a case state", field="state")
+    with log.engine.connect() as conn:
+        found = list_cases(conn, state=None if chosen in ("waiting", "all") else chosen,
+                           agency=agency[:64] or None)
+    if chosen == "waiting":
+        found = [c for c in found if c.waiting]
+    return templates.TemplateResponse(request, "cases.html", {
+        "cases": found, "state": chosen, "agency": agency[:64], "member": member,
+        "states": ["waiting", "all", *[s.value for s in CaseState]],
+        "state_labels": STATE_LABELS, "review_labels": REVIEW_LABELS})
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
+              member: Reader) -> Response:
+    """One case, with the decision form for a reviewer while it waits."""
+    return _case_page(request, case_id, log, decider, member)
+
+
+@router.post("/cases/{case_id}/review", response_class=HTMLResponse)
+def review_case(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
+                member: Annotated[StaffMember, Depends(StaffPage(DECIDE_REVIEW))],
+                form: Annotated[ReviewForm, Form()]) -> Response:
+    """Record the reviewer's answer; back to the case page."""
+    try:
+        answer = parse_review(form.outcome, form.conditions, form.reason, form.clause)
+        decide_case(log, decider, case_id, answer, actor=member.actor)
+    except InputError as exc:
+        if isinstance(exc, UnknownCaseError):
+            raise
+        return _case_page(request, case_id, log, decider, member, form=form,
+                          error=problem_for(exc), status=422)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/status", response_class=HTMLResponse)
+def case_status(request: Request, case_id: int, log: LogDep,
+                member: Annotated[StaffMember, Depends(StaffPage(FOLLOW_CASE))]) -> Response:
+    """The case's status as the desk card shows it (a fragment for htmx, else a page)."""
+    with log.engine.connect() as conn:
+        case = get_case(conn, case_id)
+    context = {"case": case, "poll_seconds": POLL_SECONDS, "member": member,
+               "review_labels": REVIEW_LABELS, "condition_labels": CONDITION_LABELS,
+               "state_labels": STATE_LABELS, "may_read": may(member, READ_CASES)}
+    if "HX-Request" in request.headers:
+        return templates.TemplateResponse(request, "_case_status.html", context,
+                                          headers=CARD_HEADERS)
+    return templates.TemplateResponse(request, "case_status.html", context)
+
+
+def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
+               member: StaffMember, *, form: ReviewForm | None = None, error: Any = None,
+               status: int = 200) -> Response:
+    view = view_case(log, decider, case_id)
+    return templates.TemplateResponse(request, "case.html", {
+        "view": view, "case": view.case, "member": member, "form": form or ReviewForm(),
+        "error": error, "may_decide": may(member, DECIDE_REVIEW) and view.case.waiting,
+        "outcomes": REVIEW_OUTCOMES, "review_labels": REVIEW_LABELS,
+        "conditions": REVIEW_CONDITIONS, "condition_labels": CONDITION_LABELS,
+        "state_labels": STATE_LABELS, "fact_sides": FACT_SIDES}, status_code=status)
