@@ -69,6 +69,10 @@ def test_unknown_resource_fact_is_listed() -> None:
     ({"context": {"document": {"kind": "detainer", "verified": "yes"}}}, "context.document.verified"),
     ({"context": {"immigration_status": "undocumented"}}, "context"),
     ({"extra_packs": "ocad"}, "extra_packs"),
+    # found by the API's contract test: falsy values were read as "no context" / not read
+    ({"context": False}, "context"),
+    ({"context": []}, "context"),
+    ({"context": {"document": {"kind": "none", "verified": -5}}}, "context.document.verified"),
 ])
 def test_bad_input_names_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as info:

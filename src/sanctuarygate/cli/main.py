@@ -30,6 +30,7 @@ from sanctuarygate.audit.bundle import BundleError
 from sanctuarygate.audit.keys import KeyFormatError
 from sanctuarygate.audit.note import NoteError
 from sanctuarygate.cli import agency as agency_cmd
+from sanctuarygate.cli import case as case_cmd
 from sanctuarygate.cli import db as db_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
@@ -127,6 +128,7 @@ app.add_typer(records_cmd.app, name="records")
 app.add_typer(agency_cmd.app, name="agency")
 app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(staff_cmd.app, name="staff")
+app.add_typer(case_cmd.app, name="case")
 app.add_typer(report_cmd.app, name="report")
 readable_help(app)
 

@@ -224,7 +224,8 @@ def parse_request(data: Mapping[str, Any]) -> Request:
     principal = found.read(lambda: _principal(data.get("principal")), Principal("agency", ""))
     action = found.read(lambda: _word(data.get("action"), "action", voc.ACTIONS), "")
     resource = found.read(lambda: _resource(data.get("resource")), Resource(""))
-    context = found.read(lambda: _context(data.get("context") or {}), Context())
+    stated = data.get("context")  # absent or null: no context; false or [] is an error
+    context = found.read(lambda: _context({} if stated is None else stated), Context())
     packs: list[Any] = found.read(lambda: _list(data.get("extra_packs"), "extra_packs"), [])
     extra_packs = tuple(found.read(partial(_text, p, "extra_packs"), "") for p in packs)
     found.raise_any()
@@ -377,10 +378,11 @@ def _document(value: Any) -> Document:
                                             names=", ".join(map(str, unknown))), field="context.document"))
     kind = found.read(lambda: _word(value.get("kind", "none"), "context.document.kind",
                                     voc.DOCUMENT_KINDS), "none")
-    verified: bool | Literal["unknown"] = False
-    if kind != "none":
-        verified = found.read(lambda: _tristate(value["verified"], "context.document.verified"),
-                              False) if "verified" in value else UNKNOWN
+    stated: bool | Literal["unknown"] = UNKNOWN
+    if "verified" in value:  # read even for kind none, where it is then False
+        stated = found.read(lambda: _tristate(value["verified"], "context.document.verified"),
+                            stated)
+    verified: bool | Literal["unknown"] = False if kind == "none" else stated
     form = value.get("form")
     if form is not None:
         form = found.read(lambda: _text(form, "context.document.form").upper(), None)

@@ -18,6 +18,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from sanctuarygate.audit.witnessing import WitnessEndpoint, city_policy, witnessed_checkpoint
+from sanctuarygate.web.openapi import problems
+from sanctuarygate.web.schemas import ConsistencyProof, InclusionProof, LogEntries
 from sanctuarygate.web.state import LogDep as LogDep  # the routes' and the pages' dependency
 from sanctuarygate.web.state import SettingsDep
 from sanctuarygate.web.state import get_log as get_log
@@ -35,7 +37,8 @@ def _witnesses(request: Request) -> tuple[WitnessEndpoint, ...]:
     return found
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, summary="Latest signed checkpoint")
+@router.get("/checkpoint", response_class=PlainTextResponse, summary="Latest signed checkpoint",
+            responses=problems(404, 422))
 def checkpoint(log: LogDep, witnessed: Annotated[bool, Query(
         description="The newest checkpoint the witnesses cosigned, with their lines")] = False,
                ) -> PlainTextResponse:
@@ -58,7 +61,8 @@ def policy(request: Request, log: LogDep, settings: SettingsDep) -> PlainTextRes
     return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
 
-@router.get("/entries", summary="Entries as published")
+@router.get("/entries", summary="Entries as published", response_model=LogEntries,
+            responses=problems(422))
 def entries(log: LogDep, start: Annotated[int, Query(ge=0)] = 0,
             end: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
     """Entries ``start <= index < end`` (at most 1000): each with its exact published body."""
@@ -69,7 +73,8 @@ def entries(log: LogDep, start: Annotated[int, Query(ge=0)] = 0,
                          "leaf_hash": _b64(e.leaf_hash)} for e in found]}
 
 
-@router.get("/proof/inclusion", summary="Inclusion proof")
+@router.get("/proof/inclusion", summary="Inclusion proof", response_model=InclusionProof,
+            responses=problems(422))
 def inclusion(log: LogDep, index: Annotated[int, Query(ge=0)],
               size: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
@@ -81,7 +86,8 @@ def inclusion(log: LogDep, index: Annotated[int, Query(ge=0)],
             "proof": [_b64(p) for p in proof]}
 
 
-@router.get("/proof/consistency", summary="Consistency proof")
+@router.get("/proof/consistency", summary="Consistency proof", response_model=ConsistencyProof,
+            responses=problems(422))
 def consistency(log: LogDep, first: Annotated[int, Query(alias="from", ge=0)],
                 second: Annotated[int, Query(alias="to", ge=0)]) -> dict[str, Any]:
     """RFC 9162 consistency proof between the trees of ``from`` and ``to`` entries."""

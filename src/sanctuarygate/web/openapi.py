@@ -21,13 +21,14 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from sanctuarygate.web.problem import PROBLEM_JSON
 
-__all__ = ["PROBLEM_SCHEMA", "ProblemDetails", "agency_api_key", "agency_bearer", "contract",
-           "problems"]
+__all__ = ["PROBLEM_SCHEMA", "JsonLines", "ProblemDetails", "agency_api_key", "agency_bearer",
+           "contract", "problems", "streams"]
 
 #: The name of the shared schema every error answer points to.
 PROBLEM_SCHEMA: Final = "Problem"
@@ -75,6 +76,20 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
             for status in statuses}
 
 
+def streams(description: str, *media: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route whose 200 may also be these text media types (its
+    ``response_class`` names the first, e.g. :class:`JsonLines`)."""
+    return {200: {"description": description,
+                  "content": {m: {"schema": {"type": "string"}} for m in media}}}
+
+
+class JsonLines(StreamingResponse):
+    """A stream of JSON lines. As a route's ``response_class`` it documents the media type (the
+    route still builds its own response)."""
+
+    media_type = "application/x-ndjson"
+
+
 #: A partner agency's key (``sanctuarygate agency key issue``), as OpenAPI shows it. Only for
 #: the document: ``web/auth.py`` reads and checks the key (either header, never the URL).
 agency_bearer = HTTPBearer(
@@ -93,10 +108,16 @@ def _is_error(status: str) -> bool:
 
 def correct(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` (FastAPI's OpenAPI), with every error response ``application/problem+json``
-    of the one Problem schema, and FastAPI's unused validation schemas dropped."""
+    of the one Problem schema, 400 and 413 on every route that reads a body (the app answers
+    them before the route runs: ``web/problem.py``, ``web/limit.py``), and FastAPI's unused
+    validation schemas dropped."""
     ref = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
+            if "requestBody" in operation:  # the app answers these for any route with a body
+                for status in (400, 413):
+                    operation["responses"].setdefault(str(status),
+                                                      {"description": MEANING[status]})
             for status, response in operation.get("responses", {}).items():
                 if not _is_error(str(status)):
                     continue

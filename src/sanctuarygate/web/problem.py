@@ -198,6 +198,10 @@ def problem_for(exc: BaseException) -> Problem:
                    TYPE_PREFIX + "internal")
 
 
+MALFORMED_JSON: Final = Problem(400, "Malformed JSON", "The request body is not valid JSON.",
+                                TYPE_PREFIX + "malformed-json")
+
+
 def validation_problem(exc: RequestValidationError) -> Problem:
     """FastAPI's validation errors: 400 for a body that is not JSON, else the 422 problem of an
     :class:`InputError`, each error naming its field, all at once.
@@ -209,8 +213,7 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     (422, 'date', '2 problems: date: is required; limit: must be 1 or more', ['date', 'limit'])
     """
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return Problem(400, "Malformed JSON", "The request body is not valid JSON.",
-                       TYPE_PREFIX + "malformed-json")
+        return MALFORMED_JSON
     found = [InputError(str(e.get("msg", "")), field=_field(tuple(e.get("loc", ()))))
              for e in exc.errors()] or [InputError("invalid request")]
     return problem_for(found[0] if len(found) == 1 else FieldErrors(found))
@@ -224,7 +227,10 @@ def _field(loc: tuple[Any, ...]) -> str | None:
 
 
 def http_problem(exc: HTTPException, path: str) -> Problem:
-    """Starlette's HTTP errors (404, 405, ...) as problems."""
+    """Starlette's HTTP errors (404, 405, ...) as problems; FastAPI's 400 for a body it could
+    not read (bytes that are not UTF-8) is the same problem as malformed JSON."""
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return MALFORMED_JSON
     phrase = HTTPStatus(exc.status_code).phrase
     detail = cut(str(exc.detail))
     if exc.status_code == 404 and detail == phrase:

@@ -26,6 +26,7 @@ from sanctuarygate.gateway.release import Release, preview, release
 from sanctuarygate.store.credential import require_agency
 from sanctuarygate.web.api import require_json
 from sanctuarygate.web.auth import AgencyKey, VerifiedKey
+from sanctuarygate.web.openapi import JsonLines, problems, streams
 from sanctuarygate.web.state import GatewayDep
 
 router = APIRouter(prefix="/api/v1/query", tags=["gateway"])
@@ -67,7 +68,9 @@ def _headers(done: Release) -> dict[str, str]:
     }
 
 
-@router.post("", summary="Query a dataset through the rules")
+@router.post("", summary="Query a dataset through the rules", response_class=JsonLines,
+             responses={**streams("The released rows, then a trailer.", "text/csv"),
+                        **problems(400, 413, 415)})
 def run_query(gateway: GatewayDep, key: VerifiedKey,
               _json: Annotated[None, Depends(require_json)],
               body: Annotated[Any, Body(examples=[EXAMPLE])]) -> StreamingResponse:

@@ -58,12 +58,21 @@ DocumentKind = Annotated[str, Field(json_schema_extra=_enum(voc.DOCUMENT_KINDS))
 Channel = Annotated[str, Field(json_schema_extra=_enum(voc.CHANNELS))]
 PropertyUse = Annotated[str, Field(json_schema_extra=_enum(voc.PROPERTY_USES))]
 Assistance = Annotated[str, Field(json_schema_extra=_enum(voc.ASSISTANCE_KINDS))]
-PropertyKind = Annotated[str, Field(json_schema_extra=_enum(voc.PROPERTY_KINDS))]
-PropertyOwner = Annotated[str, Field(json_schema_extra=_enum(voc.PROPERTY_OWNERS))]
-AgreementKind = Annotated[str, Field(json_schema_extra=_enum(voc.AGREEMENT_KINDS))]
 Name = Annotated[str, Field(min_length=1)]
 #: A yes/no fact that may not be known yet: decided both ways, ``review`` when they differ.
 Fact = bool | Literal["unknown"]
+
+
+def _may_omit(vocabulary: frozenset[str] | None = None, **given: Any) -> Any:
+    """A field that may be left out but is never null (the parser refuses null there), its
+    words from ``vocabulary`` when given."""
+
+    def document(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        if vocabulary is not None:
+            schema["enum"] = sorted(vocabulary)
+
+    return Field(None, json_schema_extra=document, **given)
 
 
 class _Closed(BaseModel):
@@ -83,51 +92,51 @@ class EmployeePrincipal(_Closed):
 
 class PersonResource(_Closed):
     type: Literal["Person"]
-    in_custody: Fact | None = None
-    gang_database: Fact | None = None
-    posted_bond: Fact | None = None
-    has_detainer: Fact | None = None
-    outstanding_criminal_warrant: Fact | None = None
-    felony_conviction: Fact | None = None
-    pending_felony_charge: Fact | None = None
-    violent_conviction_within_5_years: Fact | None = None
-    watch_list_match: Fact | None = None
-    minor: Fact | None = None
+    in_custody: Fact = _may_omit()
+    gang_database: Fact = _may_omit()
+    posted_bond: Fact = _may_omit()
+    has_detainer: Fact = _may_omit()
+    outstanding_criminal_warrant: Fact = _may_omit()
+    felony_conviction: Fact = _may_omit()
+    pending_felony_charge: Fact = _may_omit()
+    violent_conviction_within_5_years: Fact = _may_omit()
+    watch_list_match: Fact = _may_omit()
+    minor: Fact = _may_omit()
 
 
 class DatasetResource(_Closed):
     type: Literal["Dataset"]
-    id: Name | None = None
+    id: str = _may_omit(min_length=1)
 
 
 class FieldResource(_Closed):
     type: Literal["Field"]
-    id: Name | None = None
-    dataset: Name | None = None
+    id: str = _may_omit(min_length=1)
+    dataset: str = _may_omit(min_length=1)
 
 
 class PropertyResource(_Closed):
     type: Literal["Property"]
-    id: Name | None = None
-    kind: PropertyKind | None = None
-    owner: PropertyOwner | None = None
-    leased: Fact | None = None
+    id: str = _may_omit(min_length=1)
+    kind: str = _may_omit(voc.PROPERTY_KINDS)
+    owner: str = _may_omit(voc.PROPERTY_OWNERS)
+    leased: Fact = _may_omit()
 
 
 class AgreementResource(_Closed):
     type: Literal["Agreement"]
-    kind: AgreementKind | None = None
+    kind: str = _may_omit(voc.AGREEMENT_KINDS)
 
 
 class FacilityResource(_Closed):
     type: Literal["Facility"]
-    id: Name | None = None
-    kind: Name | None = None
+    id: str = _may_omit(min_length=1)
+    kind: str = _may_omit(min_length=1)
 
 
 class ServiceResource(_Closed):
     type: Literal["Service"]
-    id: Name | None = None
+    id: str = _may_omit(min_length=1)
 
 
 Resource = Annotated[
@@ -143,8 +152,8 @@ RESOURCES: dict[str, type[_Closed]] = {
 
 class Document(_Closed):
     kind: DocumentKind = "none"
-    verified: Fact | None = Field(None, description="Has a person checked the document? "
-                                  "Not stated: unknown (false for kind none).")
+    verified: Fact = _may_omit(description="Has a person checked the document? Not stated: "
+                               "unknown (false for kind none).")
     form: Name | None = Field(None, description="The form's number, e.g. I-247A.")
     attachments: list[DocumentKind] | None = None
 
@@ -251,6 +260,8 @@ class DecisionAnswer(BaseModel):
     request: DecisionBody
     recorded: bool
     log_index: int | None = Field(None, description="Only when recorded.")
+    case_id: int | None = Field(None, description="Only for a recorded review: its case in "
+                                "the review queue (GET /api/v1/cases/{case_id}).")
     dry_run: bool | None = Field(None, description="True when asked with ?dry_run=true.")
     hypothetical: bool | None = Field(None, description="True for a what-if (another day, or "
                                       "extra packs): never recorded.")
@@ -260,8 +271,6 @@ class DecisionAnswer(BaseModel):
 class AgencyAnswer(BaseModel):
     id: str
     name: str
-    case_id: int | None = Field(None, description="Only for a recorded review: its case in "
-                                "the review queue (GET /api/v1/cases/{case_id}).")
     level: str
     parent: str | None
 
