@@ -17,7 +17,9 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     │   ├── UnknownCaseError        a case id that names no case (domain.case)
     │   └── TrustPolicyError        a malformed trust policy or pinned key file (audit.trust)
     ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
-    │                               malformed, unknown, revoked, wrong-agency)
+    │   │                           malformed, unknown, revoked, wrong-agency)
+    │   ├── AmbiguousKeyError       more than one key header of a kind (``ambiguous``): which?
+    │   └── TooManyFailuresError    a client over its failed-authentication limit (``throttled``)
     ├── NotAllowed                  ``ensure()``: the rules do not allow it; carries the decision
     ├── ReviewRefusedError          a review that may not be made: the case is not waiting, or
     │                               it would turn the rules' deny into an allow (domain.case)
@@ -199,7 +201,35 @@ class AuthenticationError(SanctuaryGateError):
 #: (or a wrong secret), a revoked key, a key of another agency than the one claimed; for staff,
 #: an account locked after failed sign-ins or disabled.
 AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency",
-                                    "locked", "disabled"})
+                                    "locked", "disabled", "ambiguous", "throttled"})
+
+
+class AmbiguousKeyError(AuthenticationError):
+    """Two ``Authorization`` (or ``X-API-Key``) headers: the request is refused, never read as
+    "the first one wins" (a proxy and a client could each add one)."""
+
+    title = "Ambiguous credentials"
+
+    def __init__(self, header: str) -> None:
+        super().__init__(f"more than one {header} header: send exactly one key",
+                         reason="ambiguous")
+        self.header = header
+
+
+class TooManyFailuresError(AuthenticationError):
+    """A client whose authentications failed too often lately: nothing is looked at until
+    ``retry_after`` seconds have passed.
+
+    >>> TooManyFailuresError(limit=10, window=60, retry_after=12).retry_after
+    12
+    """
+
+    title = "Too many failed authentications"
+
+    def __init__(self, *, limit: int, window: int, retry_after: int) -> None:
+        super().__init__(f"{limit} failed authentications from this client within {window} "
+                         f"seconds; retry in {retry_after} seconds", reason="throttled")
+        self.retry_after = retry_after
 
 
 class NotAllowed(SanctuaryGateError):

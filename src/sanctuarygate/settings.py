@@ -50,6 +50,10 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           (default 2): a worker holds at most 2 x (4 + 2) = 12
 ``SANCTUARYGATE_DB_POOL_TIMEOUT``         seconds a request waits for a free connection before it
                                           fails, closed (default 30)
+``SANCTUARYGATE_AUTH_FAILURE_LIMIT``      failed agency-key authentications a client may make in
+                                          the window before it is answered 429 (default 10)
+``SANCTUARYGATE_AUTH_FAILURE_WINDOW``     that window, in seconds (default 60); counted in memory,
+                                          per worker process
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -121,6 +125,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=1)
     db_pool_overflow: int = Field(default=2, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
+    #: A client (address) whose agency-key authentications failed ``auth_failure_limit`` times
+    #: within ``auth_failure_window`` seconds is answered 429 until the oldest leaves the window
+    #: (``web/throttle.py``: in memory, per worker process).
+    auth_failure_limit: int = Field(default=10, ge=1)
+    auth_failure_window: int = Field(default=60, ge=1)
 
     @field_validator("timezone")
     @classmethod

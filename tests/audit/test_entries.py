@@ -86,6 +86,10 @@ WRITTEN: list[tuple[str, E.LogEntry, bytes]] = [
      b'{"kind":"query-complete","query":7,"rows":100,"v":1}'),
     ("query error", E.QueryErrorEntry(query=7, rows=10, error="OperationalError"),
      b'{"error":"OperationalError","kind":"query-error","query":7,"rows":10,"v":1}'),
+    ("auth failed", E.AuthFailedEntry(time=AT, reason="revoked", what="POST /api/v1/query",
+                                      key_id="0a1b2c3d"),
+     b'{"key_id":"0a1b2c3d","kind":"auth-failed","reason":"revoked",'
+     b'"time":"2025-11-03T09:30:00.123456Z","v":1,"what":"POST /api/v1/query"}'),
     ("query aborted", E.QueryAbortedEntry(query=7, rows=1000),
      b'{"kind":"query-aborted","query":7,"rows":1000,"v":1}'),
     ("query rejected", E.QueryEntry.rejected(at=AT, agency="ICE-ERO", key_id="0a1b2c3e",

@@ -96,11 +96,16 @@ def test_a_refusal_is_one_line_exit_3_and_logged(data_dir: Path) -> None:
         ("key-use", None), ("query", "refused")]
 
 
-def test_a_revoked_key_is_refused_and_logs_nothing(data_dir: Path) -> None:
+def test_a_revoked_key_is_refused_and_logged_as_a_failed_authentication(data_dir: Path) -> None:
     before = len(logged(data_dir))
     out = sg(data_dir, "--key-file", str(data_dir / "ATF.key"), "--dataset", "cpd-arrests")
     assert out.returncode == 3 and out.stderr.startswith("refused: revoked API key")
-    assert len(logged(data_dir)) == before
+    (entry,) = logged(data_dir, before)
+    key = (data_dir / "ATF.key").read_text(encoding="ascii").strip()
+    assert (entry["kind"], entry["reason"], entry["what"]) == (
+        "auth-failed", "revoked", "cli: sanctuarygate query")
+    assert entry["key_id"] == key.split("_")[1] and key not in json.dumps(entry)
+    assert out.stderr.rstrip().endswith(f"(log entry {before})")
 
 
 @pytest.mark.parametrize(("args", "message", "rejected"), [

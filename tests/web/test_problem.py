@@ -37,6 +37,8 @@ def _example(cls: type[errors.SanctuaryGateError]) -> errors.SanctuaryGateError:
         return cls("http://127.0.0.1:1", 409, "size 4")  # type: ignore[call-arg]
     if cls.__name__ in ("SizeConflictError",):
         return cls(4)  # type: ignore[arg-type]
+    if cls.__name__ == "TooManyFailuresError":
+        return cls(limit=10, window=60, retry_after=5)  # type: ignore[call-arg]
     if cls.__name__ == "InvalidSignatureError":
         return cls("log.example", b"\x00\x01\x02\x03")  # type: ignore[call-arg]
     return cls("something went wrong")
@@ -51,6 +53,9 @@ def test_every_error_class_has_a_row_in_the_table(cls: type[errors.SanctuaryGate
 def test_statuses_input_422_authentication_401_refused_403_rest_500(
         cls: type[errors.SanctuaryGateError]) -> None:
     problem = problem_for(_example(cls))
+    if cls.__name__ in ("AmbiguousKeyError", "TooManyFailuresError"):  # RFC 6750 400; 429
+        assert problem.status == (400 if cls.__name__ == "AmbiguousKeyError" else 429)
+        return
     if issubclass(cls, errors.AuthenticationError):
         assert problem.status == 401 and problem.to_dict()["reason"] == "unknown"
         return

@@ -38,6 +38,7 @@ from sanctuarygate.domain.request import Request
 __all__ = [
     "KINDS",
     "AskedRequest",
+    "AuthFailedEntry",
     "DecisionEntry",
     "FilterShape",
     "KeyIssueEntry",
@@ -448,6 +449,27 @@ class KeyUseEntry(_KeyEntry):
     VERSION = 1
 
     what: str
+
+
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthFailedEntry(LogEntry):
+    """An agency key that did not authenticate: why (``missing``, ``malformed``, ``unknown``,
+    ``revoked``, ``wrong-agency``, ``ambiguous``), the key id when one could be read from what
+    was sent (never the secret), and what it was sent for. Never the client's address.
+
+    >>> at = dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC)
+    >>> encode(AuthFailedEntry(time=at, reason="missing", what="GET /x"))
+    b'{"kind":"auth-failed","reason":"missing","time":"2025-11-03T09:30:00Z","v":1,"what":"GET /x"}'
+    """
+
+    KIND = "auth-failed"
+    VERSION = 1
+
+    time: dt.datetime
+    reason: str
+    what: str
+    key_id: str | None = field(default=None, metadata=OMIT_NONE)
 
 
 @kind

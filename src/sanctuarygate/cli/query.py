@@ -9,7 +9,8 @@ operation (``gateway.release``): the same plan, the same log entries (key use, `
 
 Exit codes: 0 released; 2 bad input (a filter, a field: logged as a rejected query; an
 unreadable key file: nothing logged); 3 refused (by the rules, logged with the decision; or the
-key is not usable); 1 the stream stopped before the end (the error record is the last line).
+key is not usable, logged as ``auth-failed``); 1 the stream stopped before the end (the error
+record is the last line).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import typer
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.errors import AuthenticationError, InputError
 from sanctuarygate.gateway.default import default_records
+from sanctuarygate.gateway.keys import presented_key_id, record_auth_failure
 from sanctuarygate.gateway.plan import QueryRefusedError, parse_spec
 from sanctuarygate.gateway.release import Gateway, preview, release
 from sanctuarygate.policy.default import default_decider
@@ -131,6 +133,10 @@ def query(
         _run(gw, key, body)
     except (QueryRefusedError, AuthenticationError) as exc:
         where = getattr(exc, "log_index", None)
+        if isinstance(exc, AuthenticationError):  # on the record, as the API's failures are
+            with log.engine.begin() as conn:
+                where = record_auth_failure(conn, exc.reason, what=VIA,
+                                            key_id=presented_key_id(presented))
         logged = f" (log entry {where})" if where is not None else ""
         typer.echo(f"refused: {exc}{logged}".replace("\n", " "), err=True)
         raise typer.Exit(REFUSED) from None

@@ -19,18 +19,22 @@ True
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import Connection
 
-from sanctuarygate.errors import AuthenticationError
-from sanctuarygate.gateway.keys import record_key_use
+from sanctuarygate.errors import AmbiguousKeyError, AuthenticationError
+from sanctuarygate.gateway.keys import presented_key_id, record_auth_failure, record_key_use
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.credential import KeyInfo, authenticate, require_agency
 from sanctuarygate.web.state import get_log
+from sanctuarygate.web.throttle import Throttle
 
 __all__ = ["AgencyKey", "KeyInfo", "VerifiedKey", "authenticated_agency", "presented_key",
-           "require_agency", "verified_key"]
+           "refuse", "require_agency", "require_own_agency", "throttle_of", "verified_key"]
 
 log = logging.getLogger("sanctuarygate.web")
 
@@ -45,6 +49,10 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     ...
     sanctuarygate.errors.AuthenticationError: malformed Authorization header: expected 'Bearer <key>'
     """
+    getlist = getattr(headers, "getlist", None)  # Starlette's headers keep repeated ones
+    for name in ("authorization", "x-api-key"):
+        if getlist is not None and len(getlist(name)) > 1:
+            raise AmbiguousKeyError("Authorization" if name == "authorization" else "X-API-Key")
     bearer: str | None = None
     header = headers.get("authorization")
     if header is not None:
@@ -61,6 +69,56 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     return bearer or api_key or None
 
 
+_MAKING = threading.Lock()
+
+
+def throttle_of(request: Request) -> Throttle:
+    """The app's count of failed authentications per client (``web/throttle.py``), made on
+    first use from the app's settings (``SANCTUARYGATE_AUTH_FAILURE_LIMIT`` and ``_WINDOW``)."""
+    state = request.app.state
+    with _MAKING:
+        found: Throttle | None = getattr(state, "auth_throttle", None)
+        if found is None:
+            settings: Settings = state.settings
+            found = state.auth_throttle = Throttle(limit=settings.auth_failure_limit,
+                                                   window=settings.auth_failure_window)
+    return found
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def refuse(request: Request, exc: AuthenticationError, *, key_id: str | None = None) -> None:
+    """Put a failed authentication on the record before it is answered: counted against the
+    client (``throttle_of``), an ``auth-failed`` log entry (the reason, the method and path,
+    the key id when one was read; never the secret, never the client's address) and a line in
+    the service log. A log that cannot be written does not turn the 401 into a 500."""
+    what = f"{request.method} {request.url.path}"
+    throttle_of(request).failed(_client(request))
+    index: int | None = None
+    try:
+        with get_log(request).engine.begin() as conn:
+            index = record_auth_failure(conn, exc.reason, what=what, key_id=key_id)
+    except Exception:
+        log.exception("%s: could not record a failed authentication", what)
+    log.warning("%s: authentication failed (%s%s); log entry %s", what, exc.reason,
+                f", key {key_id}" if key_id else "", index)
+
+
+def _authenticate(request: Request, conn: Connection) -> KeyInfo:
+    """Authenticate the request's key (after the client's throttle); a failure is refused on
+    the record (:func:`refuse`) and raised."""
+    throttle_of(request).check(_client(request))  # 429: nothing looked at, nothing recorded
+    presented: str | None = None
+    try:
+        presented = presented_key(request.headers)
+        return authenticate(conn, presented)
+    except AuthenticationError as exc:
+        refuse(request, exc, key_id=presented_key_id(presented))
+        raise
+
+
 def verified_key(request: Request) -> KeyInfo:
     """The caller's key, authenticated but NOT yet recorded as used.
 
@@ -68,14 +126,8 @@ def verified_key(request: Request) -> KeyInfo:
     (``gateway.release.release`` does, with the query's log entry). Prefer
     :func:`authenticated_agency`, which records the use itself.
     """
-    try:
-        presented = presented_key(request.headers)
-        with get_log(request).engine.connect() as conn:
-            return authenticate(conn, presented)
-    except AuthenticationError as exc:
-        log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
-                 exc.reason)
-        raise
+    with get_log(request).engine.connect() as conn:
+        return _authenticate(request, conn)
 
 
 def authenticated_agency(request: Request) -> KeyInfo:
@@ -84,17 +136,27 @@ def authenticated_agency(request: Request) -> KeyInfo:
 
     The entry's log index is left in ``request.state.key_use_index``.
     """
+    with get_log(request).engine.connect() as conn:
+        info = _authenticate(request, conn)
     try:
-        presented = presented_key(request.headers)
         with get_log(request).engine.begin() as conn:
-            info = authenticate(conn, presented)
             index = record_key_use(conn, info, what=f"{request.method} {request.url.path}")
-    except AuthenticationError as exc:
-        log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
-                 exc.reason)
+    except AuthenticationError as exc:  # revoked since it was authenticated
+        refuse(request, exc, key_id=info.key_id)
         raise
     request.state.key_use_index = index
     return info
+
+
+def require_own_agency(request: Request, info: KeyInfo, claimed: Any) -> KeyInfo:
+    """``require_agency`` for a route: a request that names another agency than the key's is
+    refused on the record (``wrong-agency``, with the key's id)."""
+    try:
+        return require_agency(info, claimed if isinstance(claimed, str) or claimed is None
+                              else str(claimed))
+    except AuthenticationError as exc:
+        refuse(request, exc, key_id=info.key_id)
+        raise
 
 
 #: The authenticated caller's key, its use recorded: ``def route(key: AgencyKey)``.

@@ -41,6 +41,7 @@ from sanctuarygate.audit.trust import TrustPolicyError
 from sanctuarygate.domain.case import ReviewRefusedError, UnknownCaseError
 from sanctuarygate.errors import (
     AgencyKeyRevokedError,
+    AmbiguousKeyError,
     AuthenticationError,
     ConfigurationError,
     DatasetNotServedError,
@@ -50,6 +51,7 @@ from sanctuarygate.errors import (
     PolicyEvaluationError,
     PolicyLoadError,
     SanctuaryGateError,
+    TooManyFailuresError,
     UnknownAgencyError,
     UnknownAgencyKeyError,
     UnknownDatasetError,
@@ -85,6 +87,8 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     UnknownAgencyKeyError: (422, "unknown-agency-key"),
     AgencyKeyRevokedError: (422, "agency-key-revoked"),
     AuthenticationError: (401, "unauthenticated"),
+    AmbiguousKeyError: (400, "ambiguous-credentials"),
+    TooManyFailuresError: (429, "too-many-failures"),
     PolicyEvaluationError: (500, "policy-evaluation"),
     PolicyLoadError: (500, "policy-load"),
     ConfigurationError: (500, "configuration"),
@@ -245,9 +249,12 @@ def challenge(exc: BaseException) -> dict[str, str]:
     >>> challenge(AuthenticationError("revoked", reason="revoked"))["WWW-Authenticate"]
     'Bearer realm="sanctuarygate", error="invalid_token"'
     """
+    if isinstance(exc, TooManyFailuresError):
+        return {"Retry-After": str(exc.retry_after)}
     if not isinstance(exc, AuthenticationError):
         return {}
-    error = "" if exc.reason == "missing" else ', error="invalid_token"'
+    error = {"missing": "", "ambiguous": ', error="invalid_request"'}.get(
+        exc.reason, ', error="invalid_token"')
     return {"WWW-Authenticate": f'Bearer realm="sanctuarygate"{error}'}
 
 

@@ -16,16 +16,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from sanctuarygate.errors import InputError
 from sanctuarygate.gateway.plan import parse_spec
 from sanctuarygate.gateway.release import Release, preview, release
-from sanctuarygate.store.credential import require_agency
 from sanctuarygate.web.api import require_json
-from sanctuarygate.web.auth import AgencyKey, VerifiedKey
+from sanctuarygate.web.auth import AgencyKey, VerifiedKey, require_own_agency
 from sanctuarygate.web.openapi import JsonLines, problems, streams
 from sanctuarygate.web.state import GatewayDep
 
@@ -71,13 +70,13 @@ def _headers(done: Release) -> dict[str, str]:
 @router.post("", summary="Query a dataset through the rules", response_class=JsonLines,
              responses={**streams("The released rows, then a trailer.", "text/csv"),
                         **problems(400, 413, 415)})
-def run_query(gateway: GatewayDep, key: VerifiedKey,
+def run_query(request: Request, gateway: GatewayDep, key: VerifiedKey,
               _json: Annotated[None, Depends(require_json)],
               body: Annotated[Any, Body(examples=[EXAMPLE])]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
     trailer of terms; 403 with the decision when the rules refuse; 422 (logged as rejected)
     when the body is not a query the catalog can run."""
-    require_agency(key, body.get("agency") if isinstance(body, Mapping) else None)
+    require_own_agency(request, key, body.get("agency") if isinstance(body, Mapping) else None)
     return ReleaseResponse(release(gateway, key, body, via="POST /api/v1/query"))
 
 
