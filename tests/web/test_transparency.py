@@ -21,6 +21,7 @@ from sanctuarygate.audit.bundle import export_bundle, published_policy
 from sanctuarygate.audit.entries import KeyIssueEntry, QueryCompleteEntry, QueryEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
+from sanctuarygate.audit.witnessing import city_policy, witnessed_checkpoint
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
@@ -30,8 +31,10 @@ from sanctuarygate.settings import load_settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web import transparency
 from sanctuarygate.web.app import create_app
+from sanctuarygate.web.publisher import publish_round
 
 from .conftest import TestClient
+from .test_publisher import Witnesses
 
 SPANISH = {"accept-language": "es"}
 TABLES = ("decisions", "reviews", "refusals", "queries", "rows_released", "key_events")
@@ -206,3 +209,32 @@ def test_a_checkpoint_is_counted_once(client: TestClient, log: DecisionLog, deci
     log.record(request, decider.decide(request), actor="desk")
     assert f'<dd id="checkpoint-size">{log.size()}</dd>' in client.get("/transparency").text
     assert counts == [log.size() - 1, log.size()]
+
+
+@pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
+def test_with_witnesses_the_page_counts_at_the_checkpoint_they_cosigned(
+        log: DecisionLog, decider: Decider, tmp_path: Path) -> None:
+    """The export the city publishes ends at the newest cosigned checkpoint: so does the page,
+    and the export, verified against the policy with its witnesses and quorum, gives its
+    numbers. Until a witness cosigns, the page says so."""
+    witnesses = Witnesses(tmp_path / "w", log)
+    settings = load_settings().model_copy(update={
+        "witnesses": ", ".join(f"{w.verifier.key} {w.url}" for w in witnesses.endpoints),
+        "witness_quorum": 2, "witness_publish_seconds": 3600.0, "log_origin": log.origin})
+    client = TestClient(create_app(settings, decider=decider, log=log))
+    assert 'id="awaiting-witnesses"' in client.get("/transparency").text
+    size = log.size()
+    assert publish_round(log, witnesses.endpoints, witnesses.ask, 0) == size
+    request = _ask("ICE-ERO", "notify-release", {"type": "Person", "in_custody": True},
+                   "civil-immigration-enforcement")
+    log.record(request, decider.decide(request), actor="desk")  # not yet cosigned
+    html = client.get("/transparency").text
+    assert f'<dd id="checkpoint-size">{size}</dd>' in html and "awaiting-witnesses" not in html
+    assert "<code>council.example/w1</code>, <code>council.example/w2</code>" in html
+    policy = city_policy(log, witnesses.endpoints, 2)
+    export_bundle(log, tmp_path / "export", note=witnessed_checkpoint(log), policy=policy)
+    offline = report_from_export(tmp_path / "export", trust=policy,
+                                 families=Families(decider.library.directory), min_cell=5)
+    assert offline.source.entries == size
+    for table in offline.tables:
+        assert client.get(f"/transparency/{table.name}.csv").text == table_csv(table, 5)

@@ -1,7 +1,8 @@
 """The public transparency page (``/transparency``) and its CSV files, from the log alone.
 
-No sign-in: anyone may read it. The page takes the log's latest signed checkpoint (verified
-against the log's own keys first; a checkpoint that does not verify is an error, never a page),
+No sign-in: anyone may read it. The page takes the log's latest signed checkpoint, or with
+witnesses the newest one they cosigned (verified against the log's own keys and the witnesses'
+first; a checkpoint that does not verify is an error, never a page),
 counts the first ``size`` entries with the report package's own code
 (:func:`~sanctuarygate.report.report_from_log`) and shows the checkpoint beside the tables, so
 that ``sanctuarygate report transparency --from-export DIR`` on the export of that checkpoint
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -25,7 +26,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from sanctuarygate.audit.checkpoint import Checkpoint, verify_checkpoint
+from sanctuarygate.audit.cosignature import Cosignature, verify_cosignatures
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.witnessing import WitnessEndpoint, witnessed_checkpoint
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report import Families, TransparencyReport, report_from_log
@@ -94,6 +97,11 @@ class Published:
     note: str
     checkpoint: Checkpoint
     report: TransparencyReport
+    #: The witnesses' verified cosignatures of the checkpoint (none without witnesses).
+    cosigned: tuple[Cosignature, ...] = ()
+    #: Witnesses are configured but none has cosigned a checkpoint yet: the numbers are at the
+    #: city's own latest checkpoint, which ``log export`` will not write until one has.
+    awaiting_witnesses: bool = False
 
     @property
     def root_hash(self) -> str:
@@ -147,14 +155,21 @@ def counted_of(request: Request) -> Counted:
 
 
 def published(log: DecisionLog, decider: Decider, *, min_cell: int,
+              witnesses: Sequence[WitnessEndpoint] = (),
               counted: Counted | None = None) -> Published:
-    """The latest checkpoint, verified with the log's keys, and the report of its entries
+    """The checkpoint to count at, verified with the log's keys, and the report of its entries
     (kept in ``counted`` for the next view of the same checkpoint).
 
-    Raises the audit package's error when the checkpoint does not verify (no number is shown
-    from a log that does not check out)."""
-    note = log.checkpoint()
+    With ``witnesses`` (the app's, ``SANCTUARYGATE_WITNESSES``), the checkpoint is the newest
+    they cosigned, as ``log export`` writes it, so that the export gives the page's numbers;
+    until one is, the log's latest, said so. Raises the audit package's error when the
+    checkpoint or a witness's cosignature does not verify (no number is shown from a log that
+    does not check out)."""
+    witnessed = witnessed_checkpoint(log) if witnesses else None
+    note = witnessed if witnessed is not None else log.checkpoint()
     checkpoint = verify_checkpoint(note, log.verifiers())
+    cosigned = tuple(verify_cosignatures(note, [w.verifier for w in witnesses])
+                     if witnessed is not None else ())
 
     def count() -> TransparencyReport:
         return report_from_log(log, families=Families(decider.library.directory),
@@ -162,7 +177,14 @@ def published(log: DecisionLog, decider: Decider, *, min_cell: int,
 
     key = (checkpoint.size, checkpoint.root_hash, min_cell)
     report = counted.report(key, count) if counted is not None else count()
-    return Published(note, checkpoint, report)
+    return Published(note, checkpoint, report, cosigned,
+                     awaiting_witnesses=bool(witnesses) and witnessed is None)
+
+
+def witnesses_of(request: Request) -> Sequence[WitnessEndpoint]:
+    """The witnesses the app publishes to (none when it has none)."""
+    witnesses: Sequence[WitnessEndpoint] = getattr(request.app.state, "witnesses", ())
+    return witnesses
 
 
 def charts(report: TransparencyReport, gettext: Callable[[str], str]) -> dict[str, Chart]:
@@ -187,7 +209,8 @@ def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
                       settings: SettingsDep) -> Response:
     """The tables, the checkpoint they were counted at, and how to check them yourself."""
     counted = counted_of(request)
-    shown = published(log, decider, min_cell=settings.report_min_cell, counted=counted)
+    shown = published(log, decider, min_cell=settings.report_min_cell,
+                      witnesses=witnesses_of(request), counted=counted)
     lang = i18n.language_of(request)
     drawn = counted.charts(shown.report, lang,
                            lambda: charts(shown.report, i18n.catalog(lang).gettext))
@@ -203,7 +226,7 @@ def transparency_csv(request: Request, name: str, log: LogDep, decider: DeciderD
     """One table as CSV, the same file ``report transparency --csv-dir`` writes; 404 when
     there is no such table."""
     shown = published(log, decider, min_cell=settings.report_min_cell,
-                      counted=counted_of(request))
+                      witnesses=witnesses_of(request), counted=counted_of(request))
     tables = {t.name: t for t in shown.report.tables}
     if name not in tables:
         raise HTTPException(404, f"There is no table {name!r}; the tables are "
