@@ -166,9 +166,11 @@ def test_the_page_in_spanish(client: TestClient) -> None:
 
 
 def test_the_masthead_links_the_public_pages(client: TestClient) -> None:
-    for path in ("/", "/transparency"):
+    for path in ("/", "/transparency", "/rules", "/rules/chicago"):
         html = client.get(path).text
         assert 'href="/transparency"' in html and 'href="/rules"' in html
+        public = "public record" in html  # the public pages' masthead, not the desk's
+        assert public == (path != "/") and ("A cited answer, and what to say." in html) != public
 
 
 def test_charts_are_images_with_alt_text_and_no_small_numbers(client: TestClient) -> None:
