@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -209,4 +210,28 @@ release_ledger = Table(
     Column("rows", Integer, nullable=False),
     Column("row_keys", LargeBinary, nullable=False),
     Column("fingerprints", LargeBinary, nullable=False),
+)
+
+#: Accountable exceptions (break-glass) on a case: the override (outcome, conditions), the
+#: clause or emergency power relied on, the written reason, who granted it and when, its expiry
+#: (hours, not days), its log entry, and, when it turns the rules' deny into an allow, the
+#: second approver (it applies only once approved, and never after ``expires_at``).
+case_exception = Table(
+    "case_exception",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False, index=True),
+    Column("outcome", String(32), nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("clause", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("rules_outcome", String(32), nullable=False),
+    Column("granted_by", String(64), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("needs_second", Boolean, nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approval_index", BigInteger, nullable=True),
 )
