@@ -59,6 +59,7 @@ from sanctuarygate.web.problem import (
     install_problem_handlers,
     problem_response,
 )
+from sanctuarygate.web.publisher import publishing, witnesses_of
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -68,7 +69,6 @@ NOT_READY = Problem(503, "Not ready", "The service is starting: its database is 
 
 def start(app: FastAPI) -> None:
     """The work before the first request: the log's schema at head (under the migration lock)
-from sanctuarygate.web.publisher import publishing, witnesses_of
     and its signing key (the factory loaded the packs). A failure stops the start."""
     log: DecisionLog = app.state.log
     app.state.schema = migrate(log.engine).after
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.state.log = log
     app.state.records = records
     app.state.gateway = build_gateway(settings, decider, log, records)
+    app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)
@@ -116,11 +117,10 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
                        dependencies=[Security(agency_bearer), Security(agency_api_key)])
     app.include_router(pages.router)
     app.include_router(log_pages.router)
-    app.include_router(transparency.router)  # public: /transparency, its CSV files
     app.include_router(cases.router)  # the review queue's pages (staff)
     app.include_router(case_api.router)  # the review queue in the API (staff tokens)
+    app.include_router(transparency.router)  # public: /transparency, its CSV files
     app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
-    app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
