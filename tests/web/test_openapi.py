@@ -121,3 +121,24 @@ def test_query_parameter_errors_are_problems_too(client: TestClient) -> None:
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     assert response.json()["errors"][0]["field"] == "limit"
     assert response.json()["field"] == "limit"
+
+
+def test_every_401_429_and_503_documents_the_header_it_carries(spec: dict[str, Any]) -> None:
+    wanted = {"401": "WWW-Authenticate", "429": "Retry-After", "503": "Retry-After"}
+    seen = set()
+    for method, path, operation in _operations(spec):
+        for status, header in wanted.items():
+            if status in operation["responses"]:
+                seen.add(status)
+                headers = operation["responses"][status].get("headers", {})
+                assert headers.get(header, {}).get("required") is True, (method, path, status)
+    assert seen == set(wanted)
+
+
+def test_not_ready_is_a_503_problem_with_retry_after(decider: Any) -> None:
+    from .conftest import web_app
+    app = web_app(decider)
+    app.state.ready = False
+    answer = TestClient(app).get("/healthz")
+    assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM
+    assert answer.headers["retry-after"] == "1"

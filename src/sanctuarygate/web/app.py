@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     @app.get("/healthz", tags=["ops"], summary="Readiness", response_model=None, responses={
         200: {"description": "Ready: the database is migrated and the packs are loaded.",
               "content": {"application/json": {"example": {"status": "ok"}}}},
-        503: {"description": "Still starting (or the start failed).",
+        503: {**problems(503)[503], "description": "Still starting (or the start failed).",
               "content": {PROBLEM_JSON: {"example": NOT_READY.to_dict()}}}})
     def healthz(request: Request) -> dict[str, Any] | JSONResponse:
         """Ready only once the start-up work (``start``) is done; loads nothing itself."""

@@ -70,10 +70,29 @@ MEANING: Final[dict[int, str]] = {
 }
 
 
+#: The headers a problem of this status always carries (``web/problem.py``'s ``challenge``).
+HEADERS: Final[dict[int, dict[str, str]]] = {
+    401: {"WWW-Authenticate": "Bearer realm=\"sanctuarygate\", with error=\"invalid_token\" "
+                              "when a credential was sent but is not usable (RFC 6750)."},
+    429: {"Retry-After": "Seconds to wait before trying again."},
+    503: {"Retry-After": "Seconds to wait before trying again."},
+}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route that may answer these statuses with a problem."""
-    return {status: {"model": ProblemDetails, "description": MEANING[status]}
-            for status in statuses}
+    """The ``responses=`` of a route that may answer these statuses with a problem.
+
+    >>> sorted(problems(401, 422)[401]["headers"])
+    ['WWW-Authenticate']
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = {"model": ProblemDetails, "description": MEANING[status]}
+        if status in HEADERS:
+            out[status]["headers"] = {
+                name: {"description": text, "required": True, "schema": {"type": "string"}}
+                for name, text in HEADERS[status].items()}
+    return out
 
 
 def streams(description: str, *media: str) -> dict[int | str, dict[str, Any]]:
