@@ -19,6 +19,7 @@ import pytest
 
 from sanctuarygate.audit.bundle import export_bundle, published_policy
 from sanctuarygate.audit.entries import KeyIssueEntry, QueryCompleteEntry, QueryEntry
+from sanctuarygate.audit.keys import Verifier, generate_key
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
 from sanctuarygate.audit.witnessing import city_policy, witnessed_checkpoint
@@ -240,3 +241,19 @@ def test_with_witnesses_the_page_counts_at_the_checkpoint_they_cosigned(
     assert offline.source.entries == size
     for table in offline.tables:
         assert client.get(f"/transparency/{table.name}.csv").text == table_csv(table, 5)
+
+
+def test_a_checkpoint_that_does_not_verify_shows_no_numbers(
+        log: DecisionLog, decider: Decider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: when the log's checkpoint does not verify with its keys (here: the keys
+    replaced by another), the page and the CSV files are an error, never numbers, even with
+    the count of that checkpoint kept from before."""
+    client = TestClient(create_app(load_settings(), decider=decider, log=log),
+                        raise_server_exceptions=False)
+    assert client.get("/transparency/decisions.csv").status_code == 200
+    _, stranger = generate_key(log.origin)
+    monkeypatch.setattr(log, "verifiers", lambda: [Verifier.from_key(stranger)])
+    for path in ("/transparency", "/transparency/decisions.csv"):
+        answer = client.get(path, headers={"accept": "text/html"})
+        assert answer.status_code == 500, path
+        assert "<table" not in answer.text and "fewer than" not in answer.text
