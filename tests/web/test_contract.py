@@ -37,7 +37,7 @@ from sanctuarygate.store.staff import add_staff, issue_token
 from sanctuarygate.web.app import create_app, start
 
 #: Examples per route: enough to reach every documented status, few enough to stay quick.
-EXAMPLES = 30
+EXAMPLES = 20
 
 #: Everything the app keeps (log, keys, records) goes to a folder of this module's own.
 HOME = Path(tempfile.mkdtemp(prefix="sanctuarygate-contract-"))
