@@ -234,6 +234,7 @@ def test_with_witnesses_the_page_counts_at_the_checkpoint_they_cosigned(
     html = client.get("/transparency").text
     assert f'<dd id="checkpoint-size">{size}</dd>' in html and "awaiting-witnesses" not in html
     assert "<code>council.example/w1</code>, <code>council.example/w2</code>" in html
+    assert 'href="/api/v1/log/checkpoint?witnessed=true"' in html
     policy = city_policy(log, witnesses.endpoints, 2)
     export_bundle(log, tmp_path / "export", note=witnessed_checkpoint(log), policy=policy)
     offline = report_from_export(tmp_path / "export", trust=policy,
