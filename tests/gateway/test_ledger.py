@@ -139,3 +139,14 @@ def test_keys_decode_as_encoded(keys: list[Any]) -> None:
 def test_sorted_integer_keys_cost_about_a_byte_a_row() -> None:
     keys = [str(k) for k in range(1_000_000, 1_010_000, 3)]
     assert len(encode_keys(keys)) < len(keys) // 4
+
+
+def test_a_fetch_the_ledger_cannot_record_is_not_sent(gw: Gateway) -> None:
+    with gw.log.engine.begin() as conn:
+        key = issue_key(conn, "FBI", "ledger test").info
+    done = release(gw, key, {**QUERY, "limit": 5}, via="test: ledger")
+    with gw.log.engine.begin() as conn:  # the ledger goes away after the query was logged
+        release_ledger.drop(conn)
+    lines = [json.loads(x) for x in b"".join(done.chunks).decode().splitlines()]
+    assert len(lines) == 1 and lines[0]["_error"]["rows_sent"] == 0
+    assert done.ended == "error"
