@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=480, ge=1)
     #: Mark the sign-in cookie ``Secure``: set it when the pages are served over https.
     session_https_only: bool = False
+    #: An exception (break-glass) that turns the rules' deny into an allow applies only once a
+    #: second approver, another person, approves it.
+    exception_second_approver: bool = True
     #: The city's time zone: a server in UTC must not call 8 p.m. in Chicago "tomorrow".
     timezone: str = "America/Chicago"
     #: Each engine's connection pool on a database server (PostgreSQL), per worker process:

@@ -103,6 +103,13 @@ WRITTEN: list[tuple[str, E.LogEntry, bytes]] = [
      b'{"agency":"FBI","key_id":"0a1b2c3d","kind":"key-use","time":"2025-11-03T09:30:00.123456Z","v":1,"what":"POST /api/v1/query"}'),  # noqa: E501
     ("log key", E.LogKeyEntry(time=KEY["time"], old_key="a+00000001+AQ", new_key="a+00000002+AQ"),  # type: ignore[arg-type]
      b'{"kind":"log-key","new_key":"a+00000002+AQ","old_key":"a+00000001+AQ","time":"2025-11-03T09:30:00.123456Z","v":1}'),
+    ("exception", E.ExceptionEntry(time=AT, actor="staff:s-0a1b2c3d", case=3, decision=41,
+                                   rules_outcome="deny", outcome="allow", conditions=(),
+                                   clause="Emergency order 3", expires=AT, needs_second=True),
+     b'{"actor":"staff:s-0a1b2c3d","case":3,"clause":"Emergency order 3","conditions":[],"decision":41,"expires":"2025-11-03T09:30:00.123456Z","kind":"exception","needs_second":true,"outcome":"allow","rules_outcome":"deny","time":"2025-11-03T09:30:00.123456Z","v":1}'),  # noqa: E501
+    ("exception approval", E.ExceptionApprovalEntry(time=AT, actor="staff:s-0a1b2c3e", case=3,
+                                                    exception=42),
+     b'{"actor":"staff:s-0a1b2c3e","case":3,"exception":42,"kind":"exception-approval","time":"2025-11-03T09:30:00.123456Z","v":1}'),
     ("review", E.ReviewEntry(time=AT, actor="staff:s-0a1b2c3d", case=3, decision=41,
                              outcome="allow-with-conditions", conditions=("no-onward-sharing",),
                              clause="5 ILCS 805/15(a)"),

@@ -184,3 +184,41 @@ def test_the_api_opens_lists_and_decides_cases(app: Any) -> None:
     assert again.headers["content-type"].startswith("application/problem+json")
     assert client.get("/api/v1/cases/999999",
                       headers={"Authorization": f"Bearer {auditor}"}).status_code == 404
+
+
+def test_an_exception_that_allows_a_deny_needs_another_reviewer(app: Any, decider: Decider
+                                                                 ) -> None:
+    from sanctuarygate.domain.request import parse_request
+    from sanctuarygate.review.queue import case_decision
+    from sanctuarygate.store.case import open_case
+
+    asked = parse_request(denied_body())
+    with default_log().engine.begin() as conn:
+        case_id = open_case(conn, asked.to_dict(), case_decision(decider.decide(asked)),
+                            agency="ICE-ERO", log_index=None, source="desk", actor="desk")
+    first, first_actor = _signed_in(app, "reviewer")
+    second, second_actor = _signed_in(app, "reviewer")
+    grant = {"outcome": "allow", "clause": "Emergency order 3", "hours": "4",
+             "reason": "Evacuation: the shelter must know who is in custody."}
+    too_long = first.post(f"/cases/{case_id}/exception", data={**grant, "hours": "72"})
+    assert too_long.status_code == 422 and 'id="exception-error"' in too_long.text
+    done = first.post(f"/cases/{case_id}/exception", data=grant, follow_redirects=False)
+    assert done.status_code == 303
+    entry = _entry(default_log().size() - 1)
+    assert (entry["kind"], entry["actor"], entry["needs_second"]) == ("exception", first_actor,
+                                                                      True)
+    exception_id = re.search(r'id="exception-(\d+)"', first.get(f"/cases/{case_id}").text)
+    assert exception_id
+    page = first.get(f"/cases/{case_id}").text
+    assert "waits for a second approver" in page and "id=\"approve-" not in page  # not their own
+    approve = f"/exceptions/{exception_id.group(1)}/approve"
+    assert first.post(approve).status_code == 409
+    auditor, _ = _signed_in(app, "auditor")
+    assert auditor.post(approve).status_code == 403
+    assert second.post(approve, follow_redirects=False).status_code == 303
+    approval = _entry(default_log().size() - 1)
+    assert (approval["kind"], approval["actor"]) == ("exception-approval", second_actor)
+    listed = auditor.get("/exceptions")
+    assert listed.status_code == 200
+    assert f'id="exception-row-{exception_id.group(1)}"' in listed.text and "in force" in listed.text
+    assert TestClient(app).get("/exceptions").status_code == 401

@@ -40,6 +40,8 @@ __all__ = [
     "AskedRequest",
     "AuthFailedEntry",
     "DecisionEntry",
+    "ExceptionApprovalEntry",
+    "ExceptionEntry",
     "FilterShape",
     "KeyIssueEntry",
     "KeyRevokeEntry",
@@ -510,6 +512,44 @@ class ReviewEntry(LogEntry):
     outcome: str
     conditions: tuple[str, ...]
     clause: str
+
+
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionEntry(LogEntry):
+    """An accountable exception (break-glass) on one case: a named approver overrides the
+    answer in an emergency, for hours, on a clause or emergency power. When it turns the rules'
+    deny into an allow it applies only once a second approver's ``exception-approval`` entry
+    follows (``needs_second``). The written reason stays in the city's case file."""
+
+    KIND = "exception"
+    VERSION = 1
+
+    time: dt.datetime
+    actor: str
+    case: int
+    decision: int | None
+    rules_outcome: str
+    outcome: str
+    conditions: tuple[str, ...]
+    clause: str
+    expires: dt.datetime
+    needs_second: bool
+
+
+@kind
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionApprovalEntry(LogEntry):
+    """A second approver, another person than the one who granted it, approves an exception
+    (the index of its ``exception`` entry)."""
+
+    KIND = "exception-approval"
+    VERSION = 1
+
+    time: dt.datetime
+    actor: str
+    case: int
+    exception: int
 
 
 # --- the one serialisation ------------------------------------------------------------------------

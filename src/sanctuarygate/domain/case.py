@@ -86,8 +86,8 @@ class UnknownCaseError(InputError):
 
     title = "Unknown case"
 
-    def __init__(self, case_id: object) -> None:
-        super().__init__(f"no case {case_id!r}", field="case")
+    def __init__(self, case_id: object, *, what: str = "case") -> None:
+        super().__init__(f"no {what} {case_id!r}", field=what)
         self.case_id = case_id
 
 
@@ -253,3 +253,120 @@ def _stamp(when: dt.datetime | None) -> str | None:
     if when.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- accountable exceptions (break-glass) ---------------------------------------------------------
+
+#: An exception holds for hours, not days.
+EXCEPTION_MAX_HOURS: Final = 24
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionGrant:
+    """An override a reviewer asks for in an emergency, on one case; built by
+    :func:`parse_exception`."""
+
+    outcome: ReviewOutcome
+    conditions: tuple[str, ...]
+    clause: str
+    reason: str
+    hours: int
+
+
+def parse_exception(outcome: str, conditions: list[str] | tuple[str, ...], reason: str,
+                    clause: str, hours: int | str) -> ExceptionGrant:
+    """An exception from its parts: an answer as for a review (the clause may name an
+    emergency power), and an expiry from 1 to :data:`EXCEPTION_MAX_HOURS` hours.
+
+    >>> parse_exception("allow", [], "Flood: evacuation", "Emergency order 3", 4).hours
+    4
+    >>> parse_exception("allow", [], "x", "y", 72)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.InputError: hours: an exception holds 1 to 24 hours, ...
+    """
+    answer = parse_review(outcome, conditions, reason, clause)
+    try:
+        count = int(hours)
+    except (TypeError, ValueError):
+        raise InputError(f"{hours!r} is not a number of hours", field="hours") from None
+    if not 1 <= count <= EXCEPTION_MAX_HOURS:
+        raise InputError(f"an exception holds 1 to {EXCEPTION_MAX_HOURS} hours, not {count}",
+                         field="hours")
+    return ExceptionGrant(answer.outcome, answer.conditions, answer.clause, answer.reason, count)
+
+
+def needs_second_approver(rules_outcome: str, outcome: str, *, required: bool = True) -> bool:
+    """Whether an exception needs a second approver: when it turns the rules' deny into an
+    allow (and the city's setting asks for it, as it does by default).
+
+    >>> needs_second_approver("deny", "allow"), needs_second_approver("review", "allow")
+    (True, False)
+    """
+    return required and rules_outcome == "deny" and outcome != "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseException:
+    """An exception as stored: it applies once granted (and approved, when it needs a second
+    approver) and until it expires."""
+
+    id: int
+    case_id: int
+    outcome: str
+    conditions: tuple[str, ...]
+    clause: str
+    reason: str
+    rules_outcome: str
+    granted_by: str
+    granted_at: dt.datetime
+    expires_at: dt.datetime
+    log_index: int
+    needs_second: bool
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+    approval_index: int | None = None
+
+    def status(self, at: dt.datetime) -> Literal["awaiting-approval", "in-force", "expired"]:
+        """Expired from ``expires_at`` on, whatever else; else in force unless a second approver
+        is still needed.
+
+        >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        >>> e = CaseException(1, 1, "allow", (), "X", "r", "deny", "staff:s-1", t,
+        ...                   t + dt.timedelta(hours=2), 5, needs_second=True)
+        >>> e.status(t), e.status(t + dt.timedelta(hours=2))
+        ('awaiting-approval', 'expired')
+        """
+        if _utc(at) >= _utc(self.expires_at):
+            return "expired"
+        if self.needs_second and self.approved_by is None:
+            return "awaiting-approval"
+        return "in-force"
+
+    def check_approver(self, actor: str, at: dt.datetime) -> None:
+        """Refuse (:class:`ReviewRefusedError`) an approval that may not be made: the exception
+        does not wait for one (approved, expired, or needing none), or ``actor`` granted it."""
+        if self.status(at) != "awaiting-approval":
+            raise ReviewRefusedError(f"exception {self.id} is {self.status(at)}: it waits for "
+                                     "no approval")
+        if actor == self.granted_by:
+            raise ReviewRefusedError("the second approver must be another person than the one "
+                                     "who granted the exception")
+
+    def applies(self, at: dt.datetime) -> bool:
+        """Whether the exception applies at ``at``: in force, never once expired."""
+        return self.status(at) == "in-force"
+
+    def to_dict(self, at: dt.datetime) -> dict[str, Any]:
+        return {"id": self.id, "case": self.case_id, "outcome": self.outcome,
+                "conditions": list(self.conditions), "clause": self.clause,
+                "reason": self.reason, "rules_outcome": self.rules_outcome,
+                "granted_by": self.granted_by, "granted_at": _stamp(self.granted_at),
+                "expires_at": _stamp(self.expires_at), "log_index": self.log_index,
+                "needs_second": self.needs_second, "approved_by": self.approved_by,
+                "approved_at": _stamp(self.approved_at),
+                "approval_index": self.approval_index, "status": self.status(at)}
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when

@@ -20,12 +20,14 @@ from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sanctuarygate.domain.case import (
     Case,
     CaseEvent,
+    CaseException,
     CaseState,
+    ExceptionGrant,
     ReviewAnswer,
     ReviewRefusedError,
     UnknownCaseError,
 )
-from sanctuarygate.store.tables import case_event, case_file
+from sanctuarygate.store.tables import case_event, case_exception, case_file
 
 #: The most cases one listing returns.
 LIST_MAX = 500
@@ -128,6 +130,66 @@ def close_case(conn: Connection, case_id: int, *, actor: str, note: str | None =
         state=CaseState.CLOSED.value, closed_at=when, updated_at=when))
     _event(conn, case_id, when, actor, "closed", None, note)
     return get_case(conn, case_id)
+
+
+def add_exception(conn: Connection, case_id: int, grant: ExceptionGrant, *, rules_outcome: str,
+                  actor: str, log_index: int, needs_second: bool, at: dt.datetime
+                  ) -> CaseException:
+    """Store an exception granted on a case (its log entry is ``log_index``)."""
+    case = get_case(conn, case_id, lock=True)
+    if case.state is CaseState.CLOSED:
+        raise ReviewRefusedError(f"case {case_id} is closed: no exception applies to it")
+    result = conn.execute(insert(case_exception).values(
+        case_id=case_id, outcome=grant.outcome, conditions=list(grant.conditions),
+        clause=grant.clause, reason=grant.reason, rules_outcome=rules_outcome,
+        granted_by=actor, granted_at=at, expires_at=at + dt.timedelta(hours=grant.hours),
+        log_index=log_index, needs_second=needs_second).returning(case_exception.c.id))
+    exception_id = int(result.scalar_one())
+    _event(conn, case_id, at, actor, "exception", log_index, grant.outcome)
+    return get_exception(conn, exception_id)
+
+
+def get_exception(conn: Connection, exception_id: int, *, lock: bool = False) -> CaseException:
+    """An exception by id; :class:`UnknownCaseError` (field ``exception``) if there is none."""
+    query = select(case_exception).where(case_exception.c.id == exception_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise UnknownCaseError(exception_id, what="exception")
+    return _exception(row)
+
+
+def approve_exception(conn: Connection, exception_id: int, *, actor: str, log_index: int,
+                      at: dt.datetime) -> CaseException:
+    """Record the second approver of an exception that waits for one: another account than the
+    one that granted it, before it expires."""
+    found = get_exception(conn, exception_id, lock=True)
+    found.check_approver(actor, at)
+    conn.execute(update(case_exception).where(case_exception.c.id == exception_id).values(
+        approved_by=actor, approved_at=at, approval_index=log_index))
+    _event(conn, found.case_id, at, actor, "exception-approved", log_index)
+    return get_exception(conn, exception_id)
+
+
+def list_exceptions(conn: Connection, *, case_id: int | None = None,
+                    limit: int = LIST_MAX) -> list[CaseException]:
+    """Exceptions, newest first; one case's only when ``case_id`` is given."""
+    query = select(case_exception).order_by(case_exception.c.id.desc()).limit(limit)
+    if case_id is not None:
+        query = query.where(case_exception.c.case_id == case_id)
+    return [_exception(row) for row in conn.execute(query).mappings()]
+
+
+def _exception(row: RowMapping) -> CaseException:
+    return CaseException(
+        id=int(row["id"]), case_id=int(row["case_id"]), outcome=row["outcome"],
+        conditions=tuple(row["conditions"] or ()), clause=row["clause"], reason=row["reason"],
+        rules_outcome=row["rules_outcome"], granted_by=row["granted_by"],
+        granted_at=row["granted_at"], expires_at=row["expires_at"],
+        log_index=int(row["log_index"]), needs_second=bool(row["needs_second"]),
+        approved_by=row["approved_by"], approved_at=row["approved_at"],
+        approval_index=row["approval_index"])
 
 
 def _event(conn: Connection, case_id: int, at: dt.datetime, actor: str, what: str,

@@ -9,6 +9,10 @@
 - ``POST /cases/{id}/review`` (reviewers; CSRF): the answer, recorded as a ``review`` log entry
   linked to the decision (``review/queue.py``); back to the case page (303). A bad answer is the
   page again with the problem (422); a deny the rules give stays a deny (409).
+- ``POST /cases/{id}/exception`` (reviewers; CSRF): an accountable exception (break-glass,
+  ``review/exception.py``), hours not days; ``POST /exceptions/{id}/approve``: another reviewer
+  approves one that turns the rules' deny into an allow; ``GET /exceptions`` (reviewers,
+  auditors): every exception and its status now.
 - ``GET /cases/{id}/status`` (desk, reviewers, auditors): the case status the desk card shows
   and polls with htmx (every few seconds, until a reviewer has answered); a whole page without
   htmx, so a refresh shows the answer too.
@@ -16,6 +20,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -25,22 +30,32 @@ from starlette.responses import Response
 
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.domain.case import (
+    EXCEPTION_MAX_HOURS,
     REVIEW_CONDITIONS,
     REVIEW_OUTCOMES,
     CaseState,
     UnknownCaseError,
+    parse_exception,
     parse_review,
 )
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError
+from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.review.queue import decide_case, view_case
-from sanctuarygate.store.case import get_case, list_cases
+from sanctuarygate.store.case import get_case, list_cases, list_exceptions
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.case_guard import StaffPage
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.pages import CARD_HEADERS, templates
 from sanctuarygate.web.problem import problem_for
-from sanctuarygate.web.signin_roles import DECIDE_REVIEW, FOLLOW_CASE, READ_CASES, may
+from sanctuarygate.web.signin_roles import (
+    DECIDE_REVIEW,
+    FOLLOW_CASE,
+    GRANT_EXCEPTION,
+    READ_CASES,
+    may,
+)
+from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,6 +99,15 @@ class ReviewForm(BaseModel):
     conditions: list[str] = []
     reason: str = ""
     clause: str = ""
+    hours: str = ""
+
+
+Granter = Annotated[StaffMember, Depends(StaffPage(GRANT_EXCEPTION))]
+EXCEPTION_STATUS: dict[str, str] = {
+    "awaiting-approval": N_("waits for a second approver"),
+    "in-force": N_("in force"),
+    "expired": N_("expired"),
+}
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -127,6 +151,41 @@ def review_case(request: Request, case_id: int, log: LogDep, decider: DeciderDep
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
+@router.post("/cases/{case_id}/exception", response_class=HTMLResponse)
+def grant_case_exception(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
+                         settings: SettingsDep, member: Granter,
+                         form: Annotated[ReviewForm, Form()]) -> Response:
+    """Grant an exception (break-glass) on the case; back to the case page."""
+    try:
+        grant = parse_exception(form.outcome, form.conditions, form.reason, form.clause,
+                                form.hours)
+        grant_exception(log, decider, case_id, grant, actor=member.actor,
+                        second_required=settings.exception_second_approver)
+    except InputError as exc:
+        if isinstance(exc, UnknownCaseError):
+            raise
+        return _case_page(request, case_id, log, decider, member, exception_form=form,
+                          exception_error=problem_for(exc), status=422)
+    return RedirectResponse(f"/cases/{case_id}#exceptions", status_code=303)
+
+
+@router.post("/exceptions/{exception_id}/approve", response_class=HTMLResponse)
+def approve_case_exception(exception_id: int, log: LogDep, member: Granter) -> Response:
+    """Approve an exception as its second approver; back to its case."""
+    approved = approve_exception(log, exception_id, actor=member.actor)
+    return RedirectResponse(f"/cases/{approved.case_id}#exceptions", status_code=303)
+
+
+@router.get("/exceptions", response_class=HTMLResponse)
+def exception_list(request: Request, log: LogDep, member: Reader) -> Response:
+    """Every exception, newest first, with its status now."""
+    with log.engine.connect() as conn:
+        found = list_exceptions(conn)
+    return templates.TemplateResponse(request, "exceptions.html", {
+        "exceptions": found, "now": dt.datetime.now(dt.UTC), "member": member,
+        "exception_status": EXCEPTION_STATUS, "review_labels": REVIEW_LABELS})
+
+
 @router.get("/cases/{case_id}/status", response_class=HTMLResponse)
 def case_status(request: Request, case_id: int, log: LogDep,
                 member: Annotated[StaffMember, Depends(StaffPage(FOLLOW_CASE))]) -> Response:
@@ -144,9 +203,16 @@ def case_status(request: Request, case_id: int, log: LogDep,
 
 def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
                member: StaffMember, *, form: ReviewForm | None = None, error: Any = None,
+               exception_form: ReviewForm | None = None, exception_error: Any = None,
                status: int = 200) -> Response:
     view = view_case(log, decider, case_id)
+    with log.engine.connect() as conn:
+        exceptions = list_exceptions(conn, case_id=case_id)
     return templates.TemplateResponse(request, "case.html", {
+        "exceptions": exceptions, "now": dt.datetime.now(dt.UTC),
+        "exception_status": EXCEPTION_STATUS, "exception_form": exception_form or ReviewForm(),
+        "exception_error": exception_error, "max_hours": EXCEPTION_MAX_HOURS,
+        "may_grant": may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED,
         "view": view, "case": view.case, "member": member, "form": form or ReviewForm(),
         "error": error, "may_decide": may(member, DECIDE_REVIEW) and view.case.waiting,
         "outcomes": REVIEW_OUTCOMES, "review_labels": REVIEW_LABELS,

@@ -27,6 +27,8 @@ READ_CASES: Final = "read-cases"
 DECIDE_REVIEW: Final = "decide-review"
 #: Follow the answer to a case opened at the desk (the answer card's case status).
 FOLLOW_CASE: Final = "follow-case"
+#: Grant an accountable exception (break-glass) on a case, or approve one as second approver.
+GRANT_EXCEPTION: Final = "grant-exception"
 
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
@@ -34,6 +36,7 @@ ACTIONS: Final[dict[str, frozenset[Role]]] = {
     READ_CASES: frozenset({Role.REVIEWER, Role.AUDITOR}),
     DECIDE_REVIEW: frozenset({Role.REVIEWER}),
     FOLLOW_CASE: frozenset({Role.DESK, Role.REVIEWER, Role.AUDITOR}),
+    GRANT_EXCEPTION: frozenset({Role.REVIEWER}),
 }
 
 
@@ -78,6 +81,11 @@ ROUTES: Final[tuple[Route, ...]] = (
           "decide a review (a `review` log entry; never an allow the rules deny)"),
     Route("GET", "/cases/{case_id}/status", FOLLOW_CASE, "no",
           "the desk card's case status: waiting, or the reviewer's answer"),
+    Route("POST", "/cases/{case_id}/exception", GRANT_EXCEPTION, "no",
+          "grant an exception (break-glass; an `exception` log entry; hours, not days)"),
+    Route("POST", "/exceptions/{exception_id}/approve", GRANT_EXCEPTION, "no",
+          "approve an exception as second approver (another reviewer)"),
+    Route("GET", "/exceptions", READ_CASES, "no", "every exception, in force or not"),
     Route("POST", "/api/v1/decisions", RECORD_DECISION, "dry_run=true only (not recorded)",
           "decide; record it (staff token: Authorization: Bearer sgs_...)"),
     Route("GET", "/api/v1/cases", READ_CASES, "no", "cases, filtered (staff token)"),
