@@ -146,3 +146,16 @@ def test_trace_reads_what_spreadsheets_write(gw: Gateway, tmp_path: Path, delimi
         report = trace_text(gw, data, tmp_path, name)
         assert dict(report.recipients) == {("DEA", "cpd-arrests"): 12}, (name, report)
         assert report.rows == 12 and report.untraceable == 0
+
+
+def test_a_column_the_spreadsheet_added_is_set_aside(gw: Gateway, tmp_path: Path) -> None:
+    content = extract(gw, "DEA", format="csv", fields=["name", "charge"])
+    table = csv_table(content)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([*table[0], "Notes"])
+    writer.writerows([*row, "called 3/4"] for row in table[1:])
+    report = trace_text(gw, out.getvalue(), tmp_path, "notes.csv")
+    assert dict(report.recipients) == {("DEA", "cpd-arrests"): 12}
+    only_notes = trace_text(gw, "Notes\nhello\n", tmp_path, "only.csv")
+    assert not only_notes.found and only_notes.untraceable == 1

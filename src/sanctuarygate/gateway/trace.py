@@ -110,10 +110,15 @@ def trace_rows(records: Iterable[Mapping[str, str]], key: bytes, agencies: Seque
     report = TraceReport()
     tags = _Tags(key, agencies)
     candidates: dict[frozenset[str], list[tuple[Dataset, tuple[str, ...]]]] = {}
+    known = {n for ds in catalog for n, _ in ds.fields}
     for record in records:
         report.rows += 1
-        row = dict(record)
-        tag = row.pop(TAG_FIELD, "").strip().lower()
+        tag = record.get(TAG_FIELD, "").strip().lower()
+        # Columns no dataset has (a spreadsheet's own notes) were never released: set aside.
+        row = {k: v for k, v in record.items() if k in known}
+        if not row:
+            report.untraceable += 1
+            continue
         columns = frozenset(row)
         if columns not in candidates:
             candidates[columns] = _datasets(catalog, columns)
