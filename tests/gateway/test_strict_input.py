@@ -100,3 +100,21 @@ def test_a_strict_body_reads_as_json_does() -> None:
     raw = json.dumps({**BASE, "filters": [{"field": "district", "op": "in", "value": [1, 2]}],
                       "document": {"kind": "none"}}).encode()
     assert load_query_body(raw) == json.loads(raw)
+
+
+def test_a_body_with_a_key_twice_is_rejected_on_the_record(gw: Gateway) -> None:
+    """release() given the body's bytes reads it strictly: the key sent twice is a 422-class
+    error naming it, logged as a rejected query without the offending values."""
+    with gw.log.engine.begin() as conn:
+        key = issue_key(conn, "FBI", "strict test").info
+    before = gw.log.size()
+    raw = (b'{"dataset": "cpd-arrests", "purpose": "civil-immigration-enforcement",'
+           b' "purpose": "criminal-investigation"}')
+    with pytest.raises(InputError) as info:
+        release(gw, key, raw, via="test")
+    assert info.value.field == "purpose"
+    use, entry = (json.loads(e.body) for e in gw.log.entries(before, gw.log.size()))
+    assert use["kind"] == "key-use" and entry["status"] == "rejected"
+    assert entry["error_field"] == "purpose" and "civil" not in json.dumps(entry)
+    done = release(gw, key, json.dumps({**BASE, "limit": 1}).encode(), via="test")
+    assert b"".join(done.chunks).count(b"\n") == 2

@@ -43,6 +43,7 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record
 from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS, PURPOSES
 from sanctuarygate.errors import InputError, SanctuaryGateError
+from sanctuarygate.gateway.body import load_query_body
 from sanctuarygate.gateway.keys import record_key_use
 from sanctuarygate.gateway.ledger import writer as ledger_writer
 from sanctuarygate.gateway.plan import (
@@ -184,7 +185,8 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
     """Plan, log and stream a query (see the module docstring); ``via`` says how the key was
     used (``"POST /api/v1/query"``, ``"cli: sanctuarygate query"``) in its ``key-use`` entry.
 
-    ``query`` is the body as the agency sent it (parsed here, against the catalog), or a
+    ``query`` is the body as the agency sent it (parsed here, against the catalog; as bytes,
+    read strictly first: a key sent twice is rejected, ``gateway.body``), or a
     :class:`QuerySpec` already parsed.
 
     Raises QueryRefusedError (logged: refused by the rules, with ``log_index`` set; or rejected
@@ -193,7 +195,8 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
     """
     try:
         spec = (query if isinstance(query, QuerySpec)
-                else parse_spec(query, gw.decider.library.catalog))
+                else parse_spec(load_query_body(query) if isinstance(query, bytes) else query,
+                                gw.decider.library.catalog))
     except InputError as exc:
         _reject(gw, key, query, exc, via)
         raise
