@@ -15,6 +15,7 @@ does not have), and those sets are data, not schema.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import shutil
 import tempfile
@@ -41,9 +42,10 @@ EXAMPLES = 20
 
 #: Everything the app keeps (log, keys, records) goes to a folder of this module's own.
 HOME = Path(tempfile.mkdtemp(prefix="sanctuarygate-contract-"))
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)  # also when only collected
 RECORDS = make_engine(f"sqlite:///{HOME / 'records.db'}")
-#: Built at import, reading and writing nothing yet (the ``served`` fixture starts it):
-#: schemathesis's lazy fixture loader does not work with pytest 9 (it sets ``node._nodeid``).
+#: Built at import, as schemathesis loads its document (which runs the app's start-up): its
+#: lazy fixture loader does not work with pytest 9 (it sets ``node._nodeid``).
 #: The auth check sends many bad keys on purpose: no throttle (429) for this one client.
 UNTHROTTLED = {"auth_failure_limit": 10**6} if "auth_failure_limit" in Settings.model_fields else {}
 APP = create_app(Settings(data_dir=HOME / "data", database_url=f"sqlite:///{HOME / 'log.db'}",
@@ -53,8 +55,8 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, Any]]:
-    """The app, started (migrated, its keys made), with records to release and the
-    credentials its routes need."""
+    """The app, started (migrated, its keys made; again, which changes nothing), with records
+    to release and the credentials its routes need."""
     generate(RECORDS, 50, seed=5)
     start(APP)
     with APP.state.log.engine.begin() as conn:
@@ -65,7 +67,6 @@ def served() -> Iterator[dict[str, Any]]:
            "agency": {"Authorization": f"Bearer {agency_key}"}}
     APP.state.log.engine.dispose()
     RECORDS.dispose()
-    shutil.rmtree(HOME, ignore_errors=True)
 
 
 def credentials(served: dict[str, Any], case: Any) -> dict[str, str]:
