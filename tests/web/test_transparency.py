@@ -26,7 +26,7 @@ from sanctuarygate.audit.witnessing import city_policy, witnessed_checkpoint
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.report import Families, report_from_export
+from sanctuarygate.report import Families, report_from_export, report_from_log
 from sanctuarygate.report.render import table_csv
 from sanctuarygate.settings import load_settings
 from sanctuarygate.store.db import make_engine, upgrade
@@ -193,25 +193,32 @@ def test_charts_are_images_with_alt_text_and_no_small_numbers(client: TestClient
 
 def test_a_checkpoint_is_counted_once(client: TestClient, log: DecisionLog, decider: Decider,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Views of the same checkpoint reuse its count; a new entry (a new checkpoint) recounts."""
-    counts: list[int | None] = []
-    real = transparency.report_from_log
+    """Views of the same checkpoint reuse its count; at a new checkpoint the count goes on from
+    the kept one (reading only the new entries), and gives the numbers of a count from zero."""
+    calls: list[tuple[int, int | None]] = []
+    real = transparency.tally_log
 
     def counting(*args: Any, **kwargs: Any) -> Any:
-        counts.append(kwargs.get("size"))
+        kept = kwargs.get("kept")
+        calls.append((kwargs["size"], None if kept is None else kept.size))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(transparency, "report_from_log", counting)
+    monkeypatch.setattr(transparency, "tally_log", counting)
     first = client.get("/transparency").text
     assert client.get("/transparency").text == first
     client.get("/transparency/decisions.csv")
     client.get("/transparency", headers=SPANISH)
-    assert counts == [log.size()]
+    size = log.size()
+    assert calls == [(size, None)]
     request = _ask("ICE-ERO", "notify-release", {"type": "Person", "in_custody": True},
                    "civil-immigration-enforcement")
     log.record(request, decider.decide(request), actor="desk")
-    assert f'<dd id="checkpoint-size">{log.size()}</dd>' in client.get("/transparency").text
-    assert counts == [log.size() - 1, log.size()]
+    assert f'<dd id="checkpoint-size">{size + 1}</dd>' in client.get("/transparency").text
+    assert calls == [(size, None), (size + 1, size)]
+    fresh = report_from_log(log, families=Families(decider.library.directory), min_cell=5,
+                            size=size + 1)
+    for table in fresh.tables:
+        assert client.get(f"/transparency/{table.name}.csv").text == table_csv(table, 5)
 
 
 @pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")

@@ -5,11 +5,16 @@ pinned (``audit.bundle.verify_bundle``) before a single entry is counted; the en
 are then checked to be the very bytes that verified (same count, same RFC 9162 root), so a file
 changed between the check and the count is refused too. ``entries.jsonl`` is split on the byte
 ``\\n`` only: an entry may hold a raw U+2028, which ``str.splitlines`` would take for a line end.
+
+The live log is read in steps (:func:`log_entries`); :func:`tally_log` counts it on from a tally
+kept at an earlier checkpoint, reading only the entries after it, once the log's consistency
+proof shows it only grew since.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +24,10 @@ from sanctuarygate.audit.bundle import BundleError, verify_bundle
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.trust import TrustPolicy
 from sanctuarygate.errors import InputError
+from sanctuarygate.report.family import Families
+from sanctuarygate.report.tally import Tally, tally
 
-__all__ = ["Source", "log_entries", "read_export"]
+__all__ = ["Kept", "Source", "log_entries", "read_export", "tally_log"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +84,41 @@ def _split(data: bytes) -> list[bytes]:
     return data.split(b"\n")[:-1] if data else []
 
 
-def log_entries(log: DecisionLog, *, size: int | None = None,
+def log_entries(log: DecisionLog, *, size: int | None = None, start: int = 0,
                 step: int = 10_000) -> Iterator[bytes]:
-    """The first ``size`` entries of the live log (all of them by default), as stored bytes."""
+    """Entries ``start`` to ``size - 1`` of the live log (by default all of them), as stored
+    bytes."""
     end = log.size() if size is None else size
-    for start in range(0, end, step):
-        for entry in log.entries(start, min(start + step, end)):
+    for first in range(start, end, step):
+        for entry in log.entries(first, min(first + step, end)):
             yield entry.body.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The tally of a log's first ``size`` entries, whose tree root is ``root``."""
+
+    size: int
+    root: bytes
+    tally: Tally
+
+
+def tally_log(log: DecisionLog, families: Families, *, size: int, root: bytes,
+              kept: Kept | None = None) -> Kept:
+    """The tally of the log's first ``size`` entries (tree root ``root``, from a checkpoint
+    the caller verified).
+
+    With ``kept`` (a tally of an earlier checkpoint of the same log), only the entries after
+    it are read, once the log's consistency proof shows that the tree of ``size`` extends the
+    kept one; a log that does not (its history rewritten) raises :class:`BundleError`: no
+    number is counted from it. ``kept`` itself is not changed.
+    """
+    if kept is None or kept.size > size:
+        return Kept(size, root, tally(log_entries(log, size=size), families))
+    proof = log.consistency_proof(kept.size, size)
+    if not merkle.verify_consistency(kept.size, size, kept.root, root, proof):
+        raise BundleError(f"the log of {size} entries does not extend its earlier checkpoint "
+                          f"of {kept.size}: its history was rewritten")
+    counted = copy.deepcopy(kept.tally)
+    return Kept(size, root, tally(log_entries(log, start=kept.size, size=size), families,
+                                  into=counted))

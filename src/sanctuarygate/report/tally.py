@@ -64,13 +64,21 @@ class Tally:
     other: Counter[str] = field(default_factory=Counter)
     unknown: Counter[str] = field(default_factory=Counter)
     months: set[str] = field(default_factory=set)
+    #: The released queries so far (entry index: family, dataset), for the rows their
+    #: completions add: what a tally continued with later entries needs.
+    released: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-def tally(entries: Iterable[bytes], families: Families) -> Tally:
-    """Count every entry (see the module docstring)."""
-    out = Tally()
-    queries: dict[int, tuple[str, str]] = {}
-    for index, raw in enumerate(entries):
+def tally(entries: Iterable[bytes], families: Families, *, into: Tally | None = None) -> Tally:
+    """Count every entry (see the module docstring).
+
+    ``into``: a tally of the log's first ``into.entries`` entries, to continue with the ones
+    after them (``entries`` starts at that index); it is updated in place and returned. The
+    result is the tally of all of them, as if counted at once.
+    """
+    out = into if into is not None else Tally()
+    queries = out.released
+    for index, raw in enumerate(entries, start=out.entries):
         out.entries += 1
         entry = _parse(index, raw)
         kind, version = entry.get("kind"), entry.get("v")

@@ -37,7 +37,7 @@ from sanctuarygate.report.source import Source, log_entries, read_export
 from sanctuarygate.report.suppress import GridKey, Line, Suppression, grid, suppress
 from sanctuarygate.report.tally import KEY_KINDS, QUERY_STATUSES, Tally, tally
 
-__all__ = ["Count", "Row", "Table", "TransparencyReport", "report_from_export",
+__all__ = ["Count", "Row", "Table", "TransparencyReport", "publish_tally", "report_from_export",
            "report_from_log", "transparency_report"]
 
 Mark = Literal["shown", "small", "withheld"]
@@ -108,7 +108,13 @@ def transparency_report(entries: Iterable[bytes], *, families: Families, min_cel
     >>> r.decisions.total, r.decisions.rows
     (Count(value=0, mark='shown'), ())
     """
-    counted = tally(entries, families)
+    return publish_tally(tally(entries, families), families=families, min_cell=min_cell,
+                         source=source)
+
+
+def publish_tally(counted: Tally, *, families: Families, min_cell: int,
+                  source: Source | None = None) -> TransparencyReport:
+    """The tables of a tally, suppressed (``counted`` is not changed)."""
     builder = _Builder(min_cell)
     _add_tables(builder, counted, families)
     tables = builder.publish()

@@ -34,7 +34,9 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report import Families, TransparencyReport, report_from_log
 from sanctuarygate.report.chart import Chart, table_chart
 from sanctuarygate.report.render import table_csv
+from sanctuarygate.report.source import Kept, Source, tally_log
 from sanctuarygate.report.tally import NO_CLAUSE
+from sanctuarygate.report.transparency import publish_tally
 from sanctuarygate.web import i18n
 from sanctuarygate.web.pages import templates
 from sanctuarygate.web.state import DeciderDep, LogDep, SettingsDep
@@ -109,26 +111,33 @@ class Published:
 
 
 class Counted:
-    """The last checkpoint's report, and its charts by language, kept on the app: the same
-    checkpoint always gives the same numbers, so a page view counts the log again only when
-    its checkpoint has moved. Two views racing at a new checkpoint may both count; either
-    result is the same."""
+    """The count of the last checkpoint, and its charts by language, kept on the app.
+
+    The same checkpoint always gives the same numbers, so a view counts nothing when the
+    checkpoint has not moved; when it has, only the entries after the kept one are read
+    (``report.source.tally_log``: once the log's consistency proof shows it only grew). Two
+    views racing at a new checkpoint may both count; either result is the same."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, bytes, int] | None = None
+        self._kept: Kept | None = None
         self._report: TransparencyReport | None = None
         self._charts: dict[str, dict[str, Chart]] = {}
 
-    def report(self, key: tuple[int, bytes, int],
-               count: Callable[[], TransparencyReport]) -> TransparencyReport:
-        """The report kept for ``key``, else ``count()`` (then kept in its place)."""
+    def report(self, log: DecisionLog, families: Families, checkpoint: Checkpoint,
+               min_cell: int) -> TransparencyReport:
+        """The report of the log at ``checkpoint`` (verified by the caller)."""
         with self._lock:
-            if key == self._key and self._report is not None:
-                return self._report
-        report = count()
+            kept, report = self._kept, self._report
+        if (kept is not None and report is not None and kept.size == checkpoint.size
+                and kept.root == checkpoint.root_hash and report.min_cell == min_cell):
+            return report
+        grown = tally_log(log, families, size=checkpoint.size, root=checkpoint.root_hash,
+                          kept=kept)
+        report = publish_tally(grown.tally, families=families, min_cell=min_cell,
+                               source=Source(entries=checkpoint.size))
         with self._lock:
-            self._key, self._report, self._charts = key, report, {}
+            self._kept, self._report, self._charts = grown, report, {}
         return report
 
     def charts(self, report: TransparencyReport, lang: str,
@@ -158,25 +167,24 @@ def published(log: DecisionLog, decider: Decider, *, min_cell: int,
               witnesses: Sequence[WitnessEndpoint] = (),
               counted: Counted | None = None) -> Published:
     """The checkpoint to count at, verified with the log's keys, and the report of its entries
-    (kept in ``counted`` for the next view of the same checkpoint).
+    (counted on from what ``counted`` kept of an earlier checkpoint, and kept there).
 
     With ``witnesses`` (the app's, ``SANCTUARYGATE_WITNESSES``), the checkpoint is the newest
     they cosigned, as ``log export`` writes it, so that the export gives the page's numbers;
     until one is, the log's latest, said so. Raises the audit package's error when the
-    checkpoint or a witness's cosignature does not verify (no number is shown from a log that
-    does not check out)."""
+    checkpoint or a witness's cosignature does not verify, or the log does not extend the
+    checkpoint counted before (no number is shown from a log that does not check out)."""
     witnessed = witnessed_checkpoint(log) if witnesses else None
     note = witnessed if witnessed is not None else log.checkpoint()
     checkpoint = verify_checkpoint(note, log.verifiers())
     cosigned = tuple(verify_cosignatures(note, [w.verifier for w in witnesses])
                      if witnessed is not None else ())
-
-    def count() -> TransparencyReport:
-        return report_from_log(log, families=Families(decider.library.directory),
-                               min_cell=min_cell, size=checkpoint.size)
-
-    key = (checkpoint.size, checkpoint.root_hash, min_cell)
-    report = counted.report(key, count) if counted is not None else count()
+    families = Families(decider.library.directory)
+    if counted is None:
+        report = report_from_log(log, families=families, min_cell=min_cell,
+                                 size=checkpoint.size)
+    else:
+        report = counted.report(log, families, checkpoint, min_cell)
     return Published(note, checkpoint, report, cosigned,
                      awaiting_witnesses=bool(witnesses) and witnessed is None)
 
