@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import parse_request
+from sanctuarygate.errors import InputError
 from sanctuarygate.web.openapi import PROBLEM_SCHEMA
 from sanctuarygate.web.schemas import RESOURCES, DecisionAnswer, DecisionRequest
 
 from .conftest import TestClient, as_request, shared_cases
 
 PROBLEM = "application/problem+json"
+CASES = shared_cases()
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +146,43 @@ def test_not_ready_is_a_503_problem_with_retry_after(decider: Any) -> None:
     answer = TestClient(app).get("/healthz")
     assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM
     assert answer.headers["retry-after"] == "1"
+
+
+def _resource(rtype: str, draw: Any) -> dict[str, Any]:
+    facts = voc.RESOURCE_FACTS[rtype]
+    chosen = draw(st.lists(st.sampled_from(sorted(facts)), unique=True, max_size=3))
+    values: dict[str, Any] = {}
+    for name in chosen:
+        if facts[name] is bool:
+            values[name] = draw(st.sampled_from([True, False, "unknown"]))
+        else:
+            vocab = {"kind": voc.PROPERTY_KINDS if rtype == "Property" else voc.AGREEMENT_KINDS,
+                     "owner": voc.PROPERTY_OWNERS}.get(name)
+            pick = sorted(vocab) if vocab and rtype in ("Property", "Agreement") else ["X-1"]
+            values[name] = draw(st.sampled_from([*pick, "", 3]))
+    return {"type": rtype, **values}
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_the_model_refuses_nothing_the_parser_accepts(data: st.DataObject) -> None:
+    """Both ways: what the parser reads, the model takes as the same request; what the
+    parser refuses is a ValidationError (the 422), never anything else."""
+    case = as_request(data.draw(st.sampled_from(sorted(CASES.values(), key=str))))
+    body = {**case,
+            "action": data.draw(st.sampled_from(sorted(voc.ACTIONS))),
+            "resource": _resource(data.draw(st.sampled_from(sorted(voc.RESOURCE_TYPES))),
+                                  data.draw),
+            "context": data.draw(st.sampled_from([None, {}, {"purpose": "unknown"}, {
+                "purpose": data.draw(st.sampled_from(sorted(voc.PURPOSES))),
+                "document": {"kind": data.draw(st.sampled_from(sorted(voc.DOCUMENT_KINDS))),
+                             **data.draw(st.sampled_from([{}, {"verified": True},
+                                                          {"verified": "unknown"}]))},
+                "channel": data.draw(st.sampled_from([None, *sorted(voc.CHANNELS)]))}]))}
+    try:
+        expected = parse_request(body)
+    except InputError:
+        with pytest.raises(ValidationError):
+            DecisionRequest.model_validate(body)
+        return
+    assert DecisionRequest.model_validate(body).request == expected
