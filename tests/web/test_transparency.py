@@ -265,3 +265,28 @@ def test_a_checkpoint_that_does_not_verify_shows_no_numbers(
         answer = client.get(path, headers={"accept": "text/html"})
         assert answer.status_code == 500, path
         assert "<table" not in answer.text and "fewer than" not in answer.text
+
+
+def test_a_chart_is_drawn_again_only_when_its_counts_change(
+        client: TestClient, log: DecisionLog, decider: Decider,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    real = transparency.table_chart
+
+    def drawing(table: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(table.name)
+        return real(table, *args, **kwargs)
+
+    monkeypatch.setattr(transparency, "table_chart", drawing)
+    client.get("/transparency")
+    charted = ["decisions", "reviews", "refusals", "queries", "rows_released"]
+    assert drawn == charted
+    client.get("/transparency")
+    assert drawn == charted  # nothing drawn again
+    client.get("/transparency", headers=SPANISH)
+    assert drawn == charted * 2  # another language
+    request = _ask("ICE-ERO", "notify-release", {"type": "Person", "in_custody": True},
+                   "civil-immigration-enforcement")
+    log.record(request, decider.decide(request), actor="desk")
+    client.get("/transparency")
+    assert drawn[10:] == ["decisions", "reviews", "refusals"]  # the gateway's did not change

@@ -31,7 +31,7 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.witnessing import WitnessEndpoint, witnessed_checkpoint
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.policy.decide import Decider
-from sanctuarygate.report import Families, TransparencyReport, report_from_log
+from sanctuarygate.report import Families, Table, TransparencyReport, report_from_log
 from sanctuarygate.report.chart import Chart, table_chart
 from sanctuarygate.report.render import table_csv
 from sanctuarygate.report.source import Kept, Source, tally_log
@@ -111,18 +111,22 @@ class Published:
 
 
 class Counted:
-    """The count of the last checkpoint, and its charts by language, kept on the app.
+    """The count of the last checkpoint, and the charts drawn, kept on the app.
 
     The same checkpoint always gives the same numbers, so a view counts nothing when the
     checkpoint has not moved; when it has, only the entries after the kept one are read
-    (``report.source.tally_log``: once the log's consistency proof shows it only grew). Two
-    views racing at a new checkpoint may both count; either result is the same."""
+    (``report.source.tally_log``: once the log's consistency proof shows it only grew). A
+    chart is drawn again only when its table's published counts (or the language) change.
+    Two views racing at a new checkpoint may both count; either result is the same."""
+
+    #: Charts kept at most (a few languages times a few tables, over a few checkpoints).
+    MAX_CHARTS = 64
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: Kept | None = None
         self._report: TransparencyReport | None = None
-        self._charts: dict[str, dict[str, Chart]] = {}
+        self._charts: dict[tuple[str, int, Table], Chart | None] = {}
 
     def report(self, log: DecisionLog, families: Families, checkpoint: Checkpoint,
                min_cell: int) -> TransparencyReport:
@@ -137,19 +141,22 @@ class Counted:
         report = publish_tally(grown.tally, families=families, min_cell=min_cell,
                                source=Source(entries=checkpoint.size))
         with self._lock:
-            self._kept, self._report, self._charts = grown, report, {}
+            self._kept, self._report = grown, report
         return report
 
-    def charts(self, report: TransparencyReport, lang: str,
-               draw: Callable[[], dict[str, Chart]]) -> dict[str, Chart]:
-        """The charts of the kept ``report`` in ``lang``, else ``draw()`` (kept if it is)."""
+    def chart(self, lang: str, min_cell: int, table: Table,
+              draw: Callable[[], Chart | None]) -> Chart | None:
+        """The chart of ``table`` in ``lang``: the one drawn before for the same published
+        counts, else ``draw()`` (then kept)."""
+        key = (lang, min_cell, table)
         with self._lock:
-            if report is self._report and lang in self._charts:
-                return self._charts[lang]
+            if key in self._charts:
+                return self._charts[key]
         drawn = draw()
         with self._lock:
-            if report is self._report:
-                self._charts[lang] = drawn
+            if len(self._charts) >= self.MAX_CHARTS:
+                self._charts.clear()
+            self._charts[key] = drawn
         return drawn
 
 
@@ -195,9 +202,12 @@ def witnesses_of(request: Request) -> Sequence[WitnessEndpoint]:
     return witnesses
 
 
-def charts(report: TransparencyReport, gettext: Callable[[str], str]) -> dict[str, Chart]:
-    """The report's charts, in the language of ``gettext``, by table name (none for a table
-    with no rows)."""
+def charts(report: TransparencyReport, lang: str,
+           counted: Counted | None = None) -> dict[str, Chart]:
+    """The report's charts in ``lang``, by table name (none for a table with no rows); those
+    ``counted`` drew before for the same counts are not drawn again."""
+    gettext = i18n.catalog(lang).gettext
+
     def word(w: str) -> str:
         return gettext(WORDS[w]) if w in WORDS else w
 
@@ -205,8 +215,13 @@ def charts(report: TransparencyReport, gettext: Callable[[str], str]) -> dict[st
     tables = {t.name: t for t in report.tables}
     out: dict[str, Chart] = {}
     for name, (by, title, axis) in CHARTS.items():
-        chart = table_chart(tables[name], gettext(title), by=by, axis=gettext(axis), word=word,
-                            small=small, withheld=gettext("withheld"))
+        def draw(table: Table = tables[name], by: Literal["rows", "columns"] = by,
+                 title: str = title, axis: str = axis) -> Chart | None:
+            return table_chart(table, gettext(title), by=by, axis=gettext(axis), word=word,
+                               small=small, withheld=gettext("withheld"))
+
+        chart = (counted.chart(lang, report.min_cell, tables[name], draw)
+                 if counted is not None else draw())
         if chart is not None:
             out[name] = chart
     return out
@@ -219,9 +234,7 @@ def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
     counted = counted_of(request)
     shown = published(log, decider, min_cell=settings.report_min_cell,
                       witnesses=witnesses_of(request), counted=counted)
-    lang = i18n.language_of(request)
-    drawn = counted.charts(shown.report, lang,
-                           lambda: charts(shown.report, i18n.catalog(lang).gettext))
+    drawn = charts(shown.report, i18n.language_of(request), counted)
     return templates.TemplateResponse(request, "transparency.html", {
         "shown": shown, "report": shown.report, "n": shown.report.min_cell,
         "words": WORDS, "titles": TITLES, "charts": drawn,
