@@ -61,6 +61,8 @@ def test_the_security_schemes_are_declared_and_routes_name_theirs(spec: dict[str
     assert paths["/api/v1/decisions"]["post"]["security"] == [{"staffToken": []}, {}]
     for method, path in (("post", "/api/v1/query"), ("get", "/api/v1/query/plan")):
         assert paths[path][method]["security"] == [{"agencyKey": []}, {"agencyApiKey": []}]
+        # a key header sent twice (400), a client over its failed-authentication limit (429)
+        assert {"400", "401", "429"} <= set(paths[path][method]["responses"])
     assert "security" not in paths["/api/v1/log/entries"]["get"]  # the public log: anyone
 
 

@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(api.router)
     app.include_router(log_api.router)
     # The agency key's two headers, declared for OpenAPI (web/auth.py checks the key itself).
-    app.include_router(query_api.router, responses=problems(401, 403, 422, 429),
+    app.include_router(query_api.router, responses=problems(400, 401, 403, 422, 429),
                        dependencies=[Security(agency_bearer), Security(agency_api_key)])
     app.include_router(pages.router)
     app.include_router(log_pages.router)

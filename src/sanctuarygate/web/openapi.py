@@ -58,7 +58,8 @@ class ProblemDetails(BaseModel):
 
 #: What each status means, whichever route answers it.
 MEANING: Final[dict[int, str]] = {
-    400: "Malformed JSON: the body could not be read.",
+    400: "The request could not be read: a body that is not JSON (or not UTF-8), or a "
+         "credential header sent twice.",
     401: "Not authenticated: no credential, or one that is malformed, unknown or revoked.",
     403: "Not allowed: the credential's role or agency may not do this, or the rules refused.",
     404: "Nothing at this address.",
