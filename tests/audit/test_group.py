@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.group import GroupCommit
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.audit.tree import LogReader
+from sanctuarygate.audit.tree import LogReader, hold_head
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.store.db import upgrade
@@ -76,6 +76,28 @@ def test_a_commit_gathers_the_appends_of_its_window(db_engine: Engine) -> None:
     assert sorted(indexes) == list(range(10))
     assert (group.commits, group.appended) == (1, 10)
     assert {f'{{"k":{k}}}' for k in range(10)} == set(_stored(db_engine).values())
+
+
+def test_appends_that_arrive_while_the_head_is_locked_join_the_commit(db_engine: Engine) -> None:
+    """Another process's transaction holds the log head: the leader waits for it, and the nine
+    appends that arrive meanwhile go in the same commit as the leader's."""
+    upgrade(db_engine)
+    group = GroupCommit(db_engine, window=0, max_batch=10)
+    other = db_engine.connect()
+    other.begin()
+    hold_head(other)  # as another worker's commit would
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            first = pool.submit(group.append, b'{"k":0}')
+            rest = [pool.submit(group.append, f'{{"k":{k}}}'.encode()) for k in range(1, 10)]
+            with group._cond:  # the tenth queued append wakes whoever waits for a full batch
+                assert group._cond.wait_for(lambda: len(group._queue) == 10, timeout=120)
+            other.commit()
+            indexes = [first.result(timeout=120)] + [f.result(timeout=120) for f in rest]
+    finally:
+        other.close()
+    assert sorted(indexes) == list(range(10))
+    assert (group.commits, group.appended) == (1, 10)
 
 
 def test_a_failed_commit_fails_every_caller_in_it(db_engine: Engine) -> None:

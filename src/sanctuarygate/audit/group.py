@@ -7,9 +7,11 @@ in one transaction, through ``audit/tree.py``'s ``append_many`` like any other a
 
 1. a caller queues its entry and waits;
 2. the first caller that finds no commit under way leads: it waits up to ``window`` seconds from
-   the oldest queued entry's arrival (or until ``max_batch`` are queued), takes the queue, and
-   commits it in one transaction; entries queued meanwhile wait for the next commit, which one
-   of their callers leads (under load, they have waited their window already);
+   the oldest queued entry's arrival (or until ``max_batch`` are queued), begins a transaction
+   and waits for the log head's lock (``tree.hold_head``: other processes' commits go first);
+   only then does it take the queue, entries that arrived while it waited included, and append
+   and commit them together. Entries queued after that wait for the next commit, which one of
+   their callers leads (under load, they have waited their window already);
 3. each caller returns once the commit holding its entry is durable, with its index. If that
    commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
    not durable (fail closed), and a failed batch leaves no entry and no gap.
@@ -31,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sanctuarygate.audit.tree import append_many
+from sanctuarygate.audit.tree import append_many, hold_head
 from sanctuarygate.store.db import Engine
 
 __all__ = ["GroupCommit"]
@@ -98,8 +100,7 @@ class GroupCommit:
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            batch = self._queue[: self.max_batch]
-            del self._queue[: self.max_batch]
+            batch: list[_Queued] = []
             error: BaseException | None = None
             indexes: list[int] = []
             self._cond.release()
@@ -109,6 +110,8 @@ class GroupCommit:
                 error = exc
             finally:
                 self._cond.acquire()
+            if not batch:  # failed before it took the queue: its callers fail (not durable)
+                batch = self._take()
             if error is None:
                 self.commits += 1
                 self.appended += len(batch)
@@ -122,7 +125,17 @@ class GroupCommit:
             self._leading = False
             self._cond.notify_all()
 
+    def _take(self) -> list[_Queued]:
+        """The next batch off the queue (called with the lock held)."""
+        batch = self._queue[: self.max_batch]
+        del self._queue[: self.max_batch]
+        return batch
+
     def _commit(self, batch: list[_Queued]) -> list[int]:
-        """One durable transaction: the batch's entries, in queue order."""
+        """One durable transaction: wait for the head's lock, then fill ``batch`` from the
+        queue (what arrived meanwhile too) and append its entries, in queue order."""
         with self.engine.begin() as conn:
+            hold_head(conn)
+            with self._cond:
+                batch.extend(self._take())
             return append_many(conn, [q.body for q in batch], at=[q.at for q in batch])

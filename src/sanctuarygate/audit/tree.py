@@ -31,7 +31,7 @@ from sanctuarygate.store import log as stored
 from sanctuarygate.store.db import Connection
 from sanctuarygate.store.log import LogRangeError, StoredNodes
 
-__all__ = ["LogReader", "append", "append_many"]
+__all__ = ["LogReader", "append", "append_many", "hold_head"]
 
 
 class _Keys:
@@ -68,6 +68,12 @@ def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
             out.append((level, position - 1))
         level += 1
     return out
+
+
+def hold_head(conn: Connection) -> None:
+    """Wait for the log's head lock in the caller's transaction, reserving nothing yet: a group
+    commit (``audit/group.py``) holds it first, then takes every entry queued meanwhile."""
+    stored.hold_head(conn)
 
 
 def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> int:

@@ -165,6 +165,19 @@ def read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
     return size, found
 
 
+#: The head's lock without moving it: a row lock on PostgreSQL (no new row version), the
+#: database write lock on SQLite (a write that changes nothing).
+_PG_HOLD_HEAD = select(log_head.c.size).where(log_head.c.id == 1).with_for_update()
+_SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
+
+
+def hold_head(conn: Connection) -> None:
+    """Take the head's lock now (queueing behind other appenders' transactions), without
+    reserving any index: a group commit takes its batch once it holds the lock, so entries that
+    arrive while it waits go in the same commit. :func:`lock_head` then reserves, at once."""
+    conn.execute(_PG_HOLD_HEAD if conn.dialect.name == "postgresql" else _SQLITE_HOLD_HEAD)
+
+
 def lock_head(conn: Connection, count: int) -> int:
     """Reserve the next ``count`` indexes and return the first: moves the head on by ``count``
     under its row lock, held until the caller's transaction ends (appenders queue here)."""
