@@ -2,8 +2,8 @@
 its documented schema, answers as documented: no server error, only documented statuses, the
 documented content types (problem+json for errors) and bodies, and credentials enforced.
 
-The app is built with a temporary data directory, log database and records database; a desk
-officer's staff token and an FBI agency key are sent to the routes that need them (and
+The app is built with a temporary data directory, log database and records database; a
+reviewer's staff token and an FBI agency key are sent to the routes that need them (and
 schemathesis's auth check then tries each without, expecting 401). Examples are few and
 derandomized, so the run is short and the same every time.
 
@@ -61,7 +61,8 @@ def served() -> Iterator[dict[str, Any]]:
     start(APP)
     with APP.state.log.engine.begin() as conn:
         agency_key = issue_key(conn, "FBI", "contract test").key
-        member, _ = add_staff(conn, "contract-desk", ("desk",), password="contract test pass")
+        # a reviewer records decisions, reads cases and answers them: every staff route
+        member, _ = add_staff(conn, "contract-reviewer", ("reviewer",), password="contract pass")
         staff_token = issue_token(conn, member.name, "contract test").token
     yield {"staff": {"Authorization": f"Bearer {staff_token}"},
            "agency": {"Authorization": f"Bearer {agency_key}"}}
