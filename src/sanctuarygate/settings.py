@@ -151,8 +151,7 @@ class Settings(BaseSettings):
         >>> Settings().today(at), Settings(timezone="Europe/Warsaw").today(at)
         (datetime.date(2026, 12, 2), datetime.date(2026, 12, 3))
         """
-        zone = zoneinfo.ZoneInfo(self.timezone)
-        return (now.astimezone(zone) if now else dt.datetime.now(zone)).date()
+        return city_today(self.timezone, now)
 
     @field_validator("database_url", "records_url")
     @classmethod
@@ -184,6 +183,12 @@ class Settings(BaseSettings):
         """Dates that pack manifests may refer to as ``{setting: NAME}``."""
         return {"o2021_117_effective": self.o2021_117_effective,
                 "kifta_effective": self.kifta_effective}
+
+
+def city_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """The date in ``timezone`` now (or at the instant ``now``)."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    return (now.astimezone(zone) if now else dt.datetime.now(zone)).date()
 
 
 def load_settings() -> Settings:

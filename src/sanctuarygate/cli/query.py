@@ -125,7 +125,7 @@ def query(
         with log.engine.connect() as conn:
             key = authenticate(conn, presented)
         gw = Gateway(decider, log, default_records(), settings.profile, settings.data_dir,
-                     settings.gateway_pack_ids, settings.today)
+                     settings.gateway_pack_ids, settings.timezone)
         if plan:
             spec = parse_spec(body, decider.library.catalog)
             typer.echo(json.dumps(preview(gw, key, spec, via=VIA), indent=2, ensure_ascii=False))

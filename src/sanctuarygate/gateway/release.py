@@ -57,6 +57,7 @@ from sanctuarygate.gateway.plan import (
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.settings import city_today
 from sanctuarygate.store.credential import KeyInfo
 
 __all__ = ["Gateway", "Release", "preview", "release"]
@@ -80,8 +81,8 @@ class Gateway:
     profile: str
     data_dir: Path
     packs: tuple[str, ...] = ()
-    #: The city's date now (``Settings.today``): the day a query is decided for.
-    today: Callable[[], dt.date] = dt.date.today
+    #: The city's time zone (``Settings.timezone``): its date is the day a query is decided for.
+    timezone: str = "America/Chicago"
 
     def watermark_key(self) -> bytes:
         """The watermark key (``keys/watermark.key`` in the data directory), created once."""
@@ -129,7 +130,7 @@ class Release:
 def _plan(gw: Gateway, spec: QuerySpec, key: KeyInfo, day: dt.date | None) -> Plan:
     check_gateway_config(gw.decider.library, gw.profile, gw.packs)
     return plan_query(gw.decider, spec, agency=key.agency_id, profile=gw.profile,
-                      day=day or gw.today(), extra_packs=gw.packs)
+                      day=day or city_today(gw.timezone), extra_packs=gw.packs)
 
 
 def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyInfo,
