@@ -222,3 +222,43 @@ def test_an_exception_that_allows_a_deny_needs_another_reviewer(app: Any, decide
     assert listed.status_code == 200
     assert f'id="exception-row-{exception_id.group(1)}"' in listed.text and "in force" in listed.text
     assert TestClient(app).get("/exceptions").status_code == 401
+
+
+def test_the_api_grants_and_approves_exceptions(app: Any, decider: Decider) -> None:
+    from sanctuarygate.domain.request import parse_request
+    from sanctuarygate.review.queue import case_decision
+    from sanctuarygate.store.case import open_case
+
+    asked = parse_request(denied_body())
+    with default_log().engine.begin() as conn:
+        case_id = open_case(conn, asked.to_dict(), case_decision(decider.decide(asked)),
+                            agency="ICE-ERO", log_index=None, source="api", actor="desk")
+    client = TestClient(app)
+    first_member, first = token_of("reviewer")
+    second_member, second = token_of("reviewer")
+    _, auditor = token_of("auditor")
+    body = {"outcome": "allow", "reason": "Evacuation.", "clause": "Emergency order 3",
+            "hours": 2}
+    path = f"/api/v1/cases/{case_id}/exceptions"
+    assert client.post(path, json=body).status_code == 401
+    assert client.post(path, json=body,
+                       headers={"Authorization": f"Bearer {auditor}"}).status_code == 403
+    assert client.post(path, json={**body, "hours": 48},
+                       headers={"Authorization": f"Bearer {first}"}).status_code == 422
+    granted = client.post(path, json=body, headers={"Authorization": f"Bearer {first}"})
+    assert granted.status_code == 200, granted.text
+    made = granted.json()
+    assert (made["status"], made["granted_by"], made["rules_outcome"]) == (
+        "awaiting-approval", first_member.actor, "deny")
+    approve = f"/api/v1/exceptions/{made['id']}/approve"
+    own = client.post(approve, headers={"Authorization": f"Bearer {first}"})
+    assert own.status_code == 409
+    assert own.headers["content-type"].startswith("application/problem+json")
+    approved = client.post(approve, headers={"Authorization": f"Bearer {second}"}).json()
+    assert (approved["status"], approved["approved_by"]) == ("in-force", second_member.actor)
+    assert _entry(approved["approval_index"])["exception"] == made["log_index"]
+    listed = client.get("/api/v1/exceptions",
+                        headers={"Authorization": f"Bearer {auditor}"}).json()["exceptions"]
+    assert made["id"] in [x["id"] for x in listed]
+    assert client.post("/api/v1/exceptions/999999/approve",
+                       headers={"Authorization": f"Bearer {second}"}).status_code == 404

@@ -5,6 +5,10 @@
     POST /api/v1/cases/{id}/review               reviewers
          {"outcome": "allow-with-conditions", "conditions": ["no-onward-sharing"],
           "reason": "The warrant was checked with the court.", "clause": "5 ILCS 805/15(a)"}
+    POST /api/v1/cases/{id}/exceptions           reviewers: an exception (break-glass), the
+         same answer plus "hours" (1 to 24)
+    POST /api/v1/exceptions/{id}/approve         reviewers: the second approver (another one)
+    GET  /api/v1/exceptions                      reviewers, auditors
 
 A case is answered as ``Case.to_dict`` gives it. Errors are problem+json: 401 without a usable
 staff token, 403 for a role that may not, 404 for no such case, 409 for a case decided already
@@ -13,20 +17,29 @@ or an allow where the rules deny, 422 for a bad answer (each problem naming its 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from sanctuarygate.domain.case import REVIEW_CONDITIONS, CaseState, parse_review
+from sanctuarygate.domain.case import (
+    EXCEPTION_MAX_HOURS,
+    REVIEW_CONDITIONS,
+    CaseState,
+    parse_exception,
+    parse_review,
+)
 from sanctuarygate.domain.staff import StaffMember
+from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.review.queue import decide_case
-from sanctuarygate.store.case import LIST_MAX, get_case, list_cases
+from sanctuarygate.store.case import LIST_MAX, get_case, list_cases, list_exceptions
 from sanctuarygate.web.api import DeciderDep, require_json
 from sanctuarygate.web.case_guard import StaffToken
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import ProblemDetails, problems
-from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
+from sanctuarygate.web.signin_roles import DECIDE_REVIEW, GRANT_EXCEPTION, READ_CASES
+from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -82,3 +95,48 @@ def api_review_case(log: LogDep, decider: DeciderDep, case_id: int, body: Review
     decision entry, its actor the token's account); answers the decided case."""
     answer = parse_review(body.outcome, body.conditions, body.reason, body.clause)
     return decide_case(log, decider, case_id, answer, actor=member.actor).to_dict()
+
+
+class ExceptionBody(ReviewBody):
+    """An exception (break-glass): an answer, the clause or emergency power, and its expiry."""
+
+    hours: int = Field(ge=1, le=EXCEPTION_MAX_HOURS, description="How long it holds, in hours.")
+
+
+@router.get("/exceptions", summary="List exceptions", responses=problems(401, 403))
+def api_list_exceptions(log: LogDep,
+                        member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))]
+                        ) -> dict[str, Any]:
+    """Every exception, newest first, with its status now (in force, awaiting approval,
+    expired)."""
+    now = dt.datetime.now(dt.UTC)
+    with log.engine.connect() as conn:
+        return {"exceptions": [x.to_dict(now) for x in list_exceptions(conn)]}
+
+
+@router.post("/cases/{case_id}/exceptions", summary="Grant an exception (break-glass)",
+             dependencies=[Depends(require_json)],
+             responses={**problems(401, 403, 404, 415, 422), **CONFLICT})
+def api_grant_exception(log: LogDep, decider: DeciderDep, settings: SettingsDep, case_id: int,
+                        body: ExceptionBody,
+                        member: Annotated[StaffMember, Depends(StaffToken(GRANT_EXCEPTION))]
+                        ) -> dict[str, Any]:
+    """Grant an exception on one case (an ``exception`` log entry, the token's account as its
+    actor). One that turns the rules' deny into an allow applies only once another reviewer
+    approves it."""
+    grant = parse_exception(body.outcome, body.conditions, body.reason, body.clause,
+                            body.hours)
+    granted = grant_exception(log, decider, case_id, grant, actor=member.actor,
+                              second_required=settings.exception_second_approver)
+    return granted.to_dict(dt.datetime.now(dt.UTC))
+
+
+@router.post("/exceptions/{exception_id}/approve", summary="Approve an exception",
+             responses={**problems(401, 403, 404), **CONFLICT})
+def api_approve_exception(log: LogDep, exception_id: int,
+                          member: Annotated[StaffMember, Depends(StaffToken(GRANT_EXCEPTION))]
+                          ) -> dict[str, Any]:
+    """The second approver (another reviewer than the one who granted it) approves an
+    exception that waits for one (an ``exception-approval`` log entry)."""
+    approved = approve_exception(log, exception_id, actor=member.actor)
+    return approved.to_dict(dt.datetime.now(dt.UTC))
