@@ -262,3 +262,15 @@ def test_the_api_grants_and_approves_exceptions(app: Any, decider: Decider) -> N
     assert made["id"] in [x["id"] for x in listed]
     assert client.post("/api/v1/exceptions/999999/approve",
                        headers={"Authorization": f"Bearer {second}"}).status_code == 404
+
+
+def test_the_desk_card_tells_of_the_case_in_spanish(app: Any) -> None:
+    desk, _ = _signed_in(app, "desk")
+    card = desk.post("/decide", data=split_form(),
+                     headers={**HTMX, "accept-language": "es"}).text
+    case = re.search(r'hx-get="/cases/(\d+)/status"', card)
+    assert case and f"El caso {case.group(1)} está en la cola de revisión" in card
+    status = desk.get(f"/cases/{case.group(1)}/status",
+                      headers={**HTMX, "accept-language": "es"}).text
+    assert "Un revisor tiene este caso en la cola de revisión" in status
+    assert "Ver si ya hay respuesta" in status
