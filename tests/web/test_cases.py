@@ -108,6 +108,13 @@ def test_a_reviewer_decides_a_desk_case_and_the_desk_sees_the_answer(app: Any) -
     assert "hx-trigger" not in answer  # polling stops
     assert "A reviewer answered:" in desk.get(f"/cases/{case_id}/status").text  # a refresh
 
+    assert desk.post(f"/cases/{case_id}/close").status_code == 403
+    closed = reviewer.post(f"/cases/{case_id}/close", follow_redirects=False)
+    assert closed.status_code == 303
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'id="case-state">closed' in page and 'id="close-case"' not in page
+    assert reviewer.post(f"/cases/{case_id}/close").status_code == 409  # closed already
+
 
 def test_a_bad_review_is_the_page_again_and_records_nothing(app: Any) -> None:
     _, case_id, _ = _desk_case(app)

@@ -9,6 +9,7 @@
 - ``POST /cases/{id}/review`` (reviewers; CSRF): the answer, recorded as a ``review`` log entry
   linked to the decision (``review/queue.py``); back to the case page (303). A bad answer is the
   page again with the problem (422); a deny the rules give stays a deny (409).
+- ``POST /cases/{id}/close`` (reviewers; CSRF): close a decided case.
 - ``POST /cases/{id}/exception`` (reviewers; CSRF): an accountable exception (break-glass,
   ``review/exception.py``), hours not days; ``POST /exceptions/{id}/approve``: another reviewer
   approves one that turns the rules' deny into an allow; ``GET /exceptions`` (reviewers,
@@ -42,7 +43,7 @@ from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError
 from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.review.queue import decide_case, view_case
-from sanctuarygate.store.case import get_case, list_cases, list_exceptions
+from sanctuarygate.store.case import close_case, get_case, list_cases, list_exceptions
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.case_guard import StaffPage
 from sanctuarygate.web.log_api import LogDep
@@ -151,6 +152,16 @@ def review_case(request: Request, case_id: int, log: LogDep, decider: DeciderDep
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
+@router.post("/cases/{case_id}/close", response_class=HTMLResponse)
+def close_decided_case(case_id: int, log: LogDep,
+                       member: Annotated[StaffMember, Depends(StaffPage(DECIDE_REVIEW))]
+                       ) -> Response:
+    """Close a decided case (its history says who closed it); back to the case page."""
+    with log.engine.begin() as conn:
+        close_case(conn, case_id, actor=member.actor)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
 @router.post("/cases/{case_id}/exception", response_class=HTMLResponse)
 def grant_case_exception(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
                          settings: SettingsDep, member: Granter,
@@ -215,6 +226,7 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
         "may_grant": may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED,
         "view": view, "case": view.case, "member": member, "form": form or ReviewForm(),
         "error": error, "may_decide": may(member, DECIDE_REVIEW) and view.case.waiting,
+        "may_close": may(member, DECIDE_REVIEW) and view.case.state is CaseState.DECIDED,
         "outcomes": REVIEW_OUTCOMES, "review_labels": REVIEW_LABELS,
         "conditions": REVIEW_CONDITIONS, "condition_labels": CONDITION_LABELS,
         "state_labels": STATE_LABELS, "fact_sides": FACT_SIDES}, status_code=status)

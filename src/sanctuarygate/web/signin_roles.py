@@ -79,6 +79,7 @@ ROUTES: Final[tuple[Route, ...]] = (
           "a case: the facts, the rules on each side, its history, the review form"),
     Route("POST", "/cases/{case_id}/review", DECIDE_REVIEW, "no",
           "decide a review (a `review` log entry; never an allow the rules deny)"),
+    Route("POST", "/cases/{case_id}/close", DECIDE_REVIEW, "no", "close a decided case"),
     Route("GET", "/cases/{case_id}/status", FOLLOW_CASE, "no",
           "the desk card's case status: waiting, or the reviewer's answer"),
     Route("POST", "/cases/{case_id}/exception", GRANT_EXCEPTION, "no",
