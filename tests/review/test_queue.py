@@ -216,3 +216,36 @@ def test_no_stored_case_states_an_immigration_status(log: DecisionLog,
     text = json.dumps(rows, default=str)
     assert mentions_status(text) is None, mentions_status(text)
     assert all(w not in text.lower() for w in STATUS_WORDS)
+
+
+def test_two_reviewers_at_once_land_one_review(log: DecisionLog, decider: Decider) -> None:
+    """Reviewers deciding the same case together: one review lands, in the case and the log;
+    every other is refused (or fails on the database's lock), never a second entry."""
+    import threading
+
+    _, case_id = _open(log, decider)
+    clause = view_case(log, decider, case_id).clauses[0]
+    size = log.size()
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def review(n: int) -> None:
+        barrier.wait()
+        try:
+            decide_case(log, decider, case_id, parse_review("deny", [], f"No ({n}).", clause),
+                        actor=f"staff:s-0000000{n}")
+            outcomes.append("done")
+        except ReviewRefusedError:
+            outcomes.append("refused")
+        except Exception as exc:  # SQLite's lock: refused all the same
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=review, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("done") == 1, outcomes
+    assert log.size() == size + 1
+    kinds = [_entry(log, i)["kind"] for i in range(size, log.size())]
+    assert kinds == ["review"]
