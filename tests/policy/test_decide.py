@@ -73,7 +73,11 @@ def test_civil_purpose_no_rule_is_review_not_allow(decider: Decider) -> None:
                            resource={"type": "Property", "kind": "garage", "owner": "private"},
                            context={"purpose": "civil-immigration-enforcement",
                                     "use": "staging-area"}))
-    assert d.outcome == "review" and d.rules == ()
+    assert d.outcome == "review"
+    (default,) = d.rules  # no rule decided: the place's default did, and it is cited
+    assert (default.id, default.effect) == ("chicago/default", "default")
+    assert default.citation and default.confidence in ("C", "P", "U")
+    assert "the default of City of Chicago is review" in default.summary
     assert "civil immigration enforcement and no rule decides" in d.explanation
 
 

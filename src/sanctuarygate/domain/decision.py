@@ -27,7 +27,8 @@ class RuleRef:
     id: str
     citation: str
     summary: str
-    effect: Literal["permit", "forbid"]
+    #: ``default``: no rule matched, and the place's default decided (``profiles.yaml``).
+    effect: Literal["permit", "forbid", "default"]
     pack: str
     confidence: str
     #: For the public log, when the rule's own id or clause would reveal a fact about the person

@@ -251,7 +251,12 @@ class Decider:
         if reading is None:
             reading = self._read(results, unknown, civil, act)
             _remember(self._readings, key, reading)
-        return Decision(outcome=reading.outcome, rules=reading.rules,
+        rules = reading.rules
+        if reading.outcome == "review" and not rules and not reading.unresolved:
+            # No rule in force covers the request: the place's default decided; cite it.
+            default = self.library.profile(request.profile).default
+            rules = (default,) if default is not None else ()
+        return Decision(outcome=reading.outcome, rules=rules,
                         explanation=reading.explanation, advice=reading.advice,
                         obligations=reading.obligations, packs=in_force.refs,
                         unresolved_facts=reading.unresolved, profile=request.profile,

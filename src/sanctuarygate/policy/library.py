@@ -18,9 +18,10 @@ import yaml
 
 from sanctuarygate.domain.agency import Directory
 from sanctuarygate.domain.dataset import Catalog
+from sanctuarygate.domain.decision import RuleRef
 from sanctuarygate.errors import InputError, PolicyLoadError, UnknownProfileError
 from sanctuarygate.policy.engine import CedarEngine, Engine
-from sanctuarygate.policy.pack import Pack, Rule, load_pack
+from sanctuarygate.policy.pack import CONFIDENCE, Pack, Rule, load_pack
 
 #: Directory levels whose staff can act as city/county/state employees.
 EMPLOYER_LEVELS = frozenset({"city", "county", "state", "court"})
@@ -35,6 +36,8 @@ class Profile:
     packs: tuple[str, ...]
     #: The agencies whose datasets the place's data gateway serves (not inherited).
     keepers: tuple[str, ...] = ()
+    #: What decides when no rule in force covers a request (review), cited as a deciding rule.
+    default: RuleRef | None = None
 
 
 class PolicyLibrary:
@@ -203,5 +206,23 @@ def _profiles(data: Mapping[str, Any], packs: Mapping[str, Pack],
                 raise PolicyLoadError(f"{pid}: keeper {k} is already served by {served_by[k]}; a "
                                       "keeper's data is served under one place's rules",
                                       source="profiles.yaml")
-        resolved[pid] = Profile(pid, str(entry.get("title") or pid), resolve(pid, ()), keepers)
+        title = str(entry.get("title") or pid)
+        resolved[pid] = Profile(pid, title, resolve(pid, ()), keepers,
+                                _default(pid, title, entry.get("default") or data.get("default")))
     return resolved
+
+
+def _default(pid: str, title: str, entry: Any) -> RuleRef:
+    """A profile's default (``profiles.yaml``), as the rule it is cited as: ``<profile>/default``,
+    effect ``default``. Its citation, summary and confidence are required."""
+    if not isinstance(entry, Mapping) or not all(
+            isinstance(entry.get(k), str) and entry[k].strip()
+            for k in ("citation", "summary", "confidence")):
+        raise PolicyLoadError(f"{pid}: the default needs a citation, a summary and a confidence",
+                              source="profiles.yaml")
+    if entry["confidence"] not in CONFIDENCE:
+        raise PolicyLoadError(f"{pid}: the default's confidence must be C, P or U",
+                              source="profiles.yaml")
+    return RuleRef(f"{pid}/default", entry["citation"].strip(),
+                   entry["summary"].strip().replace("{place}", title), "default", "",
+                   entry["confidence"])
