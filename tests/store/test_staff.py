@@ -21,6 +21,7 @@ from sanctuarygate.store.staff import (
     disable_staff,
     issue_token,
     list_staff,
+    list_tokens,
     revoke_token,
     set_password,
     sign_in,
@@ -140,6 +141,17 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(engine: Engine) -> No
             authenticate_token(conn, issued.token)
         with pytest.raises(InputError, match="already revoked"):
             revoke_token(conn, issued.token_id)
+
+
+def test_a_token_use_is_noted_at_most_once_a_minute(engine: Engine) -> None:
+    # A script recording a decision a second must not make each request a write of its own.
+    with engine.begin() as conn:
+        add_staff(conn, "clerk", ["desk"], password=PASSWORD)
+        issued = issue_token(conn, "clerk")
+    for seconds, noted in ((0, 0), (30, 0), (59, 0), (60, 60), (61, 60), (-3600, -3600)):
+        with engine.begin() as conn:
+            authenticate_token(conn, issued.token, at=T0 + dt.timedelta(seconds=seconds))
+            assert list_tokens(conn)[0].last_used_at == T0 + dt.timedelta(seconds=noted), seconds
 
 
 def test_set_password_clears_a_lock(engine: Engine) -> None:
