@@ -259,7 +259,14 @@ def test_a_filter_value_its_column_cannot_hold_is_422_before_any_row(
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["field"].startswith("filters[0]") and message in r.json()["detail"]
-    assert log.size() == size  # nothing was released, so no query entry
+    # Nothing released; the attempt is on the record as rejected, without the value.
+    use, query = [json.loads(e.body) for e in log.entries(size, log.size())]
+    assert use["kind"] == "key-use"
+    assert (query["kind"], query["status"], query["error_field"]) == (
+        "query", "rejected", r.json()["field"])
+    assert query["filters"] == []
+    if isinstance(flt["value"], str) and len(flt["value"]) > 2:
+        assert flt["value"] not in log.entries(size + 1, size + 2)[0].body
 
 
 FILTER_VALUES = st.one_of(st.integers(), st.text(max_size=12), st.dates().map(str),
