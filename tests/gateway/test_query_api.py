@@ -420,3 +420,31 @@ def test_trace_command_names_the_recipient(gateway: dict[str, Any], tmp_path: Pa
     unknown = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
                              capture_output=True, text=True, timeout=120, env=env)
     assert unknown.returncode == 1 and "no watermark of ours" in unknown.stdout
+
+
+def test_a_body_sending_a_key_twice_is_refused_over_http_and_on_the_record(
+        gateway: dict[str, Any]) -> None:
+    # json.loads would keep the last purpose and decide criminal work; a reader of the body (a
+    # proxy, a reviewer) sees the first: civil immigration enforcement.
+    raw = ('{"dataset": "cpd-arrests", "purpose": "civil-immigration-enforcement", '
+           '"purpose": "criminal-investigation", "limit": 5}')
+    size = gateway["log"].size()
+    answer = gateway["client"].post("/api/v1/query", content=raw, headers={
+        **_auth(gateway["keys"]["FBI"]), "content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["field"] == "purpose"
+    assert "twice" in answer.json()["detail"]
+    assert gateway["log"].size() == size + 2  # the key's use and the rejected query
+
+
+def test_the_query_body_is_documented_as_a_model(gateway: dict[str, Any]) -> None:
+    spec = gateway["client"].get("/api/v1/openapi.json").json()
+    body = spec["paths"]["/api/v1/query"]["post"]["requestBody"]["content"]["application/json"]
+    model = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert model["required"] == ["dataset"] and model["additionalProperties"] is False
+    assert model["properties"]["descending"]["type"] == "boolean"
+    assert set(model["properties"]) == {"dataset", "fields", "filters", "purpose", "document",
+                                        "onward_recipients", "limit", "sort", "descending",
+                                        "format", "agency"}
+    ok = gateway["client"].post("/api/v1/query", json=body["example"],
+                                headers=_auth(gateway["keys"]["FBI"]))
+    assert ok.status_code == 200  # the documented example is a query the gateway runs

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sanctuarygate.web.problem import PROBLEM_JSON
 
 __all__ = ["PROBLEM_SCHEMA", "JsonLines", "ProblemDetails", "agency_api_key", "agency_bearer",
-           "contract", "problems", "streams"]
+           "contract", "json_body", "problems", "streams"]
 
 #: The name of the shared schema every error answer points to.
 PROBLEM_SCHEMA: Final = "Problem"
@@ -122,6 +122,18 @@ agency_api_key = APIKeyHeader(
     description="The same agency key in the `X-API-Key` header instead of Authorization.")
 
 
+#: Bodies a route reads from its bytes (so FastAPI does not see a model) but documents.
+_BODIES: dict[str, type[BaseModel]] = {}
+
+
+def json_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body itself: the body documented as
+    ``model`` (a schema under components), with ``example``."""
+    _BODIES[model.__name__] = model
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}, "example": example}}}}
+
+
 def _is_error(status: str) -> bool:
     return status[:1] in ("4", "5") or status == "default"
 
@@ -149,6 +161,11 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
         schemas[PROBLEM_SCHEMA] = schemas.pop(ProblemDetails.__name__)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    for name, model in _BODIES.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for inner, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(inner, definition)
+        schemas[name] = schema
     return document
 
 

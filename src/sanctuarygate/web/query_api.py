@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -25,7 +25,8 @@ from sanctuarygate.gateway.plan import parse_spec
 from sanctuarygate.gateway.release import Release, preview, release
 from sanctuarygate.web.api import require_json
 from sanctuarygate.web.auth import AgencyKey, VerifiedKey, require_own_agency
-from sanctuarygate.web.openapi import JsonLines, problems, streams
+from sanctuarygate.web.openapi import JsonLines, json_body, problems, streams
+from sanctuarygate.web.schemas import QueryBody
 from sanctuarygate.web.state import GatewayDep
 
 router = APIRouter(prefix="/api/v1/query", tags=["gateway"])
@@ -67,17 +68,34 @@ def _headers(done: Release) -> dict[str, str]:
     }
 
 
+async def body_bytes(request: Request) -> bytes:
+    """The body as sent: the gateway reads it strictly (a key sent twice is refused, and on the
+    record, not "the last one wins" as a JSON parser would have it)."""
+    return await request.body()
+
+
+def _agency_named(raw: bytes) -> Any:
+    """The ``agency`` a body names, read leniently, only to refuse another agency's name (403)
+    before anything else; the gateway reads the body again, strictly."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body.get("agency") if isinstance(body, Mapping) else None
+
+
 @router.post("", summary="Query a dataset through the rules", response_class=JsonLines,
              responses={**streams("The released rows, then a trailer.", "text/csv"),
-                        **problems(400, 413, 415)})
+                        **problems(400, 413, 415)},
+             openapi_extra=json_body(QueryBody, EXAMPLE))
 def run_query(request: Request, gateway: GatewayDep, key: VerifiedKey,
               _json: Annotated[None, Depends(require_json)],
-              body: Annotated[Any, Body(examples=[EXAMPLE])]) -> StreamingResponse:
+              raw: Annotated[bytes, Depends(body_bytes)]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
     trailer of terms; 403 with the decision when the rules refuse; 422 (logged as rejected)
-    when the body is not a query the catalog can run."""
-    require_own_agency(request, key, body.get("agency") if isinstance(body, Mapping) else None)
-    return ReleaseResponse(release(gateway, key, body, via="POST /api/v1/query"))
+    when the body is not a query the catalog can run, or sends a key twice."""
+    require_own_agency(request, key, _agency_named(raw))
+    return ReleaseResponse(release(gateway, key, raw, via="POST /api/v1/query"))
 
 
 @router.get("/plan", summary="What a query would release, and why")

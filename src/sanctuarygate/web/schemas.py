@@ -35,7 +35,7 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
 
 __all__ = ["EXAMPLE_REQUEST", "AgencyList", "ConsistencyProof", "DecisionAnswer", "DecisionBody",
-           "DecisionRequest", "InclusionProof", "LogEntries", "ProfileList"]
+           "DecisionRequest", "InclusionProof", "LogEntries", "ProfileList", "QueryBody"]
 
 EXAMPLE_REQUEST: dict[str, Any] = {
     "profile": "illinois",
@@ -316,3 +316,36 @@ class ConsistencyProof(BaseModel):
     old_root_hash: str
     new_root_hash: str
     proof: list[str] = Field(description="Base64 hashes (RFC 9162 section 2.1.4).")
+
+
+# --- The gateway's query body ---------------------------------------------------------------
+# The schema a partner agency generates its client from. The route reads the body's bytes
+# itself (``gateway/body.py``: a key sent twice is refused and, like every refused query, on the
+# record), and ``gateway/plan.py``'s parse_spec stays the authority on meaning (which datasets
+# and fields the catalog serves, each field's type).
+
+
+class QueryFilter(_Closed):
+    field: Name = Field(description="A field of the dataset.", examples=["charge"])
+    op: str = Field("eq", json_schema_extra={"enum": list(voc.FILTER_OPERATORS)})
+    value: Any = Field(None, description="A text, a whole number or a date (YYYY-MM-DD) as the "
+                       "field's type is; a list of 1 to 100 of them for 'in'; none for "
+                       "'is-null' and 'not-null'.")
+
+
+class QueryBody(_Closed):
+    """A gateway query (``POST /api/v1/query``)."""
+
+    dataset: Name = Field(description="A dataset the city serves.", examples=["cpd-arrests"])
+    fields: list[Name] = Field(["*"], min_length=1, description='Field names, or ["*"].')
+    filters: list[QueryFilter] = Field([], max_length=20)
+    purpose: Purpose = "unknown"
+    document: Document | None = Field(None, description="The document the agency holds "
+                                      "(none when left out).")
+    onward_recipients: list[Name] = Field([], description="Agency ids the rows will be passed to.")
+    limit: int = Field(1000, ge=1, le=1_000_000)
+    sort: Name | None = Field(None, description="A field to sort by.")
+    descending: bool = False
+    format: Literal["jsonl", "csv"] = "jsonl"
+    agency: Name | None = Field(None, description="The agency asking; when given it must be the "
+                                "key's own.")
