@@ -125,9 +125,12 @@ class Decider:
     ('deny', '5 ILCS 805/15(a)')
     """
 
-    def __init__(self, library: PolicyLibrary, *, cache_size: int = 10_000) -> None:
+    def __init__(self, library: PolicyLibrary, *, cache_size: int = 10_000,
+                 without: frozenset[str] = frozenset()) -> None:
         self.library = library
         self.cache_size = cache_size
+        #: Packs this decider never counts as in force (a what-if repeal: ``replay``).
+        self.without = without
         self._cache: dict[Request, Decision] = {}
         self._in_force: dict[tuple[str, dt.date, tuple[str, ...]], _InForce] = {}
         self._principals: dict[tuple[str, str], tuple[str, bool]] = {}
@@ -330,7 +333,8 @@ class Decider:
         key = (request.profile, request.date, request.extra_packs)
         found = self._in_force.get(key)
         if found is None:
-            packs = self.library.packs_for(request.profile, request.date, request.extra_packs)
+            packs = self.library.packs_for(request.profile, request.date, request.extra_packs,
+                                           self.without)
             found = _InForce(packs, tuple(p.ref for p in packs))
             _remember(self._in_force, key, found)
         return found

@@ -95,9 +95,15 @@ class PolicyLibrary:
         except KeyError:
             raise UnknownProfileError(profile_id, known=tuple(self.profiles)) from None
 
-    def packs_for(self, profile_id: str, day: dt.date, extra: tuple[str, ...] = ()) -> tuple[Pack, ...]:
-        """The packs in force for a place on a day, plus any packs added for a what-if."""
-        chosen = [self.packs[p] for p in self.profile(profile_id).packs if self.packs[p].in_force(day)]
+    def packs_for(self, profile_id: str, day: dt.date, extra: tuple[str, ...] = (),
+                  without: frozenset[str] = frozenset()) -> tuple[Pack, ...]:
+        """The packs in force for a place on a day, plus any packs added for a what-if, less
+        the packs in ``without`` (a what-if that repeals them: ``sanctuarygate replay``)."""
+        for pid in without:
+            if pid not in self.packs:
+                raise InputError(f"unknown pack {pid!r}", field="without")
+        chosen = [self.packs[p] for p in self.profile(profile_id).packs
+                  if self.packs[p].in_force(day) and p not in without]
         for pid in extra:
             if pid not in self.packs:
                 raise InputError(f"unknown pack {pid!r}", field="extra_packs")
