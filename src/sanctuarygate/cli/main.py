@@ -37,6 +37,7 @@ from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
 from sanctuarygate.cli import query as query_cmd
 from sanctuarygate.cli import records as records_cmd
+from sanctuarygate.cli import replay as replay_cmd
 from sanctuarygate.cli import report as report_cmd
 from sanctuarygate.cli import scenarios as scenarios_cmd
 from sanctuarygate.cli import serve as serve_cmd
@@ -117,6 +118,7 @@ def main(
 app.command("decide")(decide_cmd.decide)
 app.command("query")(query_cmd.query)
 app.command("trace")(trace_cmd.trace)
+app.command("replay")(replay_cmd.replay_command)
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(serve_cmd.demo)
 app.add_typer(scenarios_cmd.app, name="scenarios")
