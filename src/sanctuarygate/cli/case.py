@@ -15,14 +15,13 @@ from typing import Annotated
 import typer
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.cli.token import staff_member
 from sanctuarygate.domain.case import REVIEW_CONDITIONS, REVIEW_OUTCOMES, Case, parse_review
-from sanctuarygate.domain.staff import StaffMember
-from sanctuarygate.errors import AuthenticationError, InputError
+from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.queue import decide_case, view_case
 from sanctuarygate.store.case import get_case, list_cases
-from sanctuarygate.store.staff import authenticate_token
-from sanctuarygate.web.signin_roles import ACTIONS, DECIDE_REVIEW, READ_CASES, may
+from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
 
 app = typer.Typer(help="The review queue: cases the rules left to a person, and their reviews.",
                   no_args_is_help=True)
@@ -33,30 +32,6 @@ TokenFile = Annotated[Path | None, typer.Option(
 TokenEnv = Annotated[str | None, typer.Option(
     "--staff-token", hidden=True, envvar="SANCTUARYGATE_STAFF_TOKEN", show_envvar=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def staff_member(token_file: Path | None, token_env: str | None, action: str) -> StaffMember:
-    """The account a staff token speaks for, if its role may take ``action`` (else exit 3)."""
-    if token_file is not None:
-        try:
-            lines = token_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"cannot read {token_file}: {exc.strerror or exc}",
-                             field="--token-file") from None
-        token: str | None = lines[0].strip() if lines else ""
-    else:
-        token = token_env
-    if not token:
-        raise AuthenticationError("a staff token is needed: --token-file F or "
-                                  "SANCTUARYGATE_STAFF_TOKEN (sanctuarygate staff token issue "
-                                  "NAME)", reason="missing")
-    with default_log().engine.begin() as conn:  # notes the token's use
-        member = authenticate_token(conn, token)
-    if not may(member, action):
-        roles = " or ".join(sorted(r.value for r in ACTIONS[action]))
-        raise AuthenticationError(f"{member.actor} may not {action}: that needs the {roles} "
-                                  "role", reason="unknown")
-    return member
 
 
 def _line(case: Case) -> str:

@@ -17,16 +17,16 @@ import yaml
 from rich.console import Console
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.cli.token import staff_member
 from sanctuarygate.domain.advice import obligation_text, what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.domain.staff import StaffMember
-from sanctuarygate.errors import AuthenticationError, FieldErrors, InputError
+from sanctuarygate.errors import FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.settings import get_settings
-from sanctuarygate.store.staff import authenticate_token
-from sanctuarygate.web.signin_roles import ACTIONS, RECORD_DECISION, may
+from sanctuarygate.web.signin_roles import RECORD_DECISION
 
 OUTCOME_STYLE = {
     "allow": ("YES", "bold green"),
@@ -118,26 +118,8 @@ def decide(
 
 def _recorder(token_file: Path | None, token_env: str | None) -> StaffMember:
     """The account a staff token speaks for, if it may record; refused (exit 3) otherwise."""
-    if token_file is not None:
-        try:
-            lines = token_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"cannot read {token_file}: {exc.strerror or exc}",
-                             field="--token-file") from None
-        token: str | None = lines[0].strip() if lines else ""
-    else:
-        token = token_env
-    if not token:
-        raise AuthenticationError("--record needs a staff token: --token-file F or "
-                                  "SANCTUARYGATE_STAFF_TOKEN (sanctuarygate staff token issue "
-                                  "NAME)", reason="missing")
-    with default_log().engine.begin() as conn:  # notes the token's use
-        member = authenticate_token(conn, token)
-    if not may(member, RECORD_DECISION):
-        roles = " or ".join(sorted(r.value for r in ACTIONS[RECORD_DECISION]))
-        raise AuthenticationError(f"{member.actor} may not record answers: that needs the "
-                                  f"{roles} role", reason="unknown")
-    return member
+    return staff_member(token_file, token_env, RECORD_DECISION, asked="--record",
+                        doing="record answers")
 
 
 def _parse(data: Any) -> Request:
