@@ -8,21 +8,17 @@ installed (``apt-get install chromium``); set ``SANCTUARYGATE_SKIP_BROWSER=1`` t
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web.labels import OUTCOME_ICONS
 
-from .conftest import web_app
+from .conftest import serving, web_app
 
 pytestmark = pytest.mark.browser
 
@@ -35,24 +31,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 @pytest.fixture(scope="module")
 def base_url(decider: Decider) -> Iterator[str]:
     """A uvicorn server on a free 127.0.0.1 port, in a thread, for this module's tests."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(web_app(decider), log_level="warning", ws="none",
-                            lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(web_app(decider)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

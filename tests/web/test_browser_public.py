@@ -10,15 +10,11 @@ the page works without JavaScript: tables, charts (images) and the CSV links are
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from sanctuarygate.audit.log import DecisionLog
@@ -27,6 +23,7 @@ from sanctuarygate.settings import load_settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web.app import create_app
 
+from .conftest import serving
 from .test_browser import browser  # noqa: F401 (fixture)
 from .test_transparency import fill
 
@@ -47,21 +44,8 @@ def public_url(decider: Decider, tmp_path_factory: pytest.TempPathFactory) -> It
     log = DecisionLog(engine, origin="city.example/log", data_dir=folder / "data")
     fill(log, decider)
     app = create_app(load_settings(), decider=decider, log=log)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app) as url:
+        yield url
     engine.dispose()
 
 
