@@ -21,7 +21,7 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.report.replay import render_replay, replay
+from sanctuarygate.report.replay import decide_classes, render_replay, replay
 from sanctuarygate.store.db import Engine, upgrade
 from sanctuarygate.store.tables import log_entry
 
@@ -137,3 +137,15 @@ def test_a_pack_removed_is_never_in_force() -> None:
     ids = [p.id for p in without.engine_requests(request)[0]]
     assert "il-trust-2021" in [p.id for p in decider.engine_requests(request)[0]]
     assert "il-trust-2021" not in ids and "chi-wco-2021" in ids
+
+
+def test_deciding_each_class_once_gives_what_deciding_each_request_gives() -> None:
+    requests = [ask(agency, "query-dataset", ARRESTS, CRIMINAL, date=day)
+                for day in ("2021-01-20", "2021-06-01", "2025-03-10", "2025-03-11")
+                for agency in ("ICE-HSI", "FBI")]
+    decider = Decider(default_decider().library, cache_size=0)
+    classes = decide_classes(decider, requests, batch=3)
+    each = [decider.decide(r) for r in requests]
+    assert [(d.outcome, d.rules) for d in classes] == [(d.outcome, d.rules) for d in each]
+    # The 2021 carve-out removal is between the first two days: they are different classes.
+    assert classes[0].outcome != classes[2].outcome

@@ -12,10 +12,12 @@ a person, which the log does not hold) and decided twice, in batches
 - **after**: under the changed set: ``add`` packs added (a proposal), ``remove`` packs repealed,
   and with ``as_of`` the packs in force on that day instead.
 
-Both sides are decided from the same rebuilt request, so a move is the rule change's doing,
-not a fact the log leaves out; how many *before* answers differ from the logged outcome (facts
-not logged, rules edited since) is reported as ``differs_from_logged``. Nothing is written to
-the log. Entries recorded as a what-if (``extra_packs``) are skipped and counted.
+Requests that differ only in their date, on days with the same packs in force, are one class
+and decided once (:func:`decide_classes`). Both sides are decided from the same rebuilt
+request, so a move is the rule change's doing, not a fact the log leaves out; how many
+*before* answers differ from the logged outcome (facts not logged, rules edited since) is
+reported as ``differs_from_logged``. Nothing is written to the log. Entries recorded as a
+what-if (``extra_packs``) are skipped and counted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import base64
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,12 +167,39 @@ def replay(log: DecisionLog, decider: Decider, *, profile: str, start: dt.date, 
     logged, what_if = logged_requests(entries, profile=profile, start=start, end=end)
     after_decider = Decider(library, cache_size=0, without=frozenset(remove))
     out = Replay(size=len(entries), root_hash=root, skipped_what_if=what_if)
-    for chunk in _chunks(logged, batch):
-        before = decider.decide_many([item.request for item in chunk])
-        after = after_decider.decide_many([_changed(item.request, add, as_of) for item in chunk])
-        for item, old, new in zip(chunk, before, after, strict=True):
-            _count(out, item, old, new)
+    before = decide_classes(decider, [item.request for item in logged], batch)
+    after = decide_classes(after_decider, [_changed(item.request, add, as_of) for item in logged],
+                           batch)
+    for item, old, new in zip(logged, before, after, strict=True):
+        _count(out, item, old, new)
     return out
+
+
+def decide_classes(decider: Decider, requests: Sequence[Request], batch: int) -> list[Decision]:
+    """Decisions for ``requests``, in order, deciding each class once: requests that differ
+    only in their date, on days with the same packs in force, get the same answer (Cedar is
+    handed no date), so one of them is decided (``decide_many``, ``batch`` at a time) and its
+    decision stands for all (its ``date`` field is the first one's; outcome and rules are what
+    replay reads)."""
+    packs: dict[tuple[str, dt.date, tuple[str, ...]], tuple[str, ...]] = {}
+    slots: dict[tuple[Any, ...], int] = {}
+    firsts: list[Request] = []
+    where: list[int] = []
+    for r in requests:
+        day = (r.profile, r.date, r.extra_packs)
+        ids = packs.get(day)
+        if ids is None:
+            ids = tuple(p.id for p in decider.library.packs_for(*day, decider.without))
+            packs[day] = ids
+        key = (ids, r.profile, r.principal, r.action, r.resource, r.context, r.extra_packs)
+        slot = slots.setdefault(key, len(firsts))
+        if slot == len(firsts):
+            firsts.append(r)
+        where.append(slot)
+    decided: list[Decision] = []
+    for first in range(0, len(firsts), batch):
+        decided += decider.decide_many(firsts[first:first + batch])
+    return [decided[slot] for slot in where]
 
 
 def _changed(request: Request, add: Sequence[str], as_of: dt.date | None) -> Request:
@@ -198,11 +227,6 @@ def _count(out: Replay, item: Logged, old: Decision, new: Decision) -> None:
     kept = out.examples.setdefault(move, [])
     if len(kept) < EXAMPLES:
         kept.append({"log_index": item.index, "request": dict(item.asked)})
-
-
-def _chunks(items: Sequence[Logged], size: int) -> Iterator[Sequence[Logged]]:
-    for first in range(0, len(items), size):
-        yield items[first:first + size]
 
 
 def render_replay(result: Replay) -> str:
