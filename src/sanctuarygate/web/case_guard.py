@@ -22,12 +22,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError
-from sanctuarygate.store.staff import authenticate_token
 from sanctuarygate.web import session
-from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.signin import current_member
-from sanctuarygate.web.signin_guard import staff_bearer
-from sanctuarygate.web.signin_roles import ACTIONS, may
+from sanctuarygate.web.signin_guard import staff_bearer, token_member
+from sanctuarygate.web.signin_roles import may
 
 log = logging.getLogger("sanctuarygate.web")
 
@@ -62,19 +60,4 @@ class StaffToken:
         self, request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(staff_bearer)],
     ) -> StaffMember:
-        if credentials is None and "authorization" in request.headers:
-            raise AuthenticationError("malformed Authorization header: expected "
-                                      "'Bearer <staff token>'", reason="malformed")
-        try:
-            with get_log(request).engine.begin() as conn:
-                member = authenticate_token(conn, credentials.credentials if credentials
-                                            else None)
-        except AuthenticationError as exc:
-            log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
-                     exc.reason)
-            raise
-        if not may(member, self.action):
-            roles = " or ".join(sorted(r.value for r in ACTIONS[self.action]))
-            raise HTTPException(403, f"{member.actor} may not {self.action}: that needs the "
-                                     f"{roles} role. Nothing was changed.")
-        return member
+        return token_member(request, credentials, self.action, "changed")

@@ -97,19 +97,25 @@ class ApiGuard:
     ) -> Caller:
         if dry_run:
             return Caller(None, record=False)
-        if credentials is None and "authorization" in request.headers:
-            raise AuthenticationError("malformed Authorization header: expected "
-                                      "'Bearer <staff token>'", reason="malformed")
-        try:
-            with get_log(request).engine.begin() as conn:
-                member = authenticate_token(conn, credentials.credentials if credentials
-                                            else None)
-        except AuthenticationError as exc:
-            log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
-                     exc.reason)
-            raise
-        if not may(member, self.action):
-            roles = " or ".join(sorted(r.value for r in ACTIONS[self.action]))
-            raise HTTPException(403, f"{member.actor} may not {self.action}: that needs the "
-                                     f"{roles} role. Nothing was recorded.")
-        return Caller(member, record=True)
+        return Caller(token_member(request, credentials, self.action, "recorded"), record=True)
+
+
+def token_member(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                 action: str, unchanged: str) -> StaffMember:
+    """The account of the request's staff token, if its role may take ``action``: 401 without
+    one (or a malformed one), 403 when the role may not ("Nothing was ``unchanged``.")."""
+    if credentials is None and "authorization" in request.headers:
+        raise AuthenticationError("malformed Authorization header: expected "
+                                  "'Bearer <staff token>'", reason="malformed")
+    try:
+        with get_log(request).engine.begin() as conn:
+            member = authenticate_token(conn, credentials.credentials if credentials else None)
+    except AuthenticationError as exc:
+        log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
+                 exc.reason)
+        raise
+    if not may(member, action):
+        roles = " or ".join(sorted(r.value for r in ACTIONS[action]))
+        raise HTTPException(403, f"{member.actor} may not {action}: that needs the {roles} "
+                                 f"role. Nothing was {unchanged}.")
+    return member
