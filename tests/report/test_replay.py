@@ -21,7 +21,13 @@ from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.report.replay import decide_classes, render_replay, replay
+from sanctuarygate.report.replay import (
+    decide_classes,
+    logged_requests,
+    render_replay,
+    replay,
+    verified_entries,
+)
 from sanctuarygate.store.db import Engine, upgrade
 from sanctuarygate.store.tables import log_entry
 
@@ -149,3 +155,14 @@ def test_deciding_each_class_once_gives_what_deciding_each_request_gives() -> No
     assert [(d.outcome, d.rules) for d in classes] == [(d.outcome, d.rules) for d in each]
     # The 2021 carve-out removal is between the first two days: they are different classes.
     assert classes[0].outcome != classes[2].outcome
+
+
+def test_each_rebuilt_request_keeps_its_own_date(log: DecisionLog) -> None:
+    entries, _ = verified_entries(log)
+    logged, what_if = logged_requests(entries, profile="chicago", start=dt.date(2021, 1, 1),
+                                      end=dt.date(2025, 12, 31))
+    assert what_if == 0
+    # ICE-HSI's interview is logged on 2025-03-10 and on 2021-01-20: one class, two dates.
+    assert [(i.index, i.request.date) for i in logged if i.request.action == "grant-access"] == [
+        (4, dt.date(2025, 3, 10)), (6, dt.date(2021, 1, 20))]
+    assert [i.request.to_dict()["resource"] for i in logged][:1] == [ARRESTS]

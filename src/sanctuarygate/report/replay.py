@@ -113,6 +113,8 @@ def logged_requests(entries: Sequence[bytes], *, profile: str, start: dt.date,
     (both included), rebuilt; and how many of them were what-ifs (skipped)."""
     out: list[Logged] = []
     what_if = 0
+    # A class is read once: entries that differ only in their date share it.
+    classes: dict[str, Request] = {}
     for index, body in enumerate(entries):
         if b'"kind":"decision"' not in body:
             continue
@@ -128,7 +130,13 @@ def logged_requests(entries: Sequence[bytes], *, profile: str, start: dt.date,
         if asked.get("extra_packs") or entry.get("hypothetical"):
             what_if += 1
             continue
-        out.append(Logged(index, entry["outcome"], _rebuild(asked), asked))
+        key = json.dumps({k: v for k, v in asked.items() if k != "date"}, sort_keys=True)
+        known = classes.get(key)
+        if known is None:
+            known = classes[key] = _rebuild(asked)
+        request = Request(known.profile, day, known.principal, known.action, known.resource,
+                          known.context, known.extra_packs)
+        out.append(Logged(index, entry["outcome"], request, asked))
     return out, what_if
 
 
