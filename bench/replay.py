@@ -41,7 +41,13 @@ from sanctuarygate.audit.record import record_decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.report.replay import BATCH, _changed, logged_requests, replay, verified_entries
+from sanctuarygate.report.replay import (
+    BATCH,
+    changed_request,
+    logged_requests,
+    replay,
+    verified_entries,
+)
 from sanctuarygate.store.db import make_engine, upgrade
 
 OCAD = "ocad-proposed-eo-2019"
@@ -108,7 +114,7 @@ def time_baseline(rebuilt: list[Request]) -> float:
     for first in range(0, len(rebuilt), BATCH):
         chunk = rebuilt[first:first + BATCH]
         before.decide_many(chunk)
-        after.decide_many([_changed(r, (OCAD,), None) for r in chunk])
+        after.decide_many([changed_request(r, (OCAD,), None) for r in chunk])
     return time.perf_counter() - start
 
 

@@ -176,8 +176,8 @@ def replay(log: DecisionLog, decider: Decider, *, profile: str, start: dt.date, 
     after_decider = Decider(library, cache_size=0, without=frozenset(remove))
     out = Replay(size=len(entries), root_hash=root, skipped_what_if=what_if)
     before = decide_classes(decider, [item.request for item in logged], batch)
-    after = decide_classes(after_decider, [_changed(item.request, add, as_of) for item in logged],
-                           batch)
+    after = decide_classes(after_decider,
+                           [changed_request(item.request, add, as_of) for item in logged], batch)
     for item, old, new in zip(logged, before, after, strict=True):
         _count(out, item, old, new)
     return out
@@ -210,7 +210,8 @@ def decide_classes(decider: Decider, requests: Sequence[Request], batch: int) ->
     return [decided[slot] for slot in where]
 
 
-def _changed(request: Request, add: Sequence[str], as_of: dt.date | None) -> Request:
+def changed_request(request: Request, add: Sequence[str], as_of: dt.date | None) -> Request:
+    """The request as the changed rules see it: ``add`` packs added, the day ``as_of``."""
     extra = tuple(dict.fromkeys((*request.extra_packs, *add)))
     return Request(request.profile, as_of or request.date, request.principal, request.action,
                    request.resource, request.context, extra)
