@@ -94,9 +94,10 @@ class Replay:
 
 
 def verified_entries(log: DecisionLog) -> tuple[list[bytes], str]:
-    """The log's entries up to its latest signed checkpoint, once the checkpoint verifies with
-    the log's keys and the entries give its root; and that root (base64). Raises
-    :class:`BundleError` otherwise."""
+    """The log's entries up to its latest signed checkpoint (``DecisionLog.checkpoint``: one is
+    signed for the current size when the log grew since; never an entry), once the checkpoint
+    verifies with the log's keys and the entries give its root; and that root (base64).
+    Raises :class:`BundleError` otherwise."""
     checkpoint = verify_checkpoint(log.checkpoint(), log.verifiers(), origin=log.origin)
     entries = [e.body.encode() for first in range(0, checkpoint.size, 10_000)
                for e in log.entries(first, min(first + 10_000, checkpoint.size))]
