@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -157,3 +158,45 @@ def _lines(label: str, report: VerifyReport) -> list[str]:
         lines += [f"        {line}"
                   for line in yaml.safe_dump(request.to_dict(), sort_keys=False).splitlines()]
     return lines
+
+
+@app.command("diff")
+def diff_cmd(
+    profile: Annotated[str, typer.Option(metavar="PROFILE", help="The profile to compare.")],
+    date: Annotated[str, typer.Option(metavar="DATE", help="The day before (YYYY-MM-DD).")],
+    vs_date: Annotated[str | None, typer.Option(
+        metavar="DATE", help="The day after (YYYY-MM-DD); default: the same day.")] = None,
+    extra_pack: Annotated[list[str] | None, typer.Option(
+        "--extra-pack", metavar="PACK",
+        help="A pack adopted on top of the profile on the second side; repeat for more.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Every class of request of a profile whose outcome differs between two policy sets
+    (two days, or one with extra packs), over the whole request space 'policy verify' checks.
+
+    Prints one group per (action, agency family, outcome before -> after) with the rules that
+    decided on each side and one example request in scenario format. Exits 0 whether or not
+    there are differences.
+    """
+    from sanctuarygate.policy.decide import Decider
+    from sanctuarygate.policy.diff import diff, sides
+
+    before, after = sides(profile, _day(date), None if vs_date is None else _day(vs_date),
+                          extra_pack or ())
+    report = diff(Decider(default_library(), cache_size=0), before, after)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    typer.echo(f"before {before.label}: {', '.join(report.packs_before)}")
+    typer.echo(f"after  {after.label}: {', '.join(report.packs_after)}")
+    typer.echo(f"{counted(report.decided, 'request')} decided on each side, "
+               f"{counted(len(report.changes), 'class')} changed")
+    for c in report.changes:
+        typer.echo(f"{c.action} {c.family}: {c.before} -> {c.after} "
+                   f"({counted(c.count, 'request')}; {', '.join(sorted(c.agencies))})")
+        typer.echo(f"  before by {', '.join(sorted(c.rules_before)) or 'no rule'}")
+        typer.echo(f"  after by  {', '.join(sorted(c.rules_after)) or 'no rule'}")
+        assert c.example is not None
+        typer.echo("  example:")
+        typer.echo("\n".join(f"    {line}" for line in yaml.safe_dump(
+            c.example[0].to_dict(), sort_keys=False).splitlines()))

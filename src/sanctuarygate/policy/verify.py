@@ -182,7 +182,7 @@ def run_check(decider: Decider, check: Check) -> dict[str, Finding]:
         requests = space.requests(where, check.profile, check.day, check.extra_packs, inv.never)
         checked = 0
         counterexample: Request | None = None
-        for batch in _batches(requests, BATCH):
+        for batch in batches(requests, BATCH):
             new = [r for r in dict.fromkeys(batch) if r not in outcomes]
             outcomes.update(zip(new, (d.outcome for d in decider.decide_many(new)), strict=True))
             for request in batch:
@@ -447,7 +447,7 @@ def _sizes(lib: PolicyLibrary, checks: Sequence[Check]) -> list[int]:
     return out
 
 
-def _batches(items: Iterable[Request], size: int) -> Iterator[list[Request]]:
+def batches(items: Iterable[Request], size: int) -> Iterator[list[Request]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
