@@ -24,3 +24,15 @@ def test_unknown_profile_or_pack_is_an_error() -> None:
         diff(default_decider(), Side("atlantis", day), Side("atlantis", day))
     with pytest.raises(InputError):
         diff(default_decider(), Side("chicago", day), Side("chicago", day, ("no-such-pack",)))
+
+
+def test_detainer_carve_out_removal_changes_nothing_under_the_trust_act() -> None:
+    """O2021-117 removed chi-wco-2012's detainer carve-outs, but the Illinois TRUST Act
+    (il-trust-2017, in force on both days) already forbids honoring a civil detainer, and
+    detain has no carve-out: neither action changes across the ordinance's date."""
+    report = diff(default_decider(), Side("chicago", dt.date(2021, 1, 26)),
+                  Side("chicago", dt.date(2021, 1, 28)), ["honor-detainer", "detain"])
+    assert "chi-wco-2012" in report.packs_before
+    assert "chi-wco-2021" in report.packs_after
+    assert report.decided > 0  # the rules differ, so the actions were decided
+    assert report.changes == []

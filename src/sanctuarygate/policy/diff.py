@@ -92,9 +92,11 @@ class DiffReport:
                 "decided": self.decided, "changes": [c.to_dict() for c in self.changes]}
 
 
-def diff(decider: Decider, before: Side, after: Side) -> DiffReport:
-    """Every class of request of ``before.profile`` whose outcome differs between the sides.
-    An unknown profile or pack raises InputError before any work.
+def diff(decider: Decider, before: Side, after: Side,
+         actions: Sequence[str] | None = None) -> DiffReport:
+    """Every class of request of ``before.profile`` whose outcome differs between the sides
+    (for ``actions`` only, if given). An unknown profile or pack raises InputError before any
+    work.
 
     >>> from sanctuarygate.policy.default import default_decider
     >>> day = dt.date(2025, 1, 1)
@@ -108,7 +110,7 @@ def diff(decider: Decider, before: Side, after: Side) -> DiffReport:
     space_a, space_b = RequestSpace(lib, packs_a), RequestSpace(lib, packs_b)
     both = RequestSpace(lib, (*packs_a, *(p for p in packs_b if p not in packs_a)))
     groups: dict[tuple[str, str, str, str], Change] = {}
-    for action in sorted(voc.ACTIONS):
+    for action in sorted(actions or voc.ACTIONS):
         if ({r.ref.id for r in space_a.rules_for(action)}
                 == {r.ref.id for r in space_b.rules_for(action)}):
             continue
