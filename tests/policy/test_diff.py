@@ -36,3 +36,18 @@ def test_detainer_carve_out_removal_changes_nothing_under_the_trust_act() -> Non
     assert "chi-wco-2021" in report.packs_after
     assert report.decided > 0  # the rules differ, so the actions were decided
     assert report.changes == []
+
+
+def test_ocad_proposal_turns_database_access_to_deny_by_its_own_rules() -> None:
+    """The 2019 OCAD proposal forbids DHS database access (and onward sharing): on
+    grant-database-access every change is to deny, decided by the proposal's rules, and DHS's
+    change is by its dhs-databases rule."""
+    day = dt.date(2025, 1, 1)
+    report = diff(default_decider(), Side("chicago", day),
+                  Side("chicago", day, ("ocad-proposed-eo-2019",)), ["grant-database-access"])
+    assert report.changes
+    for change in report.changes:
+        assert change.after == "deny" and change.before != "deny"
+        assert all(r.startswith("ocad-proposed-eo-2019/") for r in change.rules_after)
+    dhs = [c for c in report.changes if c.family == "DHS"]
+    assert dhs and all("ocad-proposed-eo-2019/dhs-databases" in c.rules_after for c in dhs)
