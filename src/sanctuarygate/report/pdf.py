@@ -2,8 +2,9 @@
 report, a council replay report, a property sign) is the same HTML a browser shows, printed.
 
 ``base_url`` resolves relative links (stylesheets, images) in the HTML; no network is used for
-documents we render ourselves, and the fetcher refuses anything but ``file:`` and ``data:`` URLs so
-a value inside a document can never make the server fetch a remote address.
+documents we render ourselves: the fetcher allows only ``file:`` and ``data:`` URLs (a remote one is
+skipped, as a missing image is), so a value inside a document can never make the server fetch a
+remote address.
 
 >>> data = html_to_pdf("<h1>Hello</h1>")
 >>> data[:5]
@@ -13,7 +14,6 @@ b'%PDF-'
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 __all__ = ["PdfError", "html_to_pdf", "write_pdf"]
 
@@ -22,21 +22,14 @@ class PdfError(Exception):
     """The document could not be printed (a bad stylesheet, an unreadable resource)."""
 
 
-def _local_only(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    from weasyprint.urls import default_url_fetcher
-
-    if not url.startswith(("file:", "data:")):
-        raise PdfError(f"refusing to fetch {url[:80]!r} while printing: only local files")
-    result: dict[str, Any] = default_url_fetcher(url, *args, **kwargs)
-    return result
-
-
 def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     """The PDF bytes of an HTML document (A4 or Letter as its CSS ``@page`` says)."""
     import weasyprint  # imported here: loading Pango costs ~0.3 s, and only printing needs it
+    from weasyprint.urls import URLFetcher
 
+    fetcher = URLFetcher(allowed_protocols=("file", "data"), timeout=5)  # never the network
     try:
-        data = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_local_only).write_pdf()
+        data = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
     except PdfError:
         raise
     except Exception as exc:  # WeasyPrint raises many kinds; the caller needs one
