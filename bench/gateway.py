@@ -1,9 +1,10 @@
-"""Benchmark: the data gateway end to end over HTTP against a hand-written psycopg dump.
+"""Benchmark: the data gateway end to end over HTTP against a hand-written psycopg dump, and
+under a mixed load of recorded decisions and queries against the same requests unrecorded.
 
 Run from the repository root (PostgreSQL at ``--pg-url``, by default the test server)::
 
-    .venv/bin/python bench/gateway.py           # 200k rows, 5 rounds, then 10^6 for memory: ~2.5 min
-    .venv/bin/python bench/gateway.py --quick   # 100k rows, 3 rounds, memory at 20k and 100k: 20-25 s
+    .venv/bin/python bench/gateway.py           # 200k rows, 5 rounds, 10^6 for memory, load: ~4 min
+    .venv/bin/python bench/gateway.py --quick   # 100k rows, 3 rounds, memory at 20k/100k, load: ~1 min
 
 The script creates its own database on the server (``bench_gateway_<pid>``, dropped at the end)
 and fills it with ``generate(engine, rows, seed=1)``: ``rows`` arrests and the rest of the
@@ -38,9 +39,24 @@ regenerates the database at 10^6 arrests (PostgreSQL) and measures 200k and 10^6
 servers. ``--quick`` measures two smaller sizes and prints ``peak_mb_1e6=NA``: nothing is
 extrapolated.
 
+**Mixed load** (``bench/gateway_load.py``, which says exactly what each request does and why
+its baseline is the honest one): ``--workers`` (2) uvicorn workers with the log and the records
+on PostgreSQL; ``--clients`` (16) keep-alive clients, half posting recorded decisions, half
+running 100-row queries; then the same requests with recording switched off (decisions as dry
+runs; queries, which the gateway cannot release without logging, through a route only this
+benchmark mounts that runs the gateway's plan, read, watermark and encoder and records nothing).
+The requests are fixed for the run (calibrated so that a recorded round takes about
+``--load-seconds``, 10 s; quick 5 s), the modes alternate for ``--load-rounds`` (3; quick 2),
+and the log is checked after every round. It prints decisions/s, queries/s, p99 of each, the
+errors, the time recorded over the time off, and the peak of PostgreSQL connections against the
+pools' bound.
+
 Never used as a test: the test suite holds no timed assertions.
 
-The last line is ``ratio_vs_script=X peak_mb_1e6=Y``.
+The last line is ``ratio_vs_script=X peak_mb_1e6=Y mixed_decisions_per_s=A
+mixed_queries_per_s=B mixed_decision_p99_ms=C mixed_query_p99_ms=D mixed_record_ratio=R
+mixed_errors=E peak_connections=P`` (the mixed figures are the recorded mode's; R is the same
+requests' time recorded over their time with recording off).
 """
 
 from __future__ import annotations
@@ -75,6 +91,9 @@ from sanctuarygate.gateway.watermark import load_or_create_key, tagger
 from sanctuarygate.gateway.watermark import text as wm_text
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.db import make_engine, upgrade
+
+sys.path.insert(0, str(Path(__file__).parent))  # bench/gateway_load.py
+import gateway_load
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATASET = "cpd-arrests"
@@ -279,14 +298,24 @@ def measure_memory(home: Path, records_url: str, log_url: str, key: str, size: i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="100k rows, 3 rounds, memory at 20k and 100k only (under a minute)")
+                        help="100k rows, 3 rounds, memory at 20k and 100k only, 2 load rounds of 5 s"
+                             " (about a minute)")
     parser.add_argument("--rows", type=int, default=None, help="rows per timed run (200,000; quick 100,000)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (5; quick 3)")
     parser.add_argument("--pg-url", default=PG_URL, help=f"PostgreSQL server (default {PG_URL})")
+    parser.add_argument("--workers", type=int, default=2, help="mixed load: uvicorn workers (2)")
+    parser.add_argument("--clients", type=int, default=16,
+                        help="mixed load: clients, half deciding, half querying (16)")
+    parser.add_argument("--load-rounds", type=int, default=None,
+                        help="mixed load: rounds, each one run per mode (3; quick 2)")
+    parser.add_argument("--load-seconds", type=float, default=None,
+                        help="mixed load: seconds per mode and round (10; quick 5)")
     args = parser.parse_args(argv)
     n = args.rows or (100_000 if args.quick else 200_000)
     rounds = args.rounds or (3 if args.quick else 5)
     memory_sizes = (n // 5, n) if args.quick else (200_000, FULL_MEMORY_SIZE)
+    load_rounds = args.load_rounds or (2 if args.quick else 3)
+    load_seconds = args.load_seconds or (5.0 if args.quick else 10.0)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
 
@@ -347,6 +376,12 @@ def main(argv: list[str] | None = None) -> int:
                 fill(records, FULL_MEMORY_SIZE)
             memory = [measure_memory(home, records_url, log_url, key, size)
                       for size in memory_sizes]
+
+            records.dispose()  # only the server's connections count during the load
+            print("mixed load (recorded, then with recording off, alternating):", flush=True)
+            load = gateway_load.measure(args.pg_url, records_url, home, _free_port(),
+                                        workers=args.workers, clients=args.clients,
+                                        rounds=load_rounds, seconds=load_seconds)
     finally:
         for s in servers:
             s.close()
@@ -386,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"targets: gateway ≤ {TARGET_RATIO}x script: {verdict[ratio <= TARGET_RATIO]};"
           f" memory flat (peak grows < 10 MB from {memory[0].rows:,} to {memory[-1].rows:,} rows):"
           f" {verdict[abs(flat) < 10]}  (took {time.perf_counter() - started:.0f} s)")
+    print()
+    gateway_load.report(load)
     peak_text = f"{peak_1e6:.0f}" if peak_1e6 is not None else "NA"
-    print(f"ratio_vs_script={ratio:.2f} peak_mb_1e6={peak_text}")
+    print(f"ratio_vs_script={ratio:.2f} peak_mb_1e6={peak_text} {gateway_load.last_line(load)}")
     return 0
 
 
