@@ -1,9 +1,10 @@
-"""``sanctuarygate case list|show|decide``: the review queue, for scripts.
+"""``sanctuarygate case list|show|decide|exception``: the review queue, for scripts.
 
 Each command speaks as the account of a staff token, read from ``--token-file F`` or
 ``SANCTUARYGATE_STAFF_TOKEN`` (never a command-line argument, which shells keep): ``list`` and
 ``show`` need the reviewer or auditor role, ``decide`` the reviewer role. ``decide`` records a
 ``review`` entry in the public log, its actor that account, as the review desk does.
+``case exception grant|approve|list`` are the accountable exceptions (``cli/exception.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated
 import typer
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.cli import exception as exception_cmd
 from sanctuarygate.cli.token import staff_member
 from sanctuarygate.domain.case import REVIEW_CONDITIONS, REVIEW_OUTCOMES, Case, parse_review
 from sanctuarygate.errors import InputError
@@ -25,6 +27,7 @@ from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
 
 app = typer.Typer(help="The review queue: cases the rules left to a person, and their reviews.",
                   no_args_is_help=True)
+app.add_typer(exception_cmd.app, name="exception")
 
 TokenFile = Annotated[Path | None, typer.Option(
     "--token-file", metavar="F", help="File holding a staff token (or set "
