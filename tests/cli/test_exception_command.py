@@ -33,6 +33,13 @@ from sanctuarygate.review.exception import grant_exception
 from sanctuarygate.review.queue import case_decision
 from sanctuarygate.store import case as store
 from sanctuarygate.store.staff import add_staff, issue_token
+from sanctuarygate.web.signin_roles import (
+    ACTIONS,
+    DECIDE_REVIEW,
+    GRANT_EXCEPTION,
+    READ_CASES,
+    RECORD_DECISION,
+)
 
 PG_URL = os.environ.get("SANCTUARYGATE_TEST_POSTGRES_URL")  # as tests/conftest.py reads it
 CLAUSE = "Emergency powers, MCC 2-4-160"
@@ -278,3 +285,23 @@ def test_a_role_that_may_not_act_is_refused_in_one_line(
     assert unknown.code == main.BAD_INPUT and "no case 9999" in unknown.err
     assert sg(monkeypatch, capsys, "approve", "9999", as_=city.first).code == main.BAD_INPUT
     assert city.log.size() == size
+
+
+def test_docs_roles_lists_each_command_with_the_roles_its_token_needs() -> None:
+    """The roles-by-commands table of docs/roles.md says "yes" for exactly the roles of the
+    action each command checks (web/signin_roles.py), and lists every exception command."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text(encoding="utf-8")
+    table = doc.split("## Roles \u00d7 commands")[1].split("\n## ")[0]
+    rows = [line.strip("|").split("|") for line in table.splitlines()
+            if line.startswith("| `")]
+    head = [cell.strip() for cell in table.split("\n| Command |")[1].splitlines()[0]
+            .strip("|").split("|")][:-1]
+    said = {row[0].strip().strip("`"): {head[i] for i, cell in enumerate(row[1:-1])
+                                        if cell.strip() == "yes"} for row in rows}
+    guards = {"decide FILE --record": RECORD_DECISION, "case decide ID": DECIDE_REVIEW,
+              "case exception grant CASE_ID": GRANT_EXCEPTION,
+              "case exception approve EXCEPTION_ID": GRANT_EXCEPTION,
+              "case exception list [--active] [--case ID]": READ_CASES}
+    guards["case list`, `case show ID"] = READ_CASES  # one row, two commands
+    for command, action in guards.items():
+        assert said[command] == {role.value for role in ACTIONS[action]}, command
