@@ -98,9 +98,11 @@ RESOURCE_FACTS: Final[dict[str, dict[str, type]]] = {
     },
     "Dataset": {"id": str},
     "Field": {"id": str, "dataset": str},
-    "Property": {"id": str, "kind": str, "owner": str, "leased": bool},
+    #: ``property_id``: an id of the city's property registry (``domain/property.py``), whose
+    #: facts the registry fills in before the request is decided.
+    "Property": {"id": str, "kind": str, "owner": str, "leased": bool, "property_id": str},
     "Agreement": {"kind": str},
-    "Facility": {"id": str, "kind": str},
+    "Facility": {"id": str, "kind": str, "property_id": str},
     "Service": {"id": str},
 }
 

@@ -403,6 +403,11 @@ class Decider:
                 raise InputError(f"{dataset} has no field {ident!r}", field="resource.id")
             return {"type": "Field", "id": f"{dataset}.{ident}"}
         fallback = res.get("kind")
+        if res.get("property_id") is not None and fallback is None:
+            # A property named by its registry id is decided on the registry's facts, filled in
+            # by domain.property.with_registry: without them it is not decided (fail closed).
+            raise InputError("the property was not looked up in the city's property registry",
+                             field="resource.property_id")
         name = ident if isinstance(ident, str) else fallback if isinstance(fallback, str) else None
         return {"type": res.type, "id": name or res.type.lower()}
 
