@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
+from sanctuarygate.audit.bundle import BundleError
+from sanctuarygate.audit.default import open_log
+from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.witnessing import parse_witnesses, witnessed_checkpoint
 from sanctuarygate.cli.log import _trust
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.report import Families, render_text, report_from_export, write_csv
+from sanctuarygate.report.ag80525 import CaseFacts, build_ag_report, case_facts
+from sanctuarygate.report.ag_document import write_ag_csv, write_ag_pdf
 from sanctuarygate.settings import get_settings
+from sanctuarygate.store.log import LogIntegrityError
+from sanctuarygate.store.tables import case_file
 
 app = typer.Typer(help="Reports computed from the public decision log alone.",
                   no_args_is_help=True)
@@ -55,3 +65,65 @@ def transparency(
     if csv_dir is not None:
         paths = write_csv(report, csv_dir)
         typer.echo(f"wrote {len(paths)} CSV files to {csv_dir}", err=True)
+
+
+@app.command("ag-805-25")
+def ag_805_25(
+    agency: Annotated[str, typer.Option(
+        metavar="ID", help="The reporting law-enforcement agency (its directory id, e.g. CPD).")],
+    year: Annotated[int, typer.Option(
+        metavar="YYYY", help="The calendar year reported on, in the city's time zone.")],
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Write the report's PDF here.")],
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", metavar="FILE", help="Also write its rows as CSV here.")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="The log's trust policy to verify it against; default: "
+        "SANCTUARYGATE_LOG_POLICY.")] = None,
+    key: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="A file of the city's verifier keys (repeatable).")] = None,
+) -> None:
+    """The annual TRUST Act report to the Illinois Attorney General (5 ILCS 805/25).
+
+    Each DHS request to assist a civil immigration operation and each detainer or civil
+    immigration warrant received in the year, how it was handled, and the log entries behind
+    every row; a zero certification when there were none; no names or personal data
+    (docs/transparency.md). The log is verified first against the pinned trust policy. Exit 2,
+    with nothing written, for an unknown or non-police agency, a year not begun, or a log that
+    does not verify."""
+    settings = get_settings()
+    trust = _trust(key or [], policy)
+    log = open_log(settings)
+    note = None
+    if parse_witnesses(settings.witnesses):
+        note = witnessed_checkpoint(log)
+        if note is None:
+            raise InputError("no checkpoint has been cosigned yet: run 'sanctuarygate log "
+                             "publish'")
+    try:
+        report = build_ag_report(log, default_library(), trust, agency=agency, year=year,
+                                 timezone=settings.timezone, today=settings.today(), note=note,
+                                 cases=case_reader(log))
+    except (BundleError, LogIntegrityError) as exc:  # refused: there is nothing to report from
+        raise InputError(f"refusing to report {year}: the log does not verify ({exc})") from None
+    write_ag_pdf(report, out)
+    if csv_file is not None:
+        write_ag_csv(report, csv_file)
+    typer.echo(f"{report.agency} {report.year}: {len(report.assist)} DHS assistance requests, "
+               f"{len(report.detainers)} detainers or civil warrants; from {report.source.entries}"
+               f" verified log entries; wrote {out}" + (f" and {csv_file}" if csv_file else ""))
+
+
+def case_reader(log: DecisionLog) -> Callable[[list[int]], dict[int, CaseFacts]]:
+    """The review cases opened by decisions, read from the city's case files by the decision's
+    log index (what ``report ag-805-25`` adds to a row: ``report.ag80525.case_facts``)."""
+    def read(indexes: list[int]) -> dict[int, CaseFacts]:
+        found: dict[int, CaseFacts] = {}
+        wanted = sorted(set(indexes))
+        with log.engine.connect() as conn:
+            for first in range(0, len(wanted), 500):
+                query = select(case_file.c.id, case_file.c.log_index, case_file.c.request).where(
+                    case_file.c.log_index.in_(wanted[first:first + 500]))
+                for case_id, index, request in conn.execute(query):
+                    found[int(index)] = case_facts(int(case_id), request)
+        return found
+    return read
