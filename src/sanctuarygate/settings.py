@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     #: one ICE asked about in March). 5 is the usual floor of public-health and justice
     #: statistics; raise it for a small town. At least 3 ("fewer than 2" would say 1).
     report_min_cell: int = Field(default=5, ge=3)
+    #: The staff page's what-if replay (``/replay``) replays at most this many days, and at
+    #: most this many logged decisions, per request: a longer range is refused with a clear
+    #: error (never cut short), so one request cannot hold a worker for minutes (10^5
+    #: decisions replay in about 6 s on 2 cores, docs/benchmarks.md). The CLI is not bound.
+    replay_max_days: int = Field(default=366, ge=1)
+    replay_max_decisions: int = Field(default=100_000, ge=1)
     #: A staff session (the pages' sign-in cookie) unused this long is signed out.
     session_idle_minutes: int = Field(default=480, ge=1)
     #: Mark the sign-in cookie ``Secure``: set it when the pages are served over https.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,33 @@ def test_bad_input_is_one_line_and_exit_2(data_dir: Path, args: tuple[str, ...])
     done = sg(data_dir, *RANGE, *args)
     assert done.returncode == 2, done.stdout
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_pdf_holds_the_json_reports_numbers(data_dir: Path) -> None:
+    from pypdf import PdfReader
+
+    out = data_dir / "replay.pdf"
+    done = sg(data_dir, *RANGE, "--add-pack", OCAD, "--json", "--pdf", str(out))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out).pages)
+    figures = {name: int(n) for name, n in re.findall(
+        r"(Decisions replayed|Answered differently|Answered the same) (\d+)", text)}
+    assert figures == {"Decisions replayed": report["replayed"],
+                       "Answered differently": report["changed"],
+                       "Answered the same": sum(report["unchanged"].values())}
+    assert (f"Of {report['replayed']} logged decisions replayed, {report['changed']} would "
+            "have been answered differently") in text
+    moved = report["moved"][0]
+    assert moved["count"] == 1 and moved["to"] == "deny"
+    assert f"checkpoint of {report['log']['size']} entries" in text
+    assert report["log"]["root_hash"][:20] in text.replace(" ", "")
+    # what was added, with its citation and confidence tag, and the rule responsible
+    assert "ocad-proposed-eo-2019/dhs-databases" in text.replace(" ", "")
+    assert re.search(r"Confidence: [CPU] ", text)
+
+
+def test_a_pdf_path_that_cannot_be_written_is_bad_input(data_dir: Path) -> None:
+    done = sg(data_dir, *RANGE, "--add-pack", OCAD, "--pdf", str(data_dir / "no" / "x.pdf"))
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.startswith("error: ") and "--pdf" in done.stderr

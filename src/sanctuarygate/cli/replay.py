@@ -7,8 +7,8 @@ when it does not verify), nothing is written to it, and the report names request
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +16,13 @@ import typer
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_decider
-from sanctuarygate.report.replay import render_replay, replay
+from sanctuarygate.report.replay import render_replay
+from sanctuarygate.report.replay_document import (
+    ReplayQuestion,
+    document_of,
+    run_replay,
+    write_replay_pdf,
+)
 
 
 def replay_command(
@@ -35,6 +41,11 @@ def replay_command(
         "--as-of", metavar="DATE", help="Decide under the packs in force on this day instead "
         "of each request's own.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    pdf: Annotated[Path | None, typer.Option(
+        "--pdf", metavar="FILE", help="Also print the council-ready report to this PDF file "
+        "(what was compared, the period, the log checkpoint read, a summary in words, the "
+        "tables, and the packs added or removed with their citations and confidence).",
+        dir_okay=False)] = None,
 ) -> None:
     """Decide the logged requests of a date range again under changed rules, and report what
     would have changed: counts moved between outcomes, by agency and action, the rules
@@ -44,20 +55,19 @@ def replay_command(
     nothing is written to it. Exit 0 with the report, 2 on bad input.
 
         sanctuarygate replay --profile chicago --from 2025-01-01 --to 2025-12-31 \\
-            --add-pack ocad-proposed-eo-2019
+            --add-pack ocad-proposed-eo-2019 --pdf replay.pdf
     """
-    result = replay(default_log(), default_decider(), profile=profile,
-                    start=_day(date_from, "--from"), end=_day(date_to, "--to"),
-                    add=tuple(add_pack or ()), remove=tuple(remove_pack or ()),
-                    as_of=_day(as_of, "--as-of") if as_of is not None else None)
+    question = ReplayQuestion.parse(profile=profile, start=date_from, end=date_to,
+                                    add=add_pack or (), remove=remove_pack or (), as_of=as_of)
+    decider = default_decider()
+    result = run_replay(default_log(), decider, question)
+    if pdf is not None:
+        try:
+            write_replay_pdf(document_of(question, result, decider.library), pdf)
+        except OSError as exc:
+            raise InputError(f"cannot write {pdf}: {exc.strerror or exc}", field="--pdf") from None
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         typer.echo(render_replay(result), nl=False)
 
-
-def _day(text: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)", field=option) from None

@@ -66,6 +66,7 @@ class Replay:
 
     size: int = 0
     root_hash: str = ""
+    origin: str = ""  # the log's name (its checkpoints' first line)
     replayed: int = 0
     skipped_what_if: int = 0
     differs_from_logged: int = 0
@@ -78,7 +79,8 @@ class Replay:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (``--json``)."""
         return {
-            "log": {"size": self.size, "root_hash": self.root_hash, "verified": True},
+            "log": {"origin": self.origin, "size": self.size, "root_hash": self.root_hash,
+                    "verified": True},
             "replayed": self.replayed, "skipped_what_if": self.skipped_what_if,
             "differs_from_logged": self.differs_from_logged,
             "changed": sum(self.moved.values()),
@@ -158,14 +160,23 @@ def _rebuild(asked: Mapping[str, Any]) -> Request:
 
 def replay(log: DecisionLog, decider: Decider, *, profile: str, start: dt.date, end: dt.date,
            add: Sequence[str] = (), remove: Sequence[str] = (), as_of: dt.date | None = None,
-           batch: int = BATCH) -> Replay:
+           batch: int = BATCH, max_days: int | None = None,
+           max_decisions: int | None = None) -> Replay:
     """Replay the log's decisions of ``profile`` from ``start`` to ``end`` under the changed
     rules (see the module docstring). Raises :class:`InputError` for a bad range, an unknown
-    profile or pack, or no change at all; :class:`BundleError` when the log does not verify."""
+    profile or pack, or no change at all; :class:`BundleError` when the log does not verify.
+
+    ``max_days`` and ``max_decisions`` bound the work (the staff page's settings): a range of
+    more days, or one holding more logged decisions, is an :class:`InputError` asking for a
+    shorter range, before any decision is made (never a report of part of the range)."""
     library = decider.library
     library.profile(profile)  # an unknown profile is an InputError
     if start > end:
         raise InputError(f"--from {start} is after --to {end}", field="--from")
+    days = (end - start).days + 1
+    if max_days is not None and days > max_days:
+        raise InputError(f"{days} days from {start} to {end}: at most {max_days} days are "
+                         f"replayed at once; choose a shorter range", field="--to")
     if not (add or remove or as_of):
         raise InputError("nothing to replay against: give --add-pack, --remove-pack or --as-of")
     for pid in (*add, *remove):
@@ -174,8 +185,12 @@ def replay(log: DecisionLog, decider: Decider, *, profile: str, start: dt.date, 
                              else "--remove-pack")
     entries, root = verified_entries(log)
     logged, what_if = logged_requests(entries, profile=profile, start=start, end=end)
+    if max_decisions is not None and len(logged) > max_decisions:
+        raise InputError(f"{len(logged)} logged decisions from {start} to {end}: at most "
+                         f"{max_decisions} are replayed at once; choose a shorter range",
+                         field="--to")
     after_decider = Decider(library, cache_size=0, without=frozenset(remove))
-    out = Replay(size=len(entries), root_hash=root, skipped_what_if=what_if)
+    out = Replay(size=len(entries), root_hash=root, origin=log.origin, skipped_what_if=what_if)
     before = decide_classes(decider, [item.request for item in logged], batch)
     after = decide_classes(after_decider,
                            [changed_request(item.request, add, as_of) for item in logged], batch)
