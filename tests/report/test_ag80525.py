@@ -43,19 +43,22 @@ from pypdf import PdfReader
 from sqlalchemy import update
 
 from sanctuarygate.audit.bundle import BundleError, published_policy
+from sanctuarygate.audit.entries import ExceptionApprovalEntry, ExceptionEntry, encode
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
 from sanctuarygate.audit.trust import TrustPolicy
 from sanctuarygate.cli import main
 from sanctuarygate.cli.report import case_reader
-from sanctuarygate.domain.case import parse_review
+from sanctuarygate.domain.case import parse_exception, parse_review
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.errors import InputError, UnknownAgencyError
 from sanctuarygate.policy.default import default_decider, default_library
-from sanctuarygate.report.ag80525 import AgReport, ag_report, build_ag_report
+from sanctuarygate.report.ag80525 import AgReport, ag_report, ag_rows, build_ag_report
 from sanctuarygate.report.ag_document import csv_text, render_html, write_ag_csv, write_ag_pdf
 from sanctuarygate.report.source import Source
+from sanctuarygate.review.exception import grant_exception
 from sanctuarygate.review.queue import case_decision, decide_case
+from sanctuarygate.review.split import clauses
 from sanctuarygate.store import case as cases
 from sanctuarygate.store.db import Engine, make_engine, upgrade
 from sanctuarygate.store.tables import log_entry
@@ -186,7 +189,7 @@ def test_the_rows_and_their_log_indexes(city: City) -> None:
     assert '"action":"detain"' in kinds[9] and '"time":"2026-01-01T03:00:00Z"' in kinds[9]
     # What only the case file knows: the form number and the help asked for.
     assert report.assist[1].case_details == "case 1; form AO 442; help asked: perimeter"
-    assert report.assist[1].document == "federal-criminal-warrant (AO 442)"
+    assert report.assist[1].document == "federal criminal warrant (AO 442)"
     assert report.assist[0].case_details == "no case (not sent to review)"
     # What the log never holds is never filled in.
     assert {r.hold_duration for r in report.detainers} == {"not recorded"}
@@ -261,7 +264,7 @@ def test_rows_from_entries_alone_need_no_database() -> None:
                        timezone=ZONE, today=TODAY, source=Source(1))
     # USCIS is part of DHS: its request to assist is listed, whatever purpose it stated.
     assert [(r.section, r.agency, r.purpose, r.handled) for r in report.rows] == [
-        ("assist", "USCIS", "benefits-adjudication", "rules: allowed")]
+        ("assist", "USCIS", "benefits adjudication", "rules: allowed")]
 
 
 def test_the_command_writes_both_files_or_refuses_in_one_line(
@@ -301,3 +304,65 @@ def test_on_postgresql_too(db_engine: Engine, tmp_path: Path) -> None:
     report = build(log, published_policy(log))
     assert [(r.section, r.indexes) for r in report.rows] == [(s, i) for s, i, *_ in EXPECTED]
     assert report.assist[1].case_details == "case 1; form AO 442; help asked: perimeter"
+
+
+def test_reviews_and_exceptions_answer_their_rows(tmp_path: Path) -> None:
+    """USMS asks to take a person on a detainer (review: a person decides; a reviewer allows the
+    transfer), CBP asks for help with a warrant not yet verified (review; an exception refuses
+    it in an emergency), and a hand-made exception that still waits for its second approver
+    changes nothing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    log = DecisionLog(engine, origin=ORIGIN, data_dir=tmp_path / "data")
+    decider = default_decider()
+    plan = [ask("USMS", "transfer-custody", CRIMINAL, "detainer", date="2025-09-01",
+                verified="unknown"),
+            ask("CBP-USBP", "assist-operation", CIVIL, "federal-criminal-warrant",
+                date="2025-09-02", verified="unknown", assistance="transport")]
+    case_ids = []
+    for day, data in enumerate(plan, start=1):
+        request = parse_request(data)
+        decision = decider.decide(request)
+        assert decision.outcome == "review"
+        with engine.begin() as conn:
+            index = record_decision(conn, request, decision, actor="desk",
+                                    at=utc(f"2025-09-0{day}T15:00"))
+            case_ids.append(cases.open_case(conn, data, case_decision(decision),
+                                            agency=request.principal.id, log_index=index,
+                                            source="desk", actor="staff:s-0a1b2c3d",
+                                            at=utc(f"2025-09-0{day}T15:00")))
+    usms = parse_request(plan[0])
+    clause = clauses(decider, usms, decider.decide(usms))[0]
+    decide_case(log, decider, case_ids[0], parse_review("allow", [], "Marshals' order checked.",
+                                                        clause),
+                actor="staff:s-0a1b2c3d", at=utc("2025-09-03T15:00"))  # index 2
+    grant_exception(log, decider, case_ids[1],
+                    parse_exception("deny", [], "Flood: no units to spare.",
+                                    "5 ILCS 805/15(h)(1)", 4),
+                    actor="staff:s-0a1b2c3d", at=utc("2025-09-04T15:00"))  # index 3
+    report = build(log, published_policy(log))
+    got = [(r.section, r.indexes, r.handled, r.released_or_transferred, r.to_whom)
+           for r in report.rows]
+    assert got == [
+        ("assist", (1, 3), "rules: sent to review; exception (case 2): refused until "
+         "2025-09-04T19:00:00Z", "n/a", "n/a"),
+        ("detainer", (0, 2), "rules: sent to review; review (case 1): allowed",
+         "transfer allowed (carried out: not recorded)", "USMS, if carried out")]
+    assert clause in report.detainers[0].clauses
+    # An exception waiting for its second approver has no effect on the row (index 4 here).
+    entries = [e.body.encode() for e in log.entries(0, log.size())]
+    waiting = encode(ExceptionEntry(
+        time=utc("2025-09-05T15:00"), actor="staff:s-1", case=1, decision=0,
+        rules_outcome="review", outcome="deny", conditions=(), clause="X",
+        expires=utc("2025-09-05T19:00"), needs_second=True))
+    rows = ag_rows([*entries, waiting], directory=default_library().directory,
+                   profile="chicago", year=2025, timezone=ZONE)
+    assert rows[1].indexes == (0, 2, 4)
+    assert rows[1].handled.endswith("exception (case 1) not approved: no effect")
+    assert rows[1].released_or_transferred == "transfer allowed (carried out: not recorded)"
+    approval = encode(ExceptionApprovalEntry(time=utc("2025-09-05T16:00"), actor="staff:s-2",
+                                             case=1, exception=4))
+    rows = ag_rows([*entries, waiting, approval], directory=default_library().directory,
+                   profile="chicago", year=2025, timezone=ZONE)
+    assert rows[1].indexes == (0, 2, 4, 5)
+    assert rows[1].released_or_transferred == "transfer refused"

@@ -389,8 +389,8 @@ def _row(index: int, section: Section, entry: Mapping[str, Any], day: str,
     return AgRow(
         section=section, indexes=tuple(sorted(indexes)), received=day, agency=agency,
         request=REQUEST_LABELS.get(action, action),
-        document=DOCUMENT_LABELS.get(doc, doc) + (f" ({form})" if form else ""),
-        purpose=str(asked.get("purpose")), decision=OUTCOME_LABELS.get(outcome, outcome),
+        document=DOCUMENT_LABELS.get(doc, doc.replace("-", " ")) + (f" ({form})" if form else ""),
+        purpose=str(asked.get("purpose")).replace("-", " "), decision=OUTCOME_LABELS.get(outcome, outcome),
         handled="; ".join(steps), clauses="; ".join(dict.fromkeys(c for c in clauses if c)),
         held=_decided(final, "hold") if custody and action in HOLD_ACTIONS
         else NOT_RECORDED if custody else NOT_APPLICABLE,
