@@ -6,12 +6,15 @@ of one process (the web app's request threads) append at about the same time and
 in one transaction, through ``audit/tree.py``'s ``append_many`` like any other append:
 
 1. a caller queues its entry and waits;
-2. the first caller that finds no commit under way leads: it waits up to ``window`` seconds from
-   the oldest queued entry's arrival (or until ``max_batch`` are queued), begins a transaction
-   and waits for the log head's lock (``tree.hold_head``: other processes' commits go first);
-   only then does it take the queue, entries that arrived while it waited included, and append
-   and commit them together. Entries queued after that wait for the next commit, which one of
-   their callers leads (under load, they have waited their window already);
+2. a caller whose entry is queued and that finds no other leader gathering leads: it waits up
+   to ``window`` seconds from the oldest queued entry's arrival (or until ``max_batch`` are
+   queued), begins a transaction and waits for the log head's lock (``tree.hold_head``: other
+   commits go first, this process's included); only then does it take the queue, entries that
+   arrived while it waited included, and append and commit them together. Entries queued after
+   that wait for the next commit, which one of their callers leads at once: it waits for the
+   head's lock while the previous batch commits, so the lock passes from commit to commit in
+   the database, without waiting for this process to wake the next leader (at most two
+   commits of a process are under way: one committing, one waiting for the lock);
 3. each caller returns once the commit holding its entry is durable, with its index. If that
    commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
    not durable (fail closed), and a failed batch leaves no entry and no gap.
@@ -49,6 +52,7 @@ class _Queued:
     arrived: float
     index: int = -1
     error: BaseException | None = None
+    taken: bool = False  # in a leader's batch
     done: bool = False
 
 
@@ -69,7 +73,7 @@ class GroupCommit:
         self.commits = 0
         self.appended = 0
         self._queue: list[_Queued] = []
-        self._leading = False
+        self._gathering = False  # a leader has not taken its batch yet
         self._cond = threading.Condition()
 
     def append(self, body: bytes, *, at: dt.datetime | None = None) -> int:
@@ -82,7 +86,7 @@ class GroupCommit:
             if len(self._queue) >= self.max_batch:
                 self._cond.notify_all()  # a leader waiting for company has enough
             while not item.done:
-                if self._leading:
+                if item.taken or self._gathering:
                     self._cond.wait()
                 else:
                     self._lead()
@@ -92,7 +96,8 @@ class GroupCommit:
 
     def _lead(self) -> None:
         """Commit one batch from the queue (called with the lock held; released meanwhile)."""
-        self._leading = True
+        self._gathering = True
+        batch: list[_Queued] = []
         try:
             deadline = self._queue[0].arrived + self.window
             while len(self._queue) < self.max_batch:
@@ -100,7 +105,6 @@ class GroupCommit:
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            batch: list[_Queued] = []
             error: BaseException | None = None
             indexes: list[int] = []
             self._cond.release()
@@ -110,8 +114,8 @@ class GroupCommit:
                 error = exc
             finally:
                 self._cond.acquire()
-            if not batch:  # failed before it took the queue: its callers fail (not durable)
-                batch = self._take()
+            if error is not None and not batch:  # failed before it took the queue: its
+                batch = self._take()  # callers fail (not durable)
             if error is None:
                 self.commits += 1
                 self.appended += len(batch)
@@ -122,13 +126,19 @@ class GroupCommit:
                     item.error = error
                 item.done = True
         finally:
-            self._leading = False
+            if not batch:  # an interruption before the batch was taken: another may lead
+                self._gathering = False
             self._cond.notify_all()
 
     def _take(self) -> list[_Queued]:
-        """The next batch off the queue (called with the lock held)."""
+        """The next batch off the queue (called with the lock held): the leader has its
+        batch, and the next caller whose entry is still queued may lead the next commit."""
         batch = self._queue[: self.max_batch]
         del self._queue[: self.max_batch]
+        for item in batch:
+            item.taken = True
+        self._gathering = False
+        self._cond.notify_all()
         return batch
 
     def _commit(self, batch: list[_Queued]) -> list[int]:
