@@ -27,7 +27,7 @@ from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, bindparam, insert, select, update
 
 from sanctuarygate.domain.staff import Role, StaffMember, check_name, parse_roles
 from sanctuarygate.errors import AuthenticationError, InputError
@@ -241,14 +241,15 @@ def authenticate_token(conn: Connection, presented: str | None, *,
     if found is None:
         raise AuthenticationError("malformed staff token: expected sgs_<token id>_<secret>",
                                   reason="malformed")
-    row = conn.execute(select(staff_token).where(staff_token.c.token_id == found.group(1))
-                       ).mappings().first()
+    row = conn.execute(_TOKEN_AND_ACCOUNT, {"token_id": found.group(1)}).mappings().first()
     stored = bytes(row["secret_hash"]) if row is not None else bytes(32)
     if not hmac.compare_digest(_token_hash(presented.strip()), stored) or row is None:
         raise AuthenticationError("unknown staff token", reason="unknown")
     if row["revoked_at"] is not None:
         raise AuthenticationError(f"staff token {found.group(1)} was revoked", reason="revoked")
-    member = get_staff(conn, str(row["staff_id"]))
+    if row["id"] is None:  # the token's account is gone: as get_staff says
+        raise InputError(f"no staff account {row['staff_id']!r}", field="name")
+    member = _member(row)
     if member.disabled:
         raise AuthenticationError("this account is disabled", reason="disabled")
     when = at or dt.datetime.now(dt.UTC)
@@ -257,6 +258,17 @@ def authenticate_token(conn: Connection, presented: str | None, *,
         conn.execute(update(staff_token).where(staff_token.c.token_id == found.group(1))
                      .values(last_used_at=when))
     return member
+
+
+#: A token and its account, in one statement (every recorded request checks its token).
+_TOKEN_AND_ACCOUNT = (
+    select(staff_token.c.secret_hash, staff_token.c.revoked_at, staff_token.c.last_used_at,
+           staff_token.c.staff_id, staff_account.c.id, staff_account.c.name,
+           staff_account.c.roles, staff_account.c.created_at, staff_account.c.disabled_at,
+           staff_account.c.locked_until)
+    .select_from(staff_token.outerjoin(staff_account,
+                                       staff_account.c.id == staff_token.c.staff_id))
+    .where(staff_token.c.token_id == bindparam("token_id")))
 
 
 def _token_hash(token: str) -> bytes:

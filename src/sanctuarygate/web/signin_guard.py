@@ -107,8 +107,9 @@ def token_member(request: Request, credentials: HTTPAuthorizationCredentials | N
     if credentials is None and "authorization" in request.headers:
         raise AuthenticationError("malformed Authorization header: expected "
                                   "'Bearer <staff token>'", reason="malformed")
-    try:
-        with get_log(request).engine.begin() as conn:
+    try:  # autocommit: one statement, no BEGIN and COMMIT around it (the noted use commits alone)
+        with get_log(request).engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
             member = authenticate_token(conn, credentials.credentials if credentials else None)
     except AuthenticationError as exc:
         log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
