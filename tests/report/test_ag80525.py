@@ -51,9 +51,20 @@ from sanctuarygate.cli import main
 from sanctuarygate.cli.report import case_reader
 from sanctuarygate.domain.case import parse_exception, parse_review
 from sanctuarygate.domain.request import parse_request
+from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS
 from sanctuarygate.errors import InputError, UnknownAgencyError
 from sanctuarygate.policy.default import default_decider, default_library
-from sanctuarygate.report.ag80525 import AgReport, ag_report, ag_rows, build_ag_report
+from sanctuarygate.report.ag80525 import (
+    ASSIST_ACTION,
+    DETAINER_ACTION,
+    DETAINER_DOCUMENTS,
+    HOLD_ACTIONS,
+    TRANSFER_ACTIONS,
+    AgReport,
+    ag_report,
+    ag_rows,
+    build_ag_report,
+)
 from sanctuarygate.report.ag_document import csv_text, render_html, write_ag_csv, write_ag_pdf
 from sanctuarygate.report.source import Source
 from sanctuarygate.review.exception import grant_exception
@@ -366,3 +377,21 @@ def test_reviews_and_exceptions_answer_their_rows(tmp_path: Path) -> None:
                    profile="chicago", year=2025, timezone=ZONE)
     assert rows[1].indexes == (0, 2, 4, 5)
     assert rows[1].released_or_transferred == "transfer refused"
+
+
+@pytest.mark.parametrize("pack", ["il-trust-2017", "il-trust-2021"])
+def test_the_report_lists_what_the_trust_act_packs_decide(pack: str) -> None:
+    """The mapping of the module docstring, held to the packs: the documents the TRUST Act's
+    civil-warrant rule names (805/15(a) with 805/10's definition) are section B's documents;
+    the actions its 805/15(a) rules govern are the hold and transfer actions, one of them the
+    detainer action; its 805/15(h)(1) rules govern section A's action."""
+    rules = default_library().packs[pack].rules
+    named = {lit for r in rules if r.ref.id == f"{pack}/15a-civil-warrant"
+             for lit in r.read.literals}
+    assert named & DOCUMENT_KINDS == DETAINER_DOCUMENTS
+    held = {a for r in rules if r.ref.citation.startswith("5 ILCS 805/15(a)")
+            for a in r.read.actions or ()}
+    assert DETAINER_ACTION in held and held <= HOLD_ACTIONS | TRANSFER_ACTIONS
+    assist = {a for r in rules if r.ref.citation.startswith("5 ILCS 805/15(h)(1)")
+              for a in r.read.actions or ()}
+    assert assist <= {ASSIST_ACTION, "enter-agreement"}
