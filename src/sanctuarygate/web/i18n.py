@@ -41,29 +41,35 @@ DOMAIN: Final = "messages"
 
 #: The languages the pages speak, with the name each goes by in itself (for the switch).
 LANGUAGES: Final = {"en": "English", "es": "Español"}
+#: The residents' page speaks more (the places ask for Polish and Chinese too).
+RESIDENT_LANGUAGES: Final = {"en": "English", "es": "Español", "pl": "Polski", "zh": "中文"}
 DEFAULT: Final = "en"
 COOKIE: Final = "lang"
 
 
-def po_path(lang: str) -> Path:
-    """Where the catalog source of ``lang`` lives."""
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(lang: str, domain: str = DOMAIN) -> Path:
+    """Where the catalog source of ``lang`` lives (only known language codes: never a path
+    made from what a request sent)."""
+    if lang not in LANGUAGES and lang not in RESIDENT_LANGUAGES:
+        raise ValueError(f"no catalog for language {lang[:20]!r}")
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def catalog(lang: str) -> gettext.NullTranslations:
-    """The translations for ``lang``: read from its ``.po`` once (compiled in memory); English
-    and unknown languages say the message ids themselves.
+@lru_cache(maxsize=16)
+def catalog(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The translations for ``lang`` in ``domain`` (``messages``: the desk and the public pages;
+    ``residents``: the residents' page, which speaks more languages): read from its ``.po`` once
+    (compiled in memory); English and languages without a catalog say the message ids themselves.
 
     >>> catalog("es").gettext("No.")
     'No.'
     >>> catalog("es").gettext("Yes, with conditions.")
     'Sí, con condiciones.'
     """
-    if lang == DEFAULT or lang not in LANGUAGES:
+    if lang == DEFAULT or not po_path(lang, domain).is_file():
         return gettext.NullTranslations()
-    with po_path(lang).open("rb") as source:
-        messages = read_po(source, locale=lang, domain=DOMAIN)
+    with po_path(lang, domain).open("rb") as source:
+        messages = read_po(source, locale=lang, domain=domain)
     compiled = io.BytesIO()
     write_mo(compiled, messages)
     compiled.seek(0)
@@ -95,27 +101,30 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
-def negotiate(header: str) -> str:
-    """The language the pages speak that the header wants most, else English.
+def negotiate(header: str, languages: Mapping[str, str] = LANGUAGES) -> str:
+    """The language of ``languages`` (default: the pages') that the header wants most, else
+    English.
 
     >>> negotiate("fr-CA, es-US;q=0.9, en;q=0.1"), negotiate("de"), negotiate("*")
     ('es', 'en', 'en')
+    >>> negotiate("zh-Hans-CN, en;q=0.5"), negotiate("zh-CN", RESIDENT_LANGUAGES)
+    ('en', 'zh')
     """
     for tag in accepted(header):
         primary = tag.split("-")[0].lower()
-        if primary in LANGUAGES:
+        if primary in languages:
             return primary
         if primary == "*":
             return DEFAULT
     return DEFAULT
 
 
-def language_of(request: Request) -> str:
+def language_of(request: Request, languages: Mapping[str, str] = LANGUAGES) -> str:
     """The language for this request: ``?lang=``, then the cookie, then Accept-Language."""
     for chosen in (request.query_params.get(COOKIE), request.cookies.get(COOKIE)):
-        if chosen in LANGUAGES:
+        if chosen in languages:
             return chosen
-    return negotiate(request.headers.get("accept-language", ""))
+    return negotiate(request.headers.get("accept-language", ""), languages)
 
 
 def say(text: str, gettext_: Callable[[str], str]) -> str:
