@@ -122,7 +122,7 @@ def negotiate(header: str, languages: Mapping[str, str] = LANGUAGES) -> str:
 def language_of(request: Request, languages: Mapping[str, str] = LANGUAGES) -> str:
     """The language for this request: ``?lang=``, then the cookie, then Accept-Language."""
     for chosen in (request.query_params.get(COOKIE), request.cookies.get(COOKIE)):
-        if chosen in languages:
+        if chosen is not None and chosen in languages:
             return chosen
     return negotiate(request.headers.get("accept-language", ""), languages)
 
