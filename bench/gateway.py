@@ -3,7 +3,7 @@ under a mixed load of recorded decisions and queries against the same requests u
 
 Run from the repository root (PostgreSQL at ``--pg-url``, by default the test server)::
 
-    .venv/bin/python bench/gateway.py           # 200k rows, 5 rounds, 10^6 for memory, load: ~4 min
+    .venv/bin/python bench/gateway.py           # 200k rows, 5 rounds, 10^6 for memory, load: ~3.5 min
     .venv/bin/python bench/gateway.py --quick   # 100k rows, 3 rounds, memory at 20k/100k, load: ~1 min
 
 The script creates its own database on the server (``bench_gateway_<pid>``, dropped at the end)
@@ -379,9 +379,11 @@ def main(argv: list[str] | None = None) -> int:
 
             records.dispose()  # only the server's connections count during the load
             print("mixed load (recorded, then with recording off, alternating):", flush=True)
+            load_started = time.perf_counter()
             load = gateway_load.measure(args.pg_url, records_url, home, _free_port(),
                                         workers=args.workers, clients=args.clients,
                                         rounds=load_rounds, seconds=load_seconds)
+            load_took = time.perf_counter() - load_started
     finally:
         for s in servers:
             s.close()
@@ -423,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
           f" {verdict[abs(flat) < 10]}  (took {time.perf_counter() - started:.0f} s)")
     print()
     gateway_load.report(load)
+    print(f"(the mixed load took {load_took:.0f} s of the {time.perf_counter() - started:.0f} s;"
+          f" load average {os.getloadavg()[0]:.1f} at the end)")
     peak_text = f"{peak_1e6:.0f}" if peak_1e6 is not None else "NA"
     print(f"ratio_vs_script={ratio:.2f} peak_mb_1e6={peak_text} {gateway_load.last_line(load)}")
     return 0
