@@ -36,17 +36,20 @@ ROLE_MAY_NOT_CASES = N_("Your role may not do this with cases. Nothing was chang
 class StaffPage:
     """A case page: CSRF on a POST, then a signed-in member whose role may take ``action``."""
 
-    def __init__(self, action: str) -> None:
+    def __init__(self, action: str, *, sign_in: str = SIGN_IN_FOR_CASES,
+                 refused: str = ROLE_MAY_NOT_CASES) -> None:
         self.action = action
+        self.sign_in = sign_in  # the page's words for "sign in first" and "not your role"
+        self.refused = refused
 
     async def __call__(self, request: Request) -> StaffMember:
         if request.method == "POST":
             await session.check_csrf(request)
         member = await run_in_threadpool(current_member, request)
         if member is None:
-            raise AuthenticationError(SIGN_IN_FOR_CASES, reason="missing")
+            raise AuthenticationError(self.sign_in, reason="missing")
         if not may(member, self.action):
-            raise HTTPException(403, ROLE_MAY_NOT_CASES)
+            raise HTTPException(403, self.refused)
         return member
 
 

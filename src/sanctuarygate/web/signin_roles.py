@@ -29,6 +29,8 @@ DECIDE_REVIEW: Final = "decide-review"
 FOLLOW_CASE: Final = "follow-case"
 #: Grant an accountable exception (break-glass) on a case, or approve one as second approver.
 GRANT_EXCEPTION: Final = "grant-exception"
+#: Replay the log's decisions under changed rules (a what-if; writes nothing).
+RUN_REPLAY: Final = "run-replay"
 
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
@@ -37,6 +39,7 @@ ACTIONS: Final[dict[str, frozenset[Role]]] = {
     DECIDE_REVIEW: frozenset({Role.REVIEWER}),
     FOLLOW_CASE: frozenset({Role.DESK, Role.REVIEWER, Role.AUDITOR}),
     GRANT_EXCEPTION: frozenset({Role.REVIEWER}),
+    RUN_REPLAY: frozenset({Role.REVIEWER, Role.AUDITOR}),
 }
 
 
@@ -93,6 +96,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/exceptions/{exception_id}/approve", GRANT_EXCEPTION, "no",
           "approve an exception as second approver (another reviewer)"),
     Route("GET", "/exceptions", READ_CASES, "no", "every exception, in force or not"),
+    Route("GET", "/replay", RUN_REPLAY, "no", "the what-if replay form"),
+    Route("POST", "/replay", RUN_REPLAY, "no",
+          "replay the log's decisions under changed rules (writes nothing)"),
+    Route("POST", "/replay/pdf", RUN_REPLAY, "no", "the same replay as a council-ready PDF"),
     Route("POST", "/api/v1/decisions", RECORD_DECISION, "dry_run=true only (not recorded)",
           "decide; record it (staff token: Authorization: Bearer sgs_...)"),
     Route("GET", "/api/v1/cases", READ_CASES, "no", "cases, filtered (staff token)"),
