@@ -46,6 +46,7 @@ from sanctuarygate.web import (
     pages,
     query_api,
     replay_page,
+    residents,
     rules_pages,
     session,
     transparency,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(case_api.router)  # the review queue in the API (staff tokens)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
     app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
+    app.include_router(residents.router)  # public: /residents, in four languages
     app.include_router(replay_page.router)  # staff: /replay, the what-if replay and its PDF
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

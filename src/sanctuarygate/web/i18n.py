@@ -45,6 +45,9 @@ LANGUAGES: Final = {"en": "English", "es": "Español"}
 RESIDENT_LANGUAGES: Final = {"en": "English", "es": "Español", "pl": "Polski", "zh": "中文"}
 DEFAULT: Final = "en"
 COOKIE: Final = "lang"
+#: Paths where a language choice is never kept in a cookie: the JSON API, and the residents'
+#: pages, which set no cookie at all (their links carry ``?lang=`` instead).
+NO_COOKIE: Final = ("/api/", "/residents")
 
 
 def po_path(lang: str, domain: str = DOMAIN) -> Path:
@@ -200,7 +203,7 @@ class LanguageCookie:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or scope["path"].startswith(NO_COOKIE):
             await self.app(scope, receive, send)
             return
         chosen = Request(scope).query_params.get(COOKIE)
