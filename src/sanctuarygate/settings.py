@@ -37,6 +37,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           ``America/Chicago``): "today" is the city's date, which
                                           decides whether an answer is the law in force (recorded)
                                           or a what-if (never recorded)
+``SANCTUARYGATE_REVIEW_RELEASE_HOURS``    how long a reviewer's release on a gateway query's case
+                                          holds after the decision (default 72)
 ``SANCTUARYGATE_SESSION_IDLE_MINUTES``    a staff session unused this long is signed out (default
                                           480; at least 1)
 ``SANCTUARYGATE_SESSION_HTTPS_ONLY``      true: the sign-in cookie is marked Secure (serve over
@@ -126,6 +128,9 @@ class Settings(BaseSettings):
     #: An exception (break-glass) that turns the rules' deny into an allow applies only once a
     #: second approver, another person, approves it.
     exception_second_approver: bool = True
+    #: A reviewer's release on a gateway case holds this many hours after the decision: the
+    #: agency re-runs its query with the case id within that time (``gateway/reviewed.py``).
+    review_release_hours: int = Field(default=72, ge=1, le=24 * 90)
     #: The city's time zone: a server in UTC must not call 8 p.m. in Chicago "tomorrow".
     timezone: str = "America/Chicago"
     #: Each engine's connection pool on a database server (PostgreSQL), per worker process:

@@ -322,11 +322,14 @@ class QueryEntry(LogEntry):
     #: A rejected query's error class (``UnknownDatasetError``) and the field it names.
     error: str | None = field(default=None, metadata=OMIT_NONE)
     error_field: str | None = field(default=None, metadata=OMIT_NONE)
+    #: A query released under a reviewer's decision: its case and the ``review`` entry's index.
+    case: int | None = field(default=None, metadata=OMIT_NONE)
+    review: int | None = field(default=None, metadata=OMIT_NONE)
 
     @classmethod
     def rejected(cls, *, at: dt.datetime, agency: str, key_id: str, error: str,
                  error_field: str | None = None, dataset: str = UNNAMED, purpose: str = UNNAMED,
-                 document_kind: str = UNNAMED) -> QueryEntry:
+                 document_kind: str = UNNAMED, case: int | None = None) -> QueryEntry:
         """The entry for a query rejected before the rules were asked (a 422: a dataset not
         served or unknown, a bad body, an unknown agency). The caller passes only values known
         to be words of the vocabulary or ids of the catalog; anything else is ``UNNAMED``.
@@ -340,7 +343,7 @@ class QueryEntry(LogEntry):
                    purpose=purpose, document_kind=document_kind, onward_recipients=(),
                    released=(), withheld=(), filters=(), row_rules=(), outcome="rejected",
                    rules=(), terms=(), watermark_key=None, packs=(), error=error,
-                   error_field=error_field)
+                   error_field=error_field, case=case)
 
     @classmethod
     def of(cls, *, status: Literal["released", "refused"], at: dt.datetime, agency: str,
@@ -348,7 +351,8 @@ class QueryEntry(LogEntry):
            onward_recipients: Sequence[str], released: Sequence[str], withheld: Sequence[str],
            filters: Sequence[Mapping[str, Any]], row_rules: Sequence[Mapping[str, Any]],
            decision: Decision, terms: Sequence[Obligation],
-           watermark_key: str | None) -> QueryEntry:
+           watermark_key: str | None, case: int | None = None,
+           review: int | None = None) -> QueryEntry:
         """The entry for a query. ``filters`` are kept by field and operator only: their values
         may name a person. Row rules come from the packs (public text) and are kept whole.
 
@@ -370,7 +374,7 @@ class QueryEntry(LogEntry):
             row_rules=tuple(RowRuleRef.of(r) for r in row_rules), outcome=decision.outcome,
             rules=tuple(dict.fromkeys(RuleCitation.of(r) for r in decision.rules)),
             terms=tuple(Term.of(o) for o in terms), watermark_key=watermark_key,
-            packs=tuple(PackVersion.of(p) for p in decision.packs))
+            packs=tuple(PackVersion.of(p) for p in decision.packs), case=case, review=review)
 
 
 @kind
@@ -512,6 +516,8 @@ class ReviewEntry(LogEntry):
     outcome: str
     conditions: tuple[str, ...]
     clause: str
+    #: On a gateway query's case, the columns the reviewer released (names only).
+    columns: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @kind

@@ -47,6 +47,10 @@ REVIEW_CONDITIONS: Final = tuple(sorted(OBLIGATION_KINDS - {"mask-fields", "rows
 #: Where a case comes from.
 SOURCES: Final = ("desk", "api", "cli", "gateway")
 
+#: The key of a gateway case's ``decision`` that holds the query as the gateway described it
+#: (``gateway/reviewed.py``) and, once a reviewer decides, the columns released (``released``).
+GATEWAY_QUERY: Final = "query"
+
 #: Longest free text kept (a reason, a note); a clause or who asked are shorter.
 TEXT_MAX: Final = 2000
 SHORT_MAX: Final = 200
@@ -143,10 +147,15 @@ class ReviewAnswer:
     conditions: tuple[str, ...]
     reason: str
     clause: str
+    #: On a gateway case, the columns released (:func:`check_columns`); None on other cases.
+    columns: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "conditions": list(self.conditions),
-                "reason": self.reason, "clause": self.clause}
+        out: dict[str, Any] = {"outcome": self.outcome, "conditions": list(self.conditions),
+                               "reason": self.reason, "clause": self.clause}
+        if self.columns is not None:
+            out["columns"] = list(self.columns)
+        return out
 
 
 def parse_review(outcome: str, conditions: list[str] | tuple[str, ...], reason: str,
@@ -184,6 +193,45 @@ def check_review(answer: ReviewAnswer, *, rules_outcome: str) -> ReviewAnswer:
         raise ReviewRefusedError(f"the rules give deny for this request: a review cannot turn "
                                  f"it into {answer.outcome} (that needs an exception)")
     return answer
+
+
+def check_columns(answer: ReviewAnswer, columns: list[str] | tuple[str, ...] | None, *,
+                  offered: tuple[str, ...] | None, needed: tuple[str, ...] = ()) -> ReviewAnswer:
+    """``answer`` with the columns a reviewer releases on a gateway case (``offered``: the
+    columns asked for that the rules leave open; None for a case that is not a gateway query).
+    An allow releases at least one offered column, every column the query filters or sorts on
+    (``needed``: else the filter would tell the value) and nothing else; a deny releases none.
+
+    >>> a = ReviewAnswer("allow", (), "Checked.", "X 1")
+    >>> check_columns(a, ["charge"], offered=("charge", "name")).columns
+    ('charge',)
+    >>> check_columns(a, ["citizenship"], offered=("charge",))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sanctuarygate.errors.InputError: columns: 'citizenship' may not be released ...
+    """
+    chosen = tuple(dict.fromkeys(c.strip() for c in columns or () if c.strip()))
+    if offered is None:
+        if chosen:
+            raise InputError("only a gateway query's case releases columns", field="columns")
+        return answer
+    if answer.outcome == "deny":
+        if chosen:
+            raise InputError("a deny releases no column", field="columns")
+        return ReviewAnswer(answer.outcome, answer.conditions, answer.reason, answer.clause, ())
+    if not chosen:
+        raise InputError("choose the columns to release (at least one of: "
+                         f"{', '.join(offered) or 'none is offered'})", field="columns")
+    wider = [c for c in chosen if c not in offered]
+    if wider:
+        raise InputError(f"{wider[0]!r} may not be released: choose among the columns asked "
+                         f"for that the rules leave open ({', '.join(offered)})", field="columns")
+    missing = [c for c in needed if c not in chosen]
+    if missing:
+        raise InputError(f"the query filters or sorts on {missing[0]!r}: release it too, or "
+                         "deny", field="columns")
+    ordered = tuple(c for c in offered if c in chosen)
+    return ReviewAnswer(answer.outcome, answer.conditions, answer.reason, answer.clause, ordered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +276,26 @@ class Case:
     def waiting(self) -> bool:
         """Whether the case waits for a reviewer."""
         return self.state in (CaseState.OPEN, CaseState.IN_REVIEW)
+
+    @property
+    def query(self) -> dict[str, Any] | None:
+        """A gateway case's query (dataset, fields, filters by field and operator, the columns
+        ``offered`` to a reviewer ...); None for any other case."""
+        found = self.decision.get(GATEWAY_QUERY) if self.source == "gateway" else None
+        return dict(found) if isinstance(found, dict) else None
+
+    @property
+    def offered(self) -> tuple[str, ...] | None:
+        """The columns a reviewer may release on a gateway case; None for any other case."""
+        query = self.query
+        return None if query is None else tuple(query.get("offered") or ())
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        """The columns a gateway case's query filters or sorts on."""
+        query = self.query or {}
+        named = [f.get("field") for f in query.get("filters") or ()] + [query.get("sort")]
+        return tuple(dict.fromkeys(n for n in named if isinstance(n, str)))
 
     def to_dict(self) -> dict[str, Any]:
         """The case as the API and ``case show --json`` give it."""

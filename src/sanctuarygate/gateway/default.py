@@ -56,7 +56,8 @@ def build_gateway(settings: Settings, decider: Decider, log: DecisionLog,
     ('ocad-proposed-eo-2019',)
     """
     return Gateway(decider, log, records, settings.profile, settings.data_dir,
-                   settings.gateway_pack_ids, settings.timezone)
+                   settings.gateway_pack_ids, settings.timezone,
+                   settings.review_release_hours)
 
 
 _building = threading.Lock()

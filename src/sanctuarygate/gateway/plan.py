@@ -43,12 +43,16 @@ class QueryRefusedError(SanctuaryGateError):
     title = "The rules do not allow this query"
 
     def __init__(self, message: str, *, decision: Decision | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, request: Request | None = None) -> None:
         super().__init__(message)
         self.decision = decision
         self.field = field
+        #: The dataset request that was decided (set when the rules answered ``review``).
+        self.request = request
         #: Where the refusal was logged (set by ``release.release`` once it is).
         self.log_index: int | None = None
+        #: The case a ``review`` opened or joined, or the case a re-run named.
+        self.case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,29 @@ def _given(body: Mapping[str, Any], name: str, default: Any) -> Any:
     return default if value is None else value
 
 
+#: Tags of columns that can tell a person's immigration status or national origin: never
+#: released under a review, whatever a reviewer chooses (the rules deny them to every agency).
+SENSITIVE_TAGS = frozenset({"immigration", "citizenship", "birthplace"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewGrant:
+    """What a reviewer released on a gateway case (``gateway/reviewed.py`` checks the case):
+    the columns, the conditions that travel with them, the case and its review entry's index.
+
+    ``columns=None`` is the widest a reviewer may choose: every column the rules leave open
+    (used to show a reviewer the offer, never to release)."""
+
+    case_id: int
+    review_index: int | None
+    columns: frozenset[str] | None
+    conditions: tuple[str, ...] = ()
+
+    @property
+    def terms(self) -> tuple[Obligation, ...]:
+        return tuple(Obligation(c, (), f"review:{self.review_index}") for c in self.conditions)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldVerdict:
     name: str
@@ -161,6 +188,8 @@ class Plan:
     terms: tuple[Obligation, ...] = field(default=())
     #: Row rules from the packs, applied as SQL WHERE (with the caller's filters, all ANDed).
     row_rules: tuple[RowRule, ...] = ()
+    #: Set when the query is released under a reviewer's decision on a gateway case.
+    review: ReviewGrant | None = None
 
     @property
     def released(self) -> tuple[str, ...]:
@@ -244,10 +273,17 @@ def _asker(spec: QuerySpec, agency: str, profile: str, day: dt.date,
 
 
 def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
-               day: dt.date, extra_packs: Sequence[str] = ()) -> Plan:
+               day: dt.date, extra_packs: Sequence[str] = (),
+               review: ReviewGrant | None = None) -> Plan:
     """Decide the dataset and each column; raise QueryRefusedError when the dataset is not
     allowed or a filter/sort touches a withheld column. ``extra_packs`` are packs the city has
-    adopted for its gateway on top of the profile (``SANCTUARYGATE_GATEWAY_PACKS``)."""
+    adopted for its gateway on top of the profile (``SANCTUARYGATE_GATEWAY_PACKS``).
+
+    With ``review`` (a reviewer's decision on this query's case), a dataset decision of
+    ``review`` is answered by it: a column is released only when the reviewer released it, its
+    own decision is ``allow`` or ``review`` (never ``deny``), no ``mask-fields`` covers it and
+    it carries no :data:`SENSITIVE_TAGS`; the reviewer's conditions join the terms. A ``deny``
+    is still refused."""
     ds = decider.library.catalog.get(spec.dataset, field="dataset")
     place = decider.library.profile(profile)
     if ds.keeper not in place.keepers:
@@ -256,12 +292,12 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     request = _asker(spec, agency, profile, day, extra_packs)
     asked = request("query-dataset", dataset_resource(ds.id))
     decision = decider.decide(asked)
-    if decision.outcome == "review":
+    if decision.outcome == "review" and review is None:
         raise QueryRefusedError(
             f"review: a person must decide this query, and the gateway releases nothing until "
             f"then. Ask the {ds.keeper} records unit (a refused query's log_index identifies it). "
-            f"{decision.explanation}", decision=decision)
-    if not decision.allowed:
+            f"{decision.explanation}", decision=decision, request=asked)
+    if not decision.allowed and not (review is not None and decision.outcome == "review"):
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
     rows_where = [o for o in decision.obligations if o.kind == "rows-where"]
@@ -271,8 +307,10 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     for (name, tags), d in zip(ds.fields, decider.decide_many(field_requests), strict=True):
         hidden = sorted(set(tags) & (masked | {t for o in d.obligations if o.kind == "mask-fields"
                                               for t in o.values}))
-        if not d.allowed:
-            verdicts.append(FieldVerdict(name, tuple(sorted(tags)), False, f"read-field: {d.outcome}"))
+        refused = _not_reviewed(name, tags, d, review) if review is not None else (
+            None if d.allowed else f"read-field: {d.outcome}")
+        if refused:
+            verdicts.append(FieldVerdict(name, tuple(sorted(tags)), False, refused))
         elif hidden:
             verdicts.append(FieldVerdict(name, tuple(sorted(tags)), False,
                                          f"masked ({', '.join(hidden)})"))
@@ -280,13 +318,39 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
             verdicts.append(FieldVerdict(name, tuple(sorted(tags)), True, "released"))
             terms += [o for o in d.obligations if o.kind not in APPLIED and o not in terms]
             rows_where += [o for o in d.obligations if o.kind == "rows-where"]
+    if review is not None:
+        terms += [o for o in review.terms if o not in terms]
     plan = Plan(spec, agency, ds, asked, decision, tuple(verdicts), tuple(dict.fromkeys(terms)),
-                tuple(dict.fromkeys(_row_rule(o, ds) for o in rows_where)))
+                tuple(dict.fromkeys(_row_rule(o, ds) for o in rows_where)), review)
     _refuse_leaks(plan)
     if not plan.released:
         raise QueryRefusedError("no field you asked for may be released", decision=decision,
                                 field="fields")
     return plan
+
+
+def _not_reviewed(name: str, tags: frozenset[str], decision: Decision,
+                  review: ReviewGrant) -> str | None:
+    """Why a column is not released under ``review`` (None: it may be)."""
+    if decision.outcome not in ("allow", "allow-with-conditions", "review"):
+        return f"read-field: {decision.outcome}"
+    if tags & SENSITIVE_TAGS:
+        return "sensitive: never released under a review"
+    if review.columns is not None and name not in review.columns:
+        return f"not released by the review of case {review.case_id}"
+    return None
+
+
+def offered_columns(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
+                    day: dt.date, extra_packs: Sequence[str] = ()) -> tuple[str, ...]:
+    """The columns of a query the rules left to a reviewer: those asked for that a review may
+    release (see :func:`plan_query`); empty when none may be, or when the rules deny."""
+    try:
+        plan = plan_query(decider, spec, agency=agency, profile=profile, day=day,
+                          extra_packs=extra_packs, review=ReviewGrant(0, None, None))
+    except QueryRefusedError:
+        return ()
+    return plan.released
 
 
 def _row_rule(obligation: Obligation, ds: Dataset) -> RowRule:

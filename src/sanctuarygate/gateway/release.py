@@ -16,6 +16,15 @@ The HTTP route (``POST /api/v1/query``) and the CLI (``sanctuarygate query``) bo
    error record after logging ``query-error``; a stream closed before its end (the client hung
    up: the caller calls :meth:`Release.close`) logs ``query-aborted`` with the rows sent.
 
+A query the rules answer ``review`` opens (or joins) a case in the review queue in the
+transaction of its refused entry, and the refusal carries the case id
+(``gateway/reviewed.py``). The agency re-runs the same query with ``"case_id"``: once a reviewer
+has released columns on it, and within ``Gateway.review_release_hours`` of that decision, the
+query is planned under the review (exactly the columns released, the reviewer's conditions
+among the terms) and its ``released`` entry names the case and the review entry. A case id that
+does not allow this query is refused (404: no such case of this agency; 403: another query,
+not decided, denied, expired), logged as a rejected query naming the case, nothing released.
+
 A query rejected before the rules are asked (an unknown or unserved dataset, a bad body or
 filter, an unknown agency: the errors answered 422) is on the record too: :func:`release` takes
 the raw body, and records the key use and a ``query`` entry with status ``rejected`` (the
@@ -40,7 +49,9 @@ from sanctuarygate.audit.entries import (
     QueryErrorEntry,
 )
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.pseudonym import load_or_create_person_key
 from sanctuarygate.audit.record import record
+from sanctuarygate.domain.case import UnknownCaseError
 from sanctuarygate.domain.vocabulary import DOCUMENT_KINDS, PURPOSES
 from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.gateway.body import load_query_body
@@ -50,9 +61,18 @@ from sanctuarygate.gateway.plan import (
     Plan,
     QueryRefusedError,
     QuerySpec,
+    ReviewGrant,
     check_gateway_config,
+    offered_columns,
     parse_spec,
     plan_query,
+)
+from sanctuarygate.gateway.reviewed import (
+    ReviewReleaseRefusedError,
+    case_id_of,
+    grant_for,
+    open_or_join,
+    rerun_hint,
 )
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
@@ -83,6 +103,8 @@ class Gateway:
     packs: tuple[str, ...] = ()
     #: The city's time zone (``Settings.timezone``): its date is the day a query is decided for.
     timezone: str = "America/Chicago"
+    #: How long a reviewer's release on a gateway case holds (``Settings.review_release_hours``).
+    review_release_hours: int = 72
 
     def watermark_key(self) -> bytes:
         """The watermark key (``keys/watermark.key`` in the data directory), created once."""
@@ -127,18 +149,22 @@ class Release:
         return [o.to_dict() for o in self.plan.terms]
 
 
-def _plan(gw: Gateway, spec: QuerySpec, key: KeyInfo, day: dt.date | None) -> Plan:
+def _plan(gw: Gateway, spec: QuerySpec, key: KeyInfo, day: dt.date | None,
+          review: ReviewGrant | None = None) -> Plan:
     check_gateway_config(gw.decider.library, gw.profile, gw.packs)
     return plan_query(gw.decider, spec, agency=key.agency_id, profile=gw.profile,
-                      day=day or city_today(gw.timezone), extra_packs=gw.packs)
+                      day=day or city_today(gw.timezone), extra_packs=gw.packs, review=review)
 
 
 def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyInfo,
            watermark: str | None, status: Literal["released", "refused"]) -> QueryEntry:
+    case = review = None
     if isinstance(plan_or_refusal, Plan):
         plan = plan_or_refusal
         decision, released, withheld = plan.decision, plan.released, plan.withheld
         terms, row_rules = plan.terms, [r.to_dict() for r in plan.row_rules]
+        if plan.review is not None:
+            case, review = plan.review.case_id, plan.review.review_index
     else:
         assert plan_or_refusal.decision is not None
         decision, released, withheld, terms, row_rules = plan_or_refusal.decision, (), (), (), []
@@ -148,7 +174,7 @@ def _entry(plan_or_refusal: Plan | QueryRefusedError, spec: QuerySpec, key: KeyI
         document_kind=str(spec.document.get("kind", "none")),
         onward_recipients=spec.onward_recipients, released=released, withheld=withheld,
         filters=[f.to_dict() for f in spec.filters], row_rules=row_rules, decision=decision,
-        terms=terms, watermark_key=watermark)
+        terms=terms, watermark_key=watermark, case=case, review=review)
 
 
 def _named(body: Mapping[str, Any] | QuerySpec | Any, gw: Gateway) -> dict[str, str]:
@@ -171,45 +197,87 @@ def _named(body: Mapping[str, Any] | QuerySpec | Any, gw: Gateway) -> dict[str, 
 
 
 def _reject(gw: Gateway, key: KeyInfo, body: Mapping[str, Any] | QuerySpec | Any,
-            exc: SanctuaryGateError, via: str) -> None:
-    """Record the key use and a ``rejected`` query entry for ``exc`` (one transaction)."""
+            exc: SanctuaryGateError, via: str, case: int | None = None) -> int:
+    """Record the key use and a ``rejected`` query entry for ``exc`` (one transaction); its
+    index."""
     entry = QueryEntry.rejected(at=dt.datetime.now(dt.UTC), agency=key.agency_id,
                                 key_id=key.key_id, error=type(exc).__name__,
-                                error_field=getattr(exc, "field", None), **_named(body, gw))
+                                error_field=getattr(exc, "field", None), case=case,
+                                **_named(body, gw))
     with gw.log.engine.begin() as conn:
         record_key_use(conn, key, what=via)
-        record(conn, entry)
+        return record(conn, entry)
 
 
 def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | Any, *, via: str,
-            day: dt.date | None = None) -> Release:
+            day: dt.date | None = None, case_id: int | None = None,
+            now: dt.datetime | None = None) -> Release:
     """Plan, log and stream a query (see the module docstring); ``via`` says how the key was
     used (``"POST /api/v1/query"``, ``"cli: sanctuarygate query"``) in its ``key-use`` entry.
 
     ``query`` is the body as the agency sent it (parsed here, against the catalog; as bytes,
     read strictly first: a key sent twice is rejected, ``gateway.body``), or a
-    :class:`QuerySpec` already parsed.
+    :class:`QuerySpec` already parsed. A body's ``case_id`` (or the ``case_id`` argument) asks
+    for the release a reviewer decided on that case; ``now`` is the time its expiry is checked
+    against (the current time unless given).
 
-    Raises QueryRefusedError (logged: refused by the rules, with ``log_index`` set; or rejected
-    before them), InputError and its subclasses (logged as rejected), ConfigurationError (a
-    profile or adopted pack that does not exist; nothing released, nothing logged).
+    Raises QueryRefusedError (logged: refused by the rules, with ``log_index`` set, and
+    ``case_id`` when the rules answered ``review``; or rejected before them),
+    ReviewReleaseRefusedError and UnknownCaseError for a case id that does not release this
+    query (logged as rejected), InputError and its subclasses (logged as rejected),
+    ConfigurationError (a profile or adopted pack that does not exist; nothing released,
+    nothing logged).
     """
     try:
-        spec = (query if isinstance(query, QuerySpec)
-                else parse_spec(load_query_body(query) if isinstance(query, bytes) else query,
-                                gw.decider.library.catalog))
+        body = load_query_body(query) if isinstance(query, bytes) else query
+        if not isinstance(body, QuerySpec):
+            body, named_case = case_id_of(body)
+            case_id = named_case if named_case is not None else case_id
+        spec = body if isinstance(body, QuerySpec) else parse_spec(body,
+                                                                   gw.decider.library.catalog)
     except InputError as exc:
         _reject(gw, key, query, exc, via)
         raise
+    grant = None
+    if case_id is not None:
+        try:
+            with gw.log.engine.connect() as conn:
+                grant = grant_for(conn, case_id, agency=key.agency_id, spec=spec,
+                                  key=load_or_create_person_key(gw.data_dir),
+                                  now=now or dt.datetime.now(dt.UTC),
+                                  hours=gw.review_release_hours)
+        except (ReviewReleaseRefusedError, UnknownCaseError) as exc:
+            index = _reject(gw, key, spec, exc, via, case=case_id)
+            if isinstance(exc, QueryRefusedError):
+                exc.log_index = index
+            raise
     try:
-        plan = _plan(gw, spec, key, day)
+        plan = _plan(gw, spec, key, day, grant)
     except QueryRefusedError as refusal:
         if refusal.decision is None:
             _reject(gw, key, spec, refusal, via)
             raise
+        reviewing = (refusal.decision.outcome == "review" and grant is None
+                     and refusal.request is not None)
+        offered = (offered_columns(gw.decider, spec, agency=key.agency_id, profile=gw.profile,
+                                   day=day or city_today(gw.timezone), extra_packs=gw.packs)
+                   if reviewing else ())
         with gw.log.engine.begin() as conn:
             record_key_use(conn, key, what=via)
             refusal.log_index = record(conn, _entry(refusal, spec, key, None, "refused"))
+            if reviewing:
+                assert refusal.request is not None
+                refusal.case_id = open_or_join(
+                    conn, spec=spec, request=refusal.request,
+                    decision=refusal.decision, agency=key.agency_id, offered=offered,
+                    key=load_or_create_person_key(gw.data_dir), log_index=refusal.log_index,
+                    actor=f"key:{key.key_id}")
+        if refusal.case_id is not None:
+            opened = QueryRefusedError(f"{refusal} {rerun_hint(refusal.case_id)}",
+                                       decision=refusal.decision, field=refusal.field,
+                                       request=refusal.request)
+            opened.log_index, opened.case_id = refusal.log_index, refusal.case_id
+            raise opened from None
         raise
     except InputError as exc:
         _reject(gw, key, spec, exc, via)

@@ -21,7 +21,7 @@ from typing import Any
 from sanctuarygate.audit.entries import ReviewEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
-from sanctuarygate.domain.case import Case, ReviewAnswer, check_review
+from sanctuarygate.domain.case import Case, ReviewAnswer, check_columns, check_review
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
@@ -73,9 +73,14 @@ def case_decision(decision: Decision) -> dict[str, Any]:
 
 
 def decide_case(log: DecisionLog, decider: Decider, case_id: int, answer: ReviewAnswer, *,
-                actor: str, at: dt.datetime | None = None) -> Case:
+                actor: str, at: dt.datetime | None = None,
+                columns: list[str] | tuple[str, ...] | None = None) -> Case:
     """A reviewer's answer on a case: checked against the rules, then recorded in the log and
-    the case together. Returns the decided case."""
+    the case together. Returns the decided case.
+
+    On a gateway case an allow names the ``columns`` released: some of those the query asked
+    for that the rules leave open (``Case.offered``), never more (``check_columns``); they go
+    in the ``review`` entry and the case."""
     when = at or dt.datetime.now(dt.UTC)
     _ = log.signer
     with log.engine.begin() as conn:
@@ -87,10 +92,11 @@ def decide_case(log: DecisionLog, decider: Decider, case_id: int, answer: Review
         if answer.clause not in clauses(decider, asked, now):
             raise InputError(f"{answer.clause!r} is not the citation of a rule in force for "
                              "this request", field="clause")
+        answer = check_columns(answer, columns, offered=case.offered, needed=case.needed)
         index = record(conn, ReviewEntry(
             time=when, actor=actor, case=case.id, decision=case.log_index,
-            outcome=answer.outcome, conditions=answer.conditions, clause=answer.clause),
-            at=when)
+            outcome=answer.outcome, conditions=answer.conditions, clause=answer.clause,
+            columns=answer.columns), at=when)
         return store.record_review(conn, case.id, answer, actor=actor, log_index=index, at=when)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from sanctuarygate.domain.case import (
+    GATEWAY_QUERY,
     Case,
     CaseEvent,
     CaseException,
@@ -52,6 +53,30 @@ def open_case(conn: Connection, request: Mapping[str, Any], decision: Mapping[st
         decision=dict(decision), log_index=log_index).returning(case_file.c.id))
     case_id = int(result.scalar_one())
     _event(conn, case_id, when, actor, "opened", log_index)
+    return case_id
+
+
+def find_gateway_case(conn: Connection, *, agency: str, digest: str) -> int | None:
+    """The gateway case still waiting for a reviewer whose query (agency, and the query's keyed
+    hash, ``gateway/reviewed.py``) is this one; None if there is none."""
+    rows = conn.execute(select(case_file.c.id, case_file.c.decision).where(
+        case_file.c.source == "gateway", case_file.c.agency == agency,
+        case_file.c.state.in_([CaseState.OPEN.value, CaseState.IN_REVIEW.value]))
+        .order_by(case_file.c.id))
+    for case_id, decision in rows:
+        query = (decision or {}).get(GATEWAY_QUERY) or {}
+        if query.get("digest") == digest:
+            return int(case_id)
+    return None
+
+
+def join_case(conn: Connection, case_id: int, *, log_index: int, actor: str,
+              at: dt.datetime | None = None) -> int:
+    """Another ``review`` of the same question joins its waiting case: a ``joined`` event
+    with the new entry's index."""
+    when = at or dt.datetime.now(dt.UTC)
+    conn.execute(update(case_file).where(case_file.c.id == case_id).values(updated_at=when))
+    _event(conn, case_id, when, actor, "joined", log_index)
     return case_id
 
 
@@ -109,8 +134,11 @@ def record_review(conn: Connection, case_id: int, answer: ReviewAnswer, *, actor
         raise ReviewRefusedError(f"case {case_id} is {case.state.value}: it was decided "
                                  "already")
     when = at or dt.datetime.now(dt.UTC)
+    decision = dict(case.decision)
+    if answer.columns is not None and case.query is not None:  # a gateway case: what is released
+        decision[GATEWAY_QUERY] = {**case.query, "released": list(answer.columns)}
     conn.execute(update(case_file).where(case_file.c.id == case_id).values(
-        state=CaseState.DECIDED.value, decided_at=when, updated_at=when,
+        state=CaseState.DECIDED.value, decided_at=when, updated_at=when, decision=decision,
         review_outcome=answer.outcome, review_conditions=list(answer.conditions),
         review_reason=answer.reason, review_clause=answer.clause, reviewed_by=actor,
         review_index=log_index))
@@ -201,8 +229,11 @@ def _event(conn: Connection, case_id: int, at: dt.datetime, actor: str, what: st
 def _case(row: RowMapping, events: tuple[CaseEvent, ...]) -> Case:
     review = None
     if row["review_outcome"] is not None:
+        query = (row["decision"] or {}).get(GATEWAY_QUERY) if row["source"] == "gateway" else None
+        released = query.get("released") if isinstance(query, dict) else None
         review = ReviewAnswer(row["review_outcome"], tuple(row["review_conditions"] or ()),
-                              row["review_reason"] or "", row["review_clause"] or "")
+                              row["review_reason"] or "", row["review_clause"] or "",
+                              None if released is None else tuple(released))
     return Case(
         id=int(row["id"]), state=CaseState(row["state"]), source=row["source"],
         opened_at=row["opened_at"], updated_at=row["updated_at"], opened_by=row["opened_by"],

@@ -188,12 +188,15 @@ def problem_for(exc: BaseException) -> Problem:
             # The rules refused (deny or review): the decision without the desk's advice.
             extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
                                   if k != "advice"}}
-        elif isinstance(exc, QueryRefusedError) and exc.decision is not None:
+        elif isinstance(exc, QueryRefusedError):
             # An agency reads this answer, not a desk officer: no "what to say" advice.
-            extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
-                                  if k != "advice"}}
+            if exc.decision is not None:
+                extra = {"decision": {k: v for k, v in exc.decision.to_dict().items()
+                                      if k != "advice"}}
             if exc.log_index is not None:
                 extra["log_index"] = exc.log_index
+            if exc.case_id is not None:  # a review's case, to re-run the query with
+                extra["case_id"] = exc.case_id
         return Problem(status, exc.title, detail, TYPE_PREFIX + slug,
                        getattr(exc, "field", None), extra)
     # The message of an unexpected exception may hold internals; it goes to the log only.

@@ -86,14 +86,16 @@ def _agency_named(raw: bytes) -> Any:
 
 @router.post("", summary="Query a dataset through the rules", response_class=JsonLines,
              responses={**streams("The released rows, then a trailer.", "text/csv"),
-                        **problems(400, 413, 415)},
+                        **problems(400, 404, 413, 415)},
              openapi_extra=json_body(QueryBody, EXAMPLE))
 def run_query(request: Request, gateway: GatewayDep, key: VerifiedKey,
               _json: Annotated[None, Depends(require_json)],
               raw: Annotated[bytes, Depends(body_bytes)]) -> StreamingResponse:
     """Stream the released rows (JSON lines or CSV) with a watermark per row, ending with a
-    trailer of terms; 403 with the decision when the rules refuse; 422 (logged as rejected)
-    when the body is not a query the catalog can run, or sends a key twice."""
+    trailer of terms; 403 with the decision when the rules refuse (and, when they leave it to
+    a person, the ``case_id`` to re-run the same query with once a reviewer has decided);
+    404/403 for a ``case_id`` that does not release this query; 422 (logged as rejected) when
+    the body is not a query the catalog can run, or sends a key twice."""
     require_own_agency(request, key, _agency_named(raw))
     return ReleaseResponse(release(gateway, key, raw, via="POST /api/v1/query"))
 

@@ -349,3 +349,6 @@ class QueryBody(_Closed):
     format: Literal["jsonl", "csv"] = "jsonl"
     agency: Name | None = Field(None, description="The agency asking; when given it must be the "
                                 "key's own.")
+    case_id: int | None = Field(None, ge=1, description="The case a `review` answer opened: "
+                                "once a reviewer has decided it, the same query with its case "
+                                "id receives the columns the reviewer released.")
