@@ -1,34 +1,67 @@
 """The semantic difference between two policy sets of a profile, over its whole request space.
 
-A side is a profile on a day, with packs adopted on top of it (a what-if). :func:`diff` decides
-every request of the reduced space (:mod:`sanctuarygate.policy.space`) on both sides and keeps
-those whose outcome changes, grouped by action, agency family (the agency's top ancestor in the
-directory), and outcome before -> after, each group with the rules that decided on each side and
-one example request.
+A side is a profile on a day, with packs adopted on top of it (a what-if). :func:`diff` finds
+every request of the reduced space (:mod:`sanctuarygate.policy.space`, built from the rules of
+*both* sides) whose outcome changes, grouped by action, agency family (the agency's top
+ancestor in the directory), and outcome before -> after, each group with the rules that decided
+on each side, how many requests of the space it holds, and one example request.
+:func:`diff_by_enumeration` decides every request of that space on both sides, one by one; it
+is the reference :func:`diff` is tested against. :func:`diff` gives the same report without
+deciding each request, by this argument:
 
-Exhaustive, soundly: the space is built from the rules of *both* sides (two requests that no
-rule of either side can tell apart have the same outcome on each side). Facts stated
-``unknown`` are not asked: such a request is decided as the common outcome of its branches
-(each a request stating a value), else ``review``, so its outcome can change only if some
-branch's does, and that branch is asked. An action whose rules in
-force are the same on both sides has the same outcome for each of its requests on both sides
-(see :func:`~sanctuarygate.policy.verify.plan_checks`), so it is not decided. Requests are
-decided in batches by :meth:`Decider.decide_many`, as ``policy verify`` decides them.
+1. *Per action.* An action whose rules in force are the same on both sides has the same outcome
+   for each of its requests on both sides (see :func:`~sanctuarygate.policy.verify.plan_checks`):
+   it is skipped.
+2. *An outcome is a function of the satisfied rules.* Every request of the space states no fact
+   as ``unknown`` (the space asks ``unknown`` only for invariants that forbid ``review``; an
+   action whose purposes include ``unknown`` is decided by enumeration instead), so decide()
+   builds one Cedar request for it. Cedar's answer for a policy set is fixed by which of its
+   policies are satisfied (a satisfied forbid: Deny, naming the satisfied forbids; else a
+   satisfied permit: Allow, naming the satisfied permits; else Deny naming none), and decide()
+   reads the outcome and the rules from that answer alone (the place's default, cited when no
+   rule decides, is the profile's). So two requests that satisfy the same rules of a side have
+   the same outcome and rules on it, and a request that satisfies the same rules on both sides
+   (none of the rules only one side has) cannot change.
+3. *Each rule is decided over its own space.* A rule is one policy; the reductions of the space
+   apply to it alone: two values of a part of a request (principal, resource, purpose,
+   document, onward recipients, channel, use, assistance, notice) in the same class of the
+   rule's own view (:meth:`RequestSpace.classes`) are alike to it, whatever the other parts. So
+   whether a request satisfies the rule depends only on its classes in the parts the rule tells
+   apart, and one request per combination of those classes is asked (the other parts at their
+   first value), against the rules of the same effect compiled together (so that the engine
+   names every satisfied one: forbids apart from permits). An engine error raises, as
+   decide() would.
+4. *The space is then walked without the engine.* For each request of the product, the rules
+   it satisfies on each side are read from those tables. Requests that satisfy the same rules
+   on both sides are skipped (2); the others are grouped by (rules satisfied before, rules
+   satisfied after), and one request per group is decided on each side by
+   :meth:`Decider.decide_many`: every request of the group has its outcomes and rules (2).
+   Counts, agencies and rules are summed per group; each change's example is its first request
+   in the space's order, decided again on both sides.
+
+So the report (changes, counts, agencies, rules, examples) is :func:`diff_by_enumeration`'s,
+and the engine is asked about each rule's classes and each group, not each request (a whole
+profile: a few thousand engine requests for some hundred thousand requests of the space).
+``tests/policy/test_diff.py`` checks the two agree on several pairs of days and packs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.decision import Decision, Outcome
-from sanctuarygate.domain.request import Request
+from sanctuarygate.domain.request import UNKNOWN, Request
+from sanctuarygate.errors import PolicyEvaluationError, PolicyLoadError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
-from sanctuarygate.policy.space import NEVER_ALLOW, RequestSpace
+from sanctuarygate.policy.pack import Rule
+from sanctuarygate.policy.space import NEVER_ALLOW, RequestSpace, View, make_request
 from sanctuarygate.policy.verify import BATCH, batches
 
 
@@ -84,19 +117,22 @@ class DiffReport:
     packs_before: tuple[str, ...]
     packs_after: tuple[str, ...]
     decided: int = 0
+    #: Engine requests made (each side's decisions, and the rules' own tables).
+    evaluated: int = 0
     changes: list[Change] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"before": {"side": self.before.label, "packs": list(self.packs_before)},
                 "after": {"side": self.after.label, "packs": list(self.packs_after)},
-                "decided": self.decided, "changes": [c.to_dict() for c in self.changes]}
+                "decided": self.decided, "evaluated": self.evaluated,
+                "changes": [c.to_dict() for c in self.changes]}
 
 
 def diff(decider: Decider, before: Side, after: Side,
          actions: Sequence[str] | None = None) -> DiffReport:
     """Every class of request of ``before.profile`` whose outcome differs between the sides
-    (for ``actions`` only, if given). An unknown profile or pack raises InputError before any
-    work.
+    (for ``actions`` only, if given), found as the module docstring explains. An unknown
+    profile or pack raises InputError before any work.
 
     >>> from sanctuarygate.policy.default import default_decider
     >>> day = dt.date(2025, 1, 1)
@@ -104,30 +140,270 @@ def diff(decider: Decider, before: Side, after: Side,
     []
     """
     lib = decider.library
-    packs_a = lib.packs_for(before.profile, before.day, before.extra_packs)
-    packs_b = lib.packs_for(after.profile, after.day, after.extra_packs)
-    report = DiffReport(before, after, tuple(p.id for p in packs_a), tuple(p.id for p in packs_b))
-    space_a, space_b = RequestSpace(lib, packs_a), RequestSpace(lib, packs_b)
-    both = RequestSpace(lib, (*packs_a, *(p for p in packs_b if p not in packs_a)))
+    report, both, ids_a, ids_b = _start(lib, before, after)
     groups: dict[tuple[str, str, str, str], Change] = {}
+    examples: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
+    key: tuple[str, str, str, str]
+    texts = _RuleTexts(lib)
     for action in sorted(actions or voc.ACTIONS):
-        if ({r.ref.id for r in space_a.rules_for(action)}
-                == {r.ref.id for r in space_b.rules_for(action)}):
+        rules = both.rules_for(action)
+        if {r.ref.id for r in rules if r.ref.id in ids_a} == {
+                r.ref.id for r in rules if r.ref.id in ids_b}:
             continue
-        requests = both.requests({"actions": [action]}, before.profile, before.day,
-                                 before.extra_packs, NEVER_ALLOW)
-        for batch in batches(requests, BATCH):
-            other = [replace(r, profile=after.profile, date=after.day,
-                             extra_packs=after.extra_packs) for r in batch]
-            report.decided += len(batch)
-            decided = decider.decide_many([*batch, *other])  # one engine batch per pack set
-            for request, a, b in zip(batch, decided[:len(batch)], decided[len(batch):],
-                                     strict=True):
-                if a.outcome != b.outcome:
-                    _add(groups, lib, request, a, b)
+        dims = both.dimensions(action, before.profile, before.day, before.extra_packs)
+        if UNKNOWN in dims[2]:  # one request may be several Cedar requests: enumerate
+            _enumerate(decider, report, both, groups, action)
+            continue
+        tests = _tests(decider, both, texts, before, action, dims, rules, ids_a, ids_b, report)
+        found = _walk(tests, [len(d) for d in dims])
+        report.decided += math.prod(len(d) for d in dims)
+        firsts: dict[tuple[int, int], tuple[int, ...]] = {}
+        for (mask_a, mask_b, _), (_, index) in found.items():
+            firsts.setdefault((mask_a, mask_b), index)
+        requests = [make_request(before.profile, before.day, action,
+                                 [d[i] for d, i in zip(dims, index, strict=True)],
+                                 before.extra_packs) for index in firsts.values()]
+        decided = _both_sides(decider, after, requests)
+        report.evaluated += 2 * len(requests)
+        outcome = dict(zip(firsts, decided, strict=True))
+        for (mask_a, mask_b, principal), (count, index) in found.items():
+            a, b = outcome[(mask_a, mask_b)]
+            if a.outcome == b.outcome:
+                continue
+            agency = dims[0][principal].id
+            key = (action, _family(lib, agency), a.outcome, b.outcome)
+            change = groups.get(key)
+            if change is None:
+                change = groups[key] = Change(action, key[1], a.outcome, b.outcome)
+            change.count += count
+            change.agencies.add(agency)
+            change.rules_before.update(r.id for r in a.rules)
+            change.rules_after.update(r.id for r in b.rules)
+            if key not in examples or index < examples[key]:
+                examples[key] = index
+        keys = [k for k in examples if k[0] == action]
+        shown = [make_request(before.profile, before.day, action,
+                              [d[i] for d, i in zip(dims, examples[k], strict=True)],
+                              before.extra_packs) for k in keys]
+        for key, request, (a, b) in zip(keys, shown, _both_sides(decider, after, shown),
+                                        strict=True):
+            groups[key].example = (request, a, b)
     report.changes = sorted(groups.values(), key=lambda c: (c.action, c.family, c.before,
                                                             c.after))
     return report
+
+
+def diff_by_enumeration(decider: Decider, before: Side, after: Side,
+                        actions: Sequence[str] | None = None) -> DiffReport:
+    """:func:`diff` by deciding every request of the space on both sides (slow: the reference
+    it is checked against).
+
+    >>> from sanctuarygate.policy.default import default_decider
+    >>> day = dt.date(2025, 1, 1)
+    >>> diff_by_enumeration(default_decider(), Side("illinois", day), Side("illinois", day),
+    ...                     ["detain"]).changes
+    []
+    """
+    report, both, ids_a, ids_b = _start(decider.library, before, after)
+    groups: dict[tuple[str, str, str, str], Change] = {}
+    for action in sorted(actions or voc.ACTIONS):
+        rules = both.rules_for(action)
+        if {r.ref.id for r in rules if r.ref.id in ids_a} != {
+                r.ref.id for r in rules if r.ref.id in ids_b}:
+            _enumerate(decider, report, both, groups, action)
+    report.changes = sorted(groups.values(), key=lambda c: (c.action, c.family, c.before,
+                                                            c.after))
+    return report
+
+
+def _start(lib: PolicyLibrary, before: Side, after: Side,
+           ) -> tuple[DiffReport, RequestSpace, frozenset[str], frozenset[str]]:
+    """The empty report, the space of both sides' rules, and each side's rule ids."""
+    packs_a = lib.packs_for(before.profile, before.day, before.extra_packs)
+    packs_b = lib.packs_for(after.profile, after.day, after.extra_packs)
+    report = DiffReport(before, after, tuple(p.id for p in packs_a), tuple(p.id for p in packs_b))
+    both = RequestSpace(lib, (*packs_a, *(p for p in packs_b if p not in packs_a)))
+    return (report, both, frozenset(r.ref.id for p in packs_a for r in p.rules),
+            frozenset(r.ref.id for p in packs_b for r in p.rules))
+
+
+def _enumerate(decider: Decider, report: DiffReport, both: RequestSpace,
+               groups: dict[tuple[str, str, str, str], Change], action: str) -> None:
+    """Decide every request of the space for ``action`` on both sides; group the changes."""
+    before, after = report.before, report.after
+    requests = both.requests({"actions": [action]}, before.profile, before.day,
+                             before.extra_packs, NEVER_ALLOW)
+    for batch in batches(requests, BATCH):
+        report.decided += len(batch)
+        report.evaluated += 2 * len(batch)
+        for request, (a, b) in zip(batch, _both_sides(decider, after, batch), strict=True):
+            if a.outcome != b.outcome:
+                _add(groups, decider.library, request, a, b)
+
+
+def _both_sides(decider: Decider, after: Side,
+                requests: Sequence[Request]) -> list[tuple[Decision, Decision]]:
+    """Each request's decision as made (the first side) and on the other side, from one
+    :meth:`Decider.decide_many` call (one engine batch per pack set)."""
+    other = [replace(r, profile=after.profile, date=after.day, extra_packs=after.extra_packs)
+             for r in requests]
+    decided = decider.decide_many([*requests, *other])
+    return list(zip(decided[:len(requests)], decided[len(requests):], strict=True))
+
+
+@dataclass(slots=True)
+class _Test:
+    """Whether one rule is satisfied, over an action's space: the parts it tells apart, the
+    class of each value of every part under its view, and its answer per combination of
+    classes of those parts; its bit in each side's set of satisfied rules (0: not on it)."""
+
+    bit_a: int
+    bit_b: int
+    parts: tuple[int, ...]
+    classes: list[list[int]]
+    table: dict[tuple[int, ...], bool] = field(default_factory=dict)
+
+
+def _tests(decider: Decider, both: RequestSpace, texts: _RuleTexts, side: Side, action: str,
+           dims: Sequence[Sequence[Any]], rules: Sequence[Rule], ids_a: frozenset[str],
+           ids_b: frozenset[str], report: DiffReport) -> list[_Test]:
+    """Each rule's table (step 3 of the module docstring): one engine request per combination
+    of the classes it tells apart, shared by the rules of the same effect."""
+    tests: list[_Test] = []
+    asked: dict[str, dict[tuple[int, ...], int]] = {"forbid": {}, "permit": {}}
+    wanted: list[tuple[_Test, str, str, list[tuple[tuple[int, ...], tuple[int, ...]]]]] = []
+    for bit, rule in enumerate(rules):
+        classes = both.classes(View.of([rule]), dims)
+        parts = tuple(p for p, c in enumerate(classes) if len(set(c)) > 1)
+        test = _Test(1 << bit if rule.ref.id in ids_a else 0,
+                     1 << bit if rule.ref.id in ids_b else 0, parts, classes)
+        tests.append(test)
+        firsts: list[dict[int, int]] = [{} for _ in parts]  # class -> its first value
+        for first, p in zip(firsts, parts, strict=True):
+            for i, c in enumerate(classes[p]):
+                first.setdefault(c, i)
+        pairs = []
+        for combo in itertools.product(*(f.items() for f in firsts)):
+            index = [0] * len(dims)
+            for p, (_, i) in zip(parts, combo, strict=True):
+                index[p] = i
+            pairs.append((tuple(c for c, _ in combo), tuple(index)))
+            slots = asked[rule.ref.effect]
+            slots.setdefault(tuple(index), len(slots))
+        wanted.append((test, rule.ref.effect, rule.ref.id, pairs))
+    satisfied: dict[str, list[frozenset[str]]] = {}
+    for effect, slots in asked.items():
+        ids = [r.ref.id for r in rules if r.ref.effect == effect]
+        if not ids:
+            continue
+        cedar = []
+        for at in slots:
+            request = make_request(side.profile, side.day, action,
+                                   [d[i] for d, i in zip(dims, at, strict=True)],
+                                   side.extra_packs)
+            _, (one,) = decider.engine_requests(request)
+            cedar.append(one)
+        results = decider.library.engine.evaluate(texts.compiled(ids), cedar)
+        report.evaluated += len(cedar)
+        for result in results:
+            if result.errors:
+                raise PolicyEvaluationError("the policy engine could not evaluate the request",
+                                            errors=result.errors)
+        satisfied[effect] = [frozenset(r.reasons) for r in results]
+    for test, effect, rule_id, pairs in wanted:
+        answers, slots = satisfied[effect], asked[effect]
+        test.table = {key: rule_id in answers[slots[index]] for key, index in pairs}
+    return tests
+
+
+def _walk(tests: Sequence[_Test], sizes: Sequence[int],
+          ) -> dict[tuple[int, int, int], list[Any]]:
+    """Step 4 of the module docstring: every request of the product of parts of ``sizes``
+    that satisfies different rules on the two sides, grouped by (rules satisfied before,
+    rules satisfied after, principal): how many, and the first (its index in each part)."""
+    found: dict[tuple[int, int, int], list[Any]] = {}
+    start_a = start_b = 0
+    for t in tests:
+        if not t.parts and t.table[()]:
+            start_a, start_b = start_a | t.bit_a, start_b | t.bit_b
+    levels = [[t for t in tests if t.parts and t.parts[-1] == level]
+              for level in range(len(sizes))]
+
+    def walk(level: int, index: tuple[int, ...], mask_a: int, mask_b: int) -> None:
+        last = level == len(sizes) - 1
+        for i in range(sizes[level]):
+            here = (*index, i)
+            a, b = mask_a, mask_b
+            for t in levels[level]:
+                if t.table[tuple([t.classes[p][here[p]] for p in t.parts])]:
+                    a, b = a | t.bit_a, b | t.bit_b
+            if not last:
+                walk(level + 1, here, a, b)
+            elif a != b:
+                entry = found.get((a, b, here[0]))
+                if entry is None:
+                    found[(a, b, here[0])] = [1, here]
+                else:
+                    entry[0] += 1
+
+    if sizes and all(sizes):
+        walk(0, (), start_a, start_b)
+    return found
+
+
+class _RuleTexts:
+    """Each rule's own Cedar text, cut from its pack's text (and checked: each piece parses
+    as exactly that rule), and engine handles for sets of rules, compiled once."""
+
+    def __init__(self, lib: PolicyLibrary) -> None:
+        self.lib = lib
+        self.texts: dict[str, str] = {}
+        self.handles: dict[tuple[str, ...], object] = {}
+
+    def compiled(self, ids: Sequence[str]) -> object:
+        key = tuple(sorted(ids))
+        handle = self.handles.get(key)
+        if handle is None:
+            handle = self.handles[key] = self.lib.engine.compile(
+                "\n".join(self.text(i) for i in key))
+        return handle
+
+    def text(self, rule_id: str) -> str:
+        if rule_id not in self.texts:
+            pack = self.lib.packs[self.lib.rules[rule_id].ref.pack]
+            pieces = _policies(pack.text)
+            ids = [r.ref.id for r in pack.rules]
+            for piece, want in zip(pieces, ids, strict=False):
+                parsed = self.lib.engine.parse(piece, source=pack.id)
+                if len(parsed) != 1 or parsed[0].annotations.get("id") != want:
+                    raise PolicyLoadError(f"cannot cut out rule {want}", source=pack.id)
+                self.texts[want] = piece
+            if len(pieces) != len(ids):
+                raise PolicyLoadError("cannot cut the pack into its rules", source=pack.id)
+        return self.texts[rule_id]
+
+
+def _policies(text: str) -> list[str]:
+    r"""Cedar policy text cut after each ``;`` outside strings and ``//`` comments.
+
+    >>> _policies('// a; b\n@id("x;") permit(principal, action, resource);\n\n')
+    ['// a; b\n@id("x;") permit(principal, action, resource);']
+    """
+    out, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif text.startswith("//", i):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        elif ch == ";":
+            out.append(text[start:i + 1].strip())
+            start = i + 1
+        i += 1
+    return out
 
 
 def _add(groups: dict[tuple[str, str, str, str], Change], lib: PolicyLibrary,

@@ -333,15 +333,101 @@ class RequestSpace:
         booleans = _booleans(never)
         for action in where.get("actions") or sorted(voc.ACTIONS):
             dims = self._dimensions(action, where, booleans, (profile, day, extra_packs))
-            for (principal, resource, purpose, doc, recipients, channel, use, assist,
-                 notice) in itertools.product(*dims):
-                request = Request(profile, day, principal, action, resource, Context(
-                    purpose=purpose, document=doc, onward_recipients=recipients,
-                    channel=channel, use=use, assistance=assist,
-                    truth_act_notice_given=notice), extra_packs)
+            for values in itertools.product(*dims):
+                request = make_request(profile, day, action, values, extra_packs)
                 # More unknown facts than decide() takes is an input error, not a request.
                 if UNKNOWN not in booleans or len(request.unknown_facts()) <= MAX_UNKNOWN_FACTS:
                     yield request
+
+    def dimensions(self, action: str, profile: str, day: dt.date,
+                   extra_packs: tuple[str, ...] = (), never: frozenset[str] = NEVER_ALLOW,
+                   ) -> list[list[Any]]:
+        """The values of each part of a request for ``action`` (see :func:`make_request`):
+        with ``never`` excluding ``review``, :meth:`requests` for the action yields exactly
+        their product, in :func:`itertools.product` order.
+
+        >>> from sanctuarygate.policy.default import default_library
+        >>> lib, day = default_library(), dt.date(2025, 11, 1)
+        >>> dims = RequestSpace(lib, lib.packs_for("chicago", day)).dimensions(
+        ...     "detain", "chicago", day)
+        >>> len(dims), dims[0][0].id, "unknown" in dims[2]
+        (9, 'DHS', False)
+        """
+        return self._dimensions(action, {"actions": [action]}, _booleans(never),
+                                (profile, day, extra_packs))
+
+    def classes(self, view: View, dims: Sequence[Sequence[Any]]) -> list[list[int]]:
+        """For each part of :meth:`dimensions`, the class of each value under ``view`` (the
+        view of any set of rules, e.g. one rule): values of a part in the same class are
+        alike to every rule of the view, whatever the other parts, by the reductions the
+        module docstring explains (each class key is the one this space reduces by)."""
+        out = []
+        for part, values in enumerate(dims):
+            ids: dict[Any, int] = {}
+            out.append([ids.setdefault(self._key(view, part, v), len(ids)) for v in values])
+        return out
+
+    def _key(self, view: View, part: int, value: Any) -> Any:
+        """What the rules of ``view`` can see of one value of a part of a request."""
+        if "" in view.paths:  # context used whole: every value is its own class
+            return value
+        if part == 0:
+            return self._principal_key(view, value)
+        if part == 1:
+            return self._resource_key(view, value)
+        if part == 2:
+            if not any(view.reads(p) for p in ("purpose", "civil_purpose", "immigration_agent")):
+                return None
+            return ("keep", value) if value in KEPT_PURPOSES else view.fold(value)
+        if part == 3:
+            doc: Document = value
+            if not view.reads("document"):
+                return None
+            return (view.fold(doc.kind) if view.reads("document.kind") else None,
+                    doc.verified if view.reads("document.verified") else None,
+                    view.fold(doc.form or "") if view.reads("document.form") else None,
+                    frozenset(map(view.fold, doc.attachments))
+                    if view.reads("document.attachments") else None)
+        if part == 4:
+            flags = onward_flags([self.lib.directory.get(a) for a in value])
+            return tuple(flags[f] for f in ONWARD_FLAGS if view.reads(f))
+        if part in (5, 6, 7):
+            name = ("channel", "use", "assistance")[part - 5]
+            return view.fold(value or "") if view.reads(name) else None
+        return value if view.reads("truth_act_notice_given") else None
+
+    def _principal_key(self, view: View, principal: Principal) -> Any:
+        """The class key :meth:`principals` groups principals by."""
+        agency = self.lib.directory.get(principal.id)
+        etype = "Agency" if principal.kind == "agency" else "Employee"
+        above = [("Agency", a) for a in (agency.id, *agency.ancestors)]
+        return (principal.kind, self._visible(view, etype, agency.id, view.principal_attrs),
+                self._derived(principal.kind, agency.id, view),
+                _relations(view, etype, agency.id, above, PRINCIPAL_TYPES))
+
+    def _resource_key(self, view: View, resource: Resource) -> Any:
+        """The class key the resource parts are reduced by (:meth:`_facts`)."""
+        rtype, facts = resource.type, dict(resource.facts)
+        if rtype == "Person":
+            return rtype, tuple((k, v) for k, v in resource.facts
+                                if view.reads(f"resource.{k}"))
+        if rtype in DATASET_TYPES:
+            parents: list[tuple[str, str]] = []
+            if rtype == "Dataset":
+                uid = str(facts["id"])
+            else:
+                uid = f"{facts['dataset']}.{facts['id']}"
+                parents = [("Dataset", str(facts["dataset"]))]
+            return (rtype, _relations(view, rtype, uid, parents, DATASET_TYPES),
+                    self._visible(view, rtype, uid, view.resource_attrs),
+                    tuple((k, view.fold(v) if isinstance(v, str) else v)
+                          for k, v in sorted(facts.items()) if view.reads(f"resource.{k}")))
+        by_id = any(t == rtype for t, _ in view.entities)
+        return rtype, tuple(
+            (name, view.fold(v) if isinstance(v, str) else v)
+            for name in sorted(voc.RESOURCE_FACTS[rtype])
+            if view.reads(f"resource.{name}") or (by_id and name in ("id", "kind"))
+            for v in (facts.get(name),))
 
     def count(self, where: Mapping[str, Any], profile: str, day: dt.date,
               extra_packs: tuple[str, ...] = (), never: frozenset[str] = NEVER_ALLOW) -> int:
@@ -416,6 +502,16 @@ class RequestSpace:
             for v, form, extra in itertools.product(
                     (False,) if kind == "none" else verified, forms, attachments):
                 yield Document(kind, v, form, extra)
+
+
+def make_request(profile: str, day: dt.date, action: str, values: Sequence[Any],
+                 extra_packs: tuple[str, ...] = ()) -> Request:
+    """The request of one value of each part of :meth:`RequestSpace.dimensions`: principal,
+    resource, purpose, document, onward recipients, channel, use, assistance, notice."""
+    principal, resource, purpose, doc, recipients, channel, use, assist, notice = values
+    return Request(profile, day, principal, action, resource, Context(
+        purpose=purpose, document=doc, onward_recipients=recipients, channel=channel, use=use,
+        assistance=assist, truth_act_notice_given=notice), extra_packs)
 
 
 def _booleans(never: frozenset[str]) -> tuple[Tristate, ...]:
