@@ -166,3 +166,15 @@ def test_each_rebuilt_request_keeps_its_own_date(log: DecisionLog) -> None:
     assert [(i.index, i.request.date) for i in logged if i.request.action == "grant-access"] == [
         (4, dt.date(2025, 3, 10)), (6, dt.date(2021, 1, 20))]
     assert [i.request.to_dict()["resource"] for i in logged][:1] == [ARRESTS]
+
+
+def test_the_bounds_refuse_a_longer_range_before_deciding(log: DecisionLog) -> None:
+    decider = default_decider()
+    with pytest.raises(InputError, match="at most 30 days"):
+        replay(log, decider, add=[OCAD], max_days=30, **Y2025)  # type: ignore[arg-type]
+    # 2025 holds 6 logged decisions of chicago: 5 are too many, 6 are not.
+    with pytest.raises(InputError, match=r"6 logged decisions .* at most 5"):
+        replay(log, decider, add=[OCAD], max_decisions=5, **Y2025)  # type: ignore[arg-type]
+    bounded = replay(log, decider, add=[OCAD], max_days=365, max_decisions=6,
+                     **Y2025)  # type: ignore[arg-type]
+    assert bounded.replayed == 6 and bounded.origin == "test.example/log"
