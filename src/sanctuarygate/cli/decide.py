@@ -20,12 +20,14 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.cli.token import staff_member
 from sanctuarygate.domain.advice import obligation_text, what_if_banner
 from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.property import property_id_of
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import FieldErrors, InputError
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.settings import get_settings
+from sanctuarygate.store.property import registered
 from sanctuarygate.web.signin_roles import RECORD_DECISION
 
 OUTCOME_STYLE = {
@@ -83,6 +85,9 @@ def decide(
         raise InputError("--actor is gone: a recorded answer names the account of the staff "
                          "token (--token-file F or SANCTUARYGATE_STAFF_TOKEN)", field="--actor")
     request = _parse(read_request_file(file))
+    if property_id_of(request) is not None:  # a property named by id: the registry's facts
+        with default_log().engine.connect() as conn:
+            request = registered(conn, request)
     reasons = request.what_if(get_settings().today())  # the city's date, in its time zone
     if record and reasons:
         why = "extra_packs" if "extra_packs" in reasons else f"the law on {request.date}, not today's"

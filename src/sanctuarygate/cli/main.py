@@ -35,6 +35,7 @@ from sanctuarygate.cli import db as db_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
 from sanctuarygate.cli import policy as policy_cmd
+from sanctuarygate.cli import property as property_cmd
 from sanctuarygate.cli import query as query_cmd
 from sanctuarygate.cli import records as records_cmd
 from sanctuarygate.cli import replay as replay_cmd
@@ -132,6 +133,7 @@ app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(staff_cmd.app, name="staff")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(property_cmd.app, name="property")
 readable_help(app)
 
 

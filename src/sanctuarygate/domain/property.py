@@ -15,7 +15,7 @@ place's property. An id the registry does not list is an error, never an allow.
 >>> lot = Property("NC-L-14", "north-chicago", "Lot 14", "parking-lot", "city")
 >>> from sanctuarygate.domain.request import parse_request
 >>> asked = parse_request({"profile": "north-chicago", "date": "2025-11-03",
-...     "principal": {"agency": "USBP"}, "action": "use-property",
+...     "principal": {"agency": "CBP-USBP"}, "action": "use-property",
 ...     "resource": {"type": "Property", "property_id": "NC-L-14"}})
 >>> dict(with_registry(asked, lot).resource.facts)["owner"]
 'city'
@@ -87,7 +87,7 @@ def property_id_of(request: Request) -> str | None:
 
     >>> from sanctuarygate.domain.request import parse_request
     >>> property_id_of(parse_request({"profile": "chicago", "date": "2025-11-03",
-    ...     "principal": {"agency": "USBP"}, "action": "use-property",
+    ...     "principal": {"agency": "CBP-USBP"}, "action": "use-property",
     ...     "resource": {"type": "Property", "kind": "garage"}})) is None
     True
     """

@@ -235,3 +235,27 @@ case_exception = Table(
     Column("approved_at", DateTime(timezone=True), nullable=True),
     Column("approval_index", BigInteger, nullable=True),
 )
+
+# --- the city's property registry (see store/property.py) -------------------------------------
+
+#: One row per registered property: the city's id, the place whose rules bind it, name and
+#: address, kind and owner in the packs' words (and whether leased to others), the managing
+#: department, whether its gates lock, the sign posted on it (date, by whom) and its GeoJSON
+#: geometry. Public data: the city publishes it.
+city_property = Table(
+    "city_property",
+    metadata,
+    Column("id", String(64), primary_key=True, autoincrement=False),
+    Column("place", String(64), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("address", String(300), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("leased", Boolean, nullable=False),
+    Column("department", String(300), nullable=True, index=True),
+    Column("gates_lockable", Boolean, nullable=True),
+    Column("sign_posted_on", Date, nullable=True),
+    Column("sign_posted_by", String(300), nullable=True),
+    Column("geometry", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

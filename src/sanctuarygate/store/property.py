@@ -1,0 +1,119 @@
+"""The city's property registry: import (whole or nothing), list, show, and the facts a
+decision about a registered property reads.
+
+    with engine.begin() as conn:          # one transaction: a failure keeps nothing
+        import_properties(conn, "north-chicago", read_features(data, "north-chicago"))
+
+Importing is idempotent: a property whose id is already registered (for the same place) is
+updated, never added twice; properties the file does not list are kept. An id registered for
+another place is refused (ids are the city's, one registry across places).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from sanctuarygate.domain.property import Property, property_id_of, with_registry
+from sanctuarygate.domain.request import Request
+from sanctuarygate.errors import FieldErrors, InputError
+from sanctuarygate.store.tables import city_property
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import did: how many properties were added and how many updated."""
+
+    place: str
+    added: int
+    updated: int
+
+
+def import_properties(conn: Connection, place: str, properties: Sequence[Property],
+                      *, at: dt.datetime | None = None) -> Imported:
+    """Add or update ``properties`` of ``place`` in the caller's transaction. Raises
+    :class:`InputError` (before writing anything) when an id belongs to another place."""
+    now = at or dt.datetime.now(dt.UTC)
+    ids = [p.id for p in properties]
+    existing: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(select(city_property.c.id, city_property.c.place)
+                            .where(city_property.c.id.in_(ids[start:start + 500])))
+        existing.update({str(r.id): str(r.place) for r in rows})
+    clashes = [InputError(f"id {p.id!r} is registered for {existing[p.id]}, not {place}",
+                          field=p.id)
+               for p in properties if existing.get(p.id, place) != place]
+    if clashes:
+        raise clashes[0] if len(clashes) == 1 else FieldErrors(clashes)
+    added = updated = 0
+    for prop in properties:
+        row = {**_row(prop), "updated_at": now}
+        if prop.id in existing:
+            conn.execute(update(city_property).where(city_property.c.id == prop.id).values(**row))
+            updated += 1
+        else:
+            conn.execute(insert(city_property).values(id=prop.id, **row))
+            added += 1
+    return Imported(place, added, updated)
+
+
+def list_properties(conn: Connection, *, place: str | None = None,
+                    department: str | None = None, unsigned: bool = False,
+                    signed: bool = False) -> list[Property]:
+    """Registered properties by place and id; only ``place``'s, ``department``'s (exact
+    name), those with no sign posted (``unsigned``) or with one (``signed``) when asked."""
+    t = city_property
+    query = select(t).order_by(t.c.place, t.c.id)
+    if place is not None:
+        query = query.where(t.c.place == place)
+    if department is not None:
+        query = query.where(t.c.department == department)
+    if unsigned:
+        query = query.where(t.c.sign_posted_on.is_(None))
+    if signed:
+        query = query.where(t.c.sign_posted_on.is_not(None))
+    return [_property(r._mapping) for r in conn.execute(query)]
+
+
+def get_property(conn: Connection, property_id: str) -> Property | None:
+    """The property registered under ``property_id``, or None."""
+    row = conn.execute(select(city_property).where(city_property.c.id == property_id)).first()
+    return None if row is None else _property(row._mapping)
+
+
+def departments(conn: Connection, place: str | None = None) -> list[str]:
+    """The managing departments named in the registry (of ``place``), sorted."""
+    t = city_property
+    query = select(t.c.department).distinct().where(t.c.department.is_not(None))
+    if place is not None:
+        query = query.where(t.c.place == place)
+    return sorted(str(d) for (d,) in conn.execute(query))
+
+
+def registered(conn: Connection, request: Request) -> Request:
+    """``request`` with the registry's facts about the property it names (``property_id``),
+    or as it is when it names none; :class:`InputError` for an unknown id or a contradiction
+    (see :func:`sanctuarygate.domain.property.with_registry`)."""
+    property_id = property_id_of(request)
+    if property_id is None:
+        return request
+    return with_registry(request, get_property(conn, property_id))
+
+
+def _row(prop: Property) -> dict[str, Any]:
+    return {"place": prop.place, "name": prop.name, "address": prop.address, "kind": prop.kind,
+            "owner": prop.owner, "leased": prop.leased, "department": prop.department,
+            "gates_lockable": prop.gates_lockable, "sign_posted_on": prop.sign_posted_on,
+            "sign_posted_by": prop.sign_posted_by, "geometry": dict(prop.geometry)}
+
+
+def _property(row: Any) -> Property:
+    return Property(id=row["id"], place=row["place"], name=row["name"], kind=row["kind"],
+                    owner=row["owner"], leased=bool(row["leased"]), address=row["address"],
+                    department=row["department"], gates_lockable=row["gates_lockable"],
+                    sign_posted_on=row["sign_posted_on"], sign_posted_by=row["sign_posted_by"],
+                    geometry=row["geometry"] or {})
