@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
+from sanctuarygate.demo.property import seed_properties
 from sanctuarygate.demo.records import generate
 from sanctuarygate.errors import ConfigurationError
 from sanctuarygate.gateway.keys import issue_key
@@ -47,6 +48,7 @@ def seed_demo(url: str | None = None) -> str:
                         record_answer(conn, request, decision, source="demo-seed")
                         record_decision(conn, request, decision, actor="demo-seed")
         key_file = _demo_key(engine, settings.data_dir)
+        properties = seed_properties(engine)
         log.checkpoint()
         with engine.connect() as conn:
             counts = count_by_outcome(conn)
@@ -57,7 +59,7 @@ def seed_demo(url: str | None = None) -> str:
     total = sum(counts.values())
     parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
     return (f"demo database ready at {target}: {total} recorded answers ({parts}); "
-            f"decision log of {size} entries, checkpoint signed; {records}; "
+            f"decision log of {size} entries, checkpoint signed; {properties}; {records}; "
             f"an FBI gateway key is in {key_file}")
 
 
