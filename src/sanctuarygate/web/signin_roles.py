@@ -31,6 +31,10 @@ FOLLOW_CASE: Final = "follow-case"
 GRANT_EXCEPTION: Final = "grant-exception"
 #: Replay the log's decisions under changed rules (a what-if; writes nothing).
 RUN_REPLAY: Final = "run-replay"
+#: Read residents' misuse reports (the city's property used by immigration enforcement).
+READ_REPORTS: Final = "read-reports"
+#: Mark a misuse report reviewed, or link it to a case.
+REVIEW_REPORTS: Final = "review-reports"
 
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
@@ -83,6 +87,9 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", "/rules", None, "yes", "every place and every pack"),
     Route("GET", "/rules/{profile}", None, "yes", "what a place promises today, and since when"),
     Route("GET", "/rules/packs/{pack}", None, "yes", "a pack: its dates, sources and places"),
+    Route("GET", "/residents", None, "yes",
+          "what the city promises residents, their rights, where to get help (four languages)"),
+    Route("GET", "/residents/{place}", None, "yes", "the same for another place"),
     Route("GET", "/cases", READ_CASES, "no", "the review queue and cases, filtered"),
     Route("GET", "/cases/{case_id}", READ_CASES, "no",
           "a case: the facts, the rules on each side, its history, the review form"),
