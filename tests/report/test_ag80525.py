@@ -218,6 +218,13 @@ def test_a_year_with_none_gives_the_zero_certification(city: City, tmp_path: Pat
            "Security" in text
     assert "Zero certification: CPD received no immigration detainers" in text
     assert csv_text(report).splitlines() == [csv_text(report).splitlines()[0]]
+    # A log with no entry at all certifies zero too (its checkpoint of 0 entries verifies).
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    upgrade(engine)
+    empty = DecisionLog(engine, origin=ORIGIN, data_dir=tmp_path / "empty")
+    nothing = build(empty, published_policy(empty))
+    assert nothing.rows == () and nothing.source.entries == 0
+    assert "(a checkpoint of 0 entries, verified)" in nothing.certification("detainer")
     # The current year is reported, marked partial; a year not begun is refused.
     assert build(city.log, city.trust, year=2026).partial
     with pytest.raises(InputError, match="has not begun"):
@@ -302,6 +309,9 @@ def test_the_command_writes_both_files_or_refuses_in_one_line(
     assert out.read_bytes()[:5] == b"%PDF-" and len(csv_out.read_text().splitlines()) == 6
     code, said, err = run("--agency", "NOPE", "--year", "2025", "--out", str(tmp_path / "x.pdf"))
     assert (code, said) == (2, "") and len(err.strip().splitlines()) == 1
+    code, said, err = run("--agency", "CPD", "--year", "2025", "--out",
+                          str(tmp_path / "nowhere" / "x.pdf"))
+    assert (code, said) == (2, "") and "is not a folder" in err
     with city.log.engine.begin() as conn:
         conn.execute(update(log_entry).where(log_entry.c.idx == 3).values(
             body=city.log.entries(3, 4)[0].body.replace("ICE-ERO", "ICE-HSI")))

@@ -90,6 +90,9 @@ def ag_805_25(
     (docs/transparency.md). The log is verified first against the pinned trust policy. Exit 2,
     with nothing written, for an unknown or non-police agency, a year not begun, or a log that
     does not verify."""
+    for path in (out, csv_file):
+        if path is not None and not path.parent.is_dir():
+            raise InputError(f"{path.parent} is not a folder: nothing written")
     settings = get_settings()
     trust = _trust(key or [], policy)
     log = open_log(settings)
