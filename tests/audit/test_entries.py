@@ -184,8 +184,8 @@ def test_floats_are_refused() -> None:
 
 
 #: The append: the tree's (``audit.tree``) and the storage steps it calls (``store.log``).
-_APPENDS = {"sanctuarygate.audit.tree": ("append", "append_many"),
-            "sanctuarygate.store.log": ("lock_head", "insert_entries")}
+_APPENDS = {"sanctuarygate.audit.tree": ("append", "append_many", "append_held"),
+            "sanctuarygate.store.log": ("lock_head", "insert_entries", "write_held")}
 
 
 def _calls_to_append(path: Path) -> list[int]:

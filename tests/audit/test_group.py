@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DBAPIError
 
+from sanctuarygate.audit import group as group_module
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.group import GroupCommit
 from sanctuarygate.audit.log import DecisionLog
@@ -100,31 +102,33 @@ def test_appends_that_arrive_while_the_head_is_locked_join_the_commit(db_engine:
     assert (group.commits, group.appended) == (1, 10)
 
 
-def test_the_next_commit_waits_for_the_head_while_one_commits(db_engine: Engine) -> None:
+def test_the_next_commit_waits_for_the_head_while_one_commits(
+        db_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a commit has taken its batch, a caller still queued leads the next one at once: it
     takes a connection (to wait for the head's lock) while the first commit is still writing.
-    The first commit's insert is held until that second connection is taken."""
+    The first commit's write is held until that second connection is taken."""
     upgrade(db_engine)
     group = GroupCommit(db_engine, window=0, max_batch=1)
     taken, held = [0], []
     second = threading.Event()
+    write = group_module.append_held
 
     def on_checkout(*_: object) -> None:
         taken[0] += 1
         if taken[0] >= 2:
             second.set()
 
-    def before_insert(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "INSERT INTO log_entry" in statement and not held:
+    def held_write(*args: Any, **kwargs: Any) -> list[int]:
+        if not held:
             held.append(second.wait(timeout=60))
+        return write(*args, **kwargs)
 
+    monkeypatch.setattr(group_module, "append_held", held_write)
     event.listen(db_engine, "checkout", on_checkout)
-    event.listen(db_engine, "before_cursor_execute", before_insert)
     try:
         with ThreadPoolExecutor(2) as pool:
             indexes = list(pool.map(lambda k: group.append(f'{{"k":{k}}}'.encode()), range(2)))
     finally:
-        event.remove(db_engine, "before_cursor_execute", before_insert)
         event.remove(db_engine, "checkout", on_checkout)
     assert held == [True]  # the second commit was under way before the first one wrote
     assert sorted(indexes) == [0, 1]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.checkpoint import verify_checkpoint
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.audit.tree import LogReader, append, append_many
+from sanctuarygate.audit.tree import LogReader, append, append_held, append_many, hold_head
 from sanctuarygate.store.db import upgrade
 from sanctuarygate.store.log import (
     LogIntegrityError,
@@ -47,6 +47,29 @@ def _memory_tree(engine: Engine) -> merkle.MemoryTree:
             assert e.index == tree.size
             tree.append(e.body.encode())
     return tree
+
+
+@pytest.mark.parametrize("commit", [False, True], ids=["caller-commits", "commit-with-write"])
+def test_append_under_a_held_head(db_engine: Engine, commit: bool) -> None:
+    """The group commit's path: hold the head, then write the batch and move the head in one
+    statement (PostgreSQL), the COMMIT sent with it when asked. A write for another size than
+    the head's writes nothing and says so."""
+    upgrade(db_engine)
+    with db_engine.begin() as conn:
+        append_many(conn, [f'{{"n":{i}}}'.encode() for i in range(5)])
+    with db_engine.begin() as conn:
+        size = hold_head(conn)
+        assert size == 5
+        assert append_held(conn, size, [f'{{"n":{i}}}'.encode() for i in range(5, 12)],
+                           commit=commit) == list(range(5, 12))
+    with db_engine.begin() as conn, pytest.raises(LogIntegrityError, match="not at 11"):
+        append_held(conn, 11, [b'{"n":"stale"}'], commit=commit)
+    tree = _memory_tree(db_engine)
+    assert tree.size == 12
+    with db_engine.connect() as conn:
+        assert LogReader().root(conn) == (12, tree.root())
+        assert conn.execute(select(log_node.c.idx).where(log_node.c.level == 0)
+                            .order_by(log_node.c.idx)).scalars().all() == list(range(12))
 
 
 def test_append_and_prove(db_engine: Engine) -> None:

@@ -36,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sanctuarygate.audit.tree import append_many, hold_head
+from sanctuarygate.audit.tree import append_held, hold_head
 from sanctuarygate.store.db import Engine
 
 __all__ = ["GroupCommit"]
@@ -145,7 +145,8 @@ class GroupCommit:
         """One durable transaction: wait for the head's lock, then fill ``batch`` from the
         queue (what arrived meanwhile too) and append its entries, in queue order."""
         with self.engine.begin() as conn:
-            hold_head(conn)
+            size = hold_head(conn)
             with self._cond:
                 batch.extend(self._take())
-            return append_many(conn, [q.body for q in batch], at=[q.at for q in batch])
+            return append_held(conn, size, [q.body for q in batch], at=[q.at for q in batch],
+                               commit=True)

@@ -31,7 +31,7 @@ from sanctuarygate.store import log as stored
 from sanctuarygate.store.db import Connection
 from sanctuarygate.store.log import LogRangeError, StoredNodes
 
-__all__ = ["LogReader", "append", "append_many", "hold_head"]
+__all__ = ["LogReader", "append", "append_held", "append_many", "hold_head"]
 
 
 class _Keys:
@@ -70,10 +70,11 @@ def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def hold_head(conn: Connection) -> None:
-    """Wait for the log's head lock in the caller's transaction, reserving nothing yet: a group
-    commit (``audit/group.py``) holds it first, then takes every entry queued meanwhile."""
-    stored.hold_head(conn)
+def hold_head(conn: Connection) -> int:
+    """Wait for the log's head lock in the caller's transaction, reserving nothing yet, and
+    return the tree's size: a group commit (``audit/group.py``) holds it first, then takes every
+    entry queued meanwhile and appends them with :func:`append_held`."""
+    return stored.hold_head(conn)
 
 
 def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> int:
@@ -100,15 +101,39 @@ def append_many(conn: Connection, bodies: Sequence[bytes], *,
     texts = [b.decode("utf-8") for b in bodies]
     when = at or dt.datetime.now(dt.UTC)
     size = stored.lock_head(conn, len(bodies))
+    stored.insert_entries(conn, size, leaves, texts, _new_nodes(conn, size, leaves), at=when)
+    return list(range(size, size + len(bodies)))
+
+
+def append_held(conn: Connection, size: int, bodies: Sequence[bytes], *,
+                at: dt.datetime | Sequence[dt.datetime] | None = None,
+                commit: bool = False) -> list[int]:
+    """Append several entries under the head's lock, already held by :func:`hold_head` (which
+    said the tree has ``size`` entries): two statements on PostgreSQL, the stored left siblings
+    read, then the entries, nodes and the head's move written together. ``commit`` commits the
+    caller's transaction with the write on PostgreSQL (``store.log.write_held``): the lock is
+    held for those two round trips only. Indexes in order."""
+    if not bodies:
+        return []
+    leaves = [merkle.leaf_hash(b) for b in bodies]
+    texts = [b.decode("utf-8") for b in bodies]
+    when = at or dt.datetime.now(dt.UTC)
+    stored.write_held(conn, size, leaves, texts, _new_nodes(conn, size, leaves), at=when,
+                      commit=commit)
+    return list(range(size, size + len(bodies)))
+
+
+def _new_nodes(conn: Connection, size: int, leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+    """The complete nodes that appending ``leaves`` at ``size`` makes (the stored left siblings
+    they combine with read in one statement)."""
     nodes = StoredNodes(conn)
-    nodes.load(_left_siblings(size, size + len(bodies)))
+    nodes.load(_left_siblings(size, size + len(leaves)))
     new: list[tuple[int, int, bytes]] = []
     for index, leaf in enumerate(leaves, start=size):
         for level, idx, value in merkle.new_nodes(index, leaf, nodes):
             nodes.cache[(level, idx)] = value
             new.append((level, idx, value))
-    stored.insert_entries(conn, size, leaves, texts, new, at=when)
-    return list(range(size, size + len(bodies)))
+    return new
 
 
 class LogReader:

@@ -102,27 +102,38 @@ _SIZE_ROW = select(literal(-1), log_head.c.size, null()).where(log_head.c.id == 
 HASH_BYTES = 32
 
 
-@functools.lru_cache(maxsize=256)
-def _pg_insert(count: int) -> Executable:
-    """PostgreSQL: ``count`` entries and any number of nodes in one statement (one round trip).
+@functools.lru_cache(maxsize=512)
+def _pg_insert(count: int, move_head: bool) -> str:
+    """PostgreSQL: ``count`` entries and any number of nodes in one statement (one round trip),
+    in psycopg's own parameter style (sent as it is, also through a pipeline).
 
     Bodies are scalar parameters, sent as they are: psycopg escapes every element of a
     ``text[]`` parameter in Python, about 0.4 ms for one decision entry (quotes everywhere),
     which made the array the costliest part of an append. Hashes travel as one ``bytea`` per
-    side (32 bytes each, cut by ``substring``), levels and indexes as integer arrays."""
-    rows = ", ".join(f"({k}, CAST(:b{k} AS text), CAST(:a{k} AS timestamptz))"
+    side (32 bytes each, cut by ``substring``), levels and indexes as integer arrays.
+
+    With ``move_head`` the statement also moves the head from ``first`` to ``end`` (the caller
+    holds its lock, :func:`hold_head`) and returns the new size; the rows are written only if
+    the head was at ``first`` (no row comes back otherwise, and nothing was written)."""
+    rows = ", ".join(f"({k}, CAST(%(b{k})s AS text), CAST(%(a{k})s AS timestamptz))"
                      for k in range(count))
-    return text(
-        f"WITH v (o, b, a) AS (VALUES {rows}),"
-        f" e AS (INSERT INTO {log_entry.name} (idx, leaf_hash, body, created_at)"
-        " SELECT CAST(:first AS bigint) + o,"
-        f" substring(CAST(:leaves AS bytea) FROM {HASH_BYTES} * o + 1 FOR {HASH_BYTES}), b, a"
-        " FROM v)"
-        f" INSERT INTO {log_node.name} (level, idx, hash) SELECT l, i,"
-        f" substring(CAST(:hashes AS bytea) FROM CAST({HASH_BYTES} * (n - 1) + 1 AS integer)"
-        f" FOR {HASH_BYTES})"
-        " FROM unnest(CAST(:n_level AS smallint[]), CAST(:n_idx AS bigint[]))"
-        " WITH ORDINALITY AS t (l, i, n)")
+    head = (f"h AS (UPDATE {log_head.name} SET size = CAST(%(end)s AS bigint)"
+            " WHERE id = 1 AND size = CAST(%(first)s AS bigint) RETURNING size),"
+            if move_head else "")
+    gate = " CROSS JOIN h" if move_head else ""
+    entries = (f"INSERT INTO {log_entry.name} (idx, leaf_hash, body, created_at)"
+               " SELECT CAST(%(first)s AS bigint) + o,"
+               f" substring(CAST(%(leaves)s AS bytea) FROM {HASH_BYTES} * o + 1 FOR {HASH_BYTES}),"
+               f" b, a FROM v{gate}")
+    nodes = (f"INSERT INTO {log_node.name} (level, idx, hash) SELECT l, i,"
+             f" substring(CAST(%(hashes)s AS bytea) FROM CAST({HASH_BYTES} * (n - 1) + 1 AS integer)"
+             f" FOR {HASH_BYTES})"
+             " FROM unnest(CAST(%(n_level)s AS smallint[]), CAST(%(n_idx)s AS bigint[]))"
+             f" WITH ORDINALITY AS t (l, i, n){gate}")
+    if move_head:
+        return (f"WITH {head} v (o, b, a) AS (VALUES {rows}), e AS ({entries}), n AS ({nodes})"
+                " SELECT size FROM h")
+    return f"WITH v (o, b, a) AS (VALUES {rows}), e AS ({entries}) {nodes}"
 
 
 #: PostgreSQL: nodes by key, an index search each; the same statement for any number of keys.
@@ -171,11 +182,15 @@ _PG_HOLD_HEAD = select(log_head.c.size).where(log_head.c.id == 1).with_for_updat
 _SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
 
 
-def hold_head(conn: Connection) -> None:
+def hold_head(conn: Connection) -> int:
     """Take the head's lock now (queueing behind other appenders' transactions), without
-    reserving any index: a group commit takes its batch once it holds the lock, so entries that
-    arrive while it waits go in the same commit. :func:`lock_head` then reserves, at once."""
-    conn.execute(_PG_HOLD_HEAD if conn.dialect.name == "postgresql" else _SQLITE_HOLD_HEAD)
+    reserving any index, and return the tree's size: a group commit takes its batch once it
+    holds the lock, so entries that arrive while it waits go in the same commit; then
+    :func:`write_held` writes them and moves the head, or :func:`lock_head` reserves, at once."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(_PG_HOLD_HEAD).scalar_one())
+    conn.execute(_SQLITE_HOLD_HEAD)
+    return tree_size(conn)
 
 
 def lock_head(conn: Connection, count: int) -> int:
@@ -193,25 +208,79 @@ def insert_entries(conn: Connection, first: int, leaves: Sequence[bytes], bodies
     ``at`` is the rows' stored time, one for all or one per entry (a group commit's entries
     keep their own). The caller holds the head's lock (:func:`lock_head`) and computed every
     hash."""
-    indexes = list(range(first, first + len(leaves)))
-    times = [at] * len(leaves) if isinstance(at, dt.datetime) else list(at)
-    if len(times) != len(leaves):
-        raise ValueError(f"{len(times)} times for {len(leaves)} entries")
+    times = _times(at, len(leaves))
     if conn.dialect.name == "postgresql":
-        if any(len(h) != HASH_BYTES for h in leaves) or any(len(n[2]) != HASH_BYTES for n in nodes):
-            raise ValueError(f"a hash that is not {HASH_BYTES} bytes")
-        params: dict[str, object] = {
-            "first": first, "leaves": b"".join(leaves), "hashes": b"".join(n[2] for n in nodes),
-            "n_level": [n[0] for n in nodes], "n_idx": [n[1] for n in nodes]}
-        for k, (body, when) in enumerate(zip(bodies, times, strict=True)):
-            params[f"b{k}"], params[f"a{k}"] = body, when
-        conn.execute(_pg_insert(len(leaves)), params)
+        conn.exec_driver_sql(_pg_insert(len(leaves), False), _pg_params(first, leaves, bodies,
+                                                                         nodes, times))
     else:
-        conn.execute(_INSERT_ENTRIES, [
-            {"idx": i, "leaf_hash": h, "body": b, "created_at": a}
-            for i, h, b, a in zip(indexes, leaves, bodies, times, strict=True)])
-        if nodes:
-            conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+        _sqlite_insert(conn, first, leaves, bodies, nodes, times)
+
+
+def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Sequence[str],
+               nodes: Sequence[tuple[int, int, bytes]], *,
+               at: dt.datetime | Sequence[dt.datetime], commit: bool = False) -> None:
+    """Under the head's lock, taken by :func:`hold_head` at size ``first``: write the entries
+    and nodes as :func:`insert_entries` does and move the head to ``first + len(leaves)``, in
+    one statement on PostgreSQL (the head moves only if it was at ``first``; otherwise nothing
+    is written and :class:`LogIntegrityError` is raised).
+
+    ``commit`` (PostgreSQL): commit the caller's transaction too, the COMMIT sent with the
+    statement (psycopg's pipeline mode, one round trip), so the head's lock is released as soon
+    as the database has made the batch durable, not a round trip later; it returns only once
+    the commit succeeded, and the caller's transaction has nothing left to commit. On SQLite
+    the caller's own commit does it."""
+    end = first + len(leaves)
+    times = _times(at, len(leaves))
+    if conn.dialect.name != "postgresql":
+        moved = conn.execute(update(log_head).where(log_head.c.id == 1, log_head.c.size == first)
+                             .values(size=end)).rowcount
+        if moved != 1:
+            raise LogIntegrityError(f"the log head is not at {first} under its lock")
+        _sqlite_insert(conn, first, leaves, bodies, nodes, times)
+        return  # the caller's commit is the one round trip there is (no server)
+    sql = _pg_insert(len(leaves), True)
+    params = {**_pg_params(first, leaves, bodies, nodes, times), "end": end}
+    if commit:
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection
+        with driver.pipeline():  # both statements and one sync: one round trip
+            cursor = driver.execute(sql, params)
+            driver.execute("COMMIT")  # (driver.commit() would sync once more, a round trip)
+        row = cursor.fetchone()  # a failed write raised above; its COMMIT was never run
+    else:
+        row = conn.exec_driver_sql(sql, params).first()
+    if row is None or int(row[0]) != end:
+        raise LogIntegrityError(f"the log head is not at {first} under its lock")
+
+
+def _times(at: dt.datetime | Sequence[dt.datetime], count: int) -> list[dt.datetime]:
+    times = [at] * count if isinstance(at, dt.datetime) else list(at)
+    if len(times) != count:
+        raise ValueError(f"{len(times)} times for {count} entries")
+    return times
+
+
+def _pg_params(first: int, leaves: Sequence[bytes], bodies: Sequence[str],
+               nodes: Sequence[tuple[int, int, bytes]],
+               times: Sequence[dt.datetime]) -> dict[str, object]:
+    if any(len(h) != HASH_BYTES for h in leaves) or any(len(n[2]) != HASH_BYTES for n in nodes):
+        raise ValueError(f"a hash that is not {HASH_BYTES} bytes")
+    params: dict[str, object] = {
+        "first": first, "leaves": b"".join(leaves), "hashes": b"".join(n[2] for n in nodes),
+        "n_level": [n[0] for n in nodes], "n_idx": [n[1] for n in nodes]}
+    for k, (body, when) in enumerate(zip(bodies, times, strict=True)):
+        params[f"b{k}"], params[f"a{k}"] = body, when
+    return params
+
+
+def _sqlite_insert(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Sequence[str],
+                   nodes: Sequence[tuple[int, int, bytes]], times: Sequence[dt.datetime]) -> None:
+    conn.execute(_INSERT_ENTRIES, [
+        {"idx": i, "leaf_hash": h, "body": b, "created_at": a}
+        for i, h, b, a in zip(range(first, first + len(leaves)), leaves, bodies, times,
+                              strict=True)])
+    if nodes:
+        conn.execute(_INSERT_NODES, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
 
 
 def tree_size(conn: Connection) -> int:
