@@ -56,6 +56,12 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           the window before it is answered 429 (default 10)
 ``SANCTUARYGATE_AUTH_FAILURE_WINDOW``     that window, in seconds (default 60); counted in memory,
                                           per worker process
+``SANCTUARYGATE_REPORT_PHOTO_MAX_BYTES``  the largest photo a misuse report (``/report``) takes
+                                          (default 5 MiB; larger: 413, nothing kept)
+``SANCTUARYGATE_REPORT_MAX_PHOTOS``       photos per misuse report (default 3)
+``SANCTUARYGATE_REPORT_LIMIT``            misuse reports a client may send in the window before it
+                                          is answered 429 (default 5; in memory, per worker)
+``SANCTUARYGATE_REPORT_WINDOW``           that window, in seconds (default 3600)
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -144,6 +150,13 @@ class Settings(BaseSettings):
     #: (``web/throttle.py``: in memory, per worker process).
     auth_failure_limit: int = Field(default=10, ge=1)
     auth_failure_window: int = Field(default=60, ge=1)
+    #: The public misuse report form (``/report``): the largest photo, photos per report, and
+    #: how many reports one client may send in a window (``web/misuse.py``; in memory, per
+    #: worker process, like ``auth_failure_limit``; the client's address is never stored).
+    report_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1_024)
+    report_max_photos: int = Field(default=3, ge=0, le=10)
+    report_limit: int = Field(default=5, ge=1)
+    report_window: int = Field(default=3600, ge=1)
 
     @field_validator("timezone")
     @classmethod

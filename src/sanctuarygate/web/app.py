@@ -43,6 +43,8 @@ from sanctuarygate.web import (
     cases,
     log_api,
     log_pages,
+    misuse,
+    misuse_staff,
     pages,
     query_api,
     replay_page,
@@ -125,10 +127,13 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
     app.include_router(residents.router)  # public: /residents, in four languages
     app.include_router(replay_page.router)  # staff: /replay, the what-if replay and its PDF
+    misuse.install(app)  # public: /report, the misuse report form (rate-limited)
+    app.include_router(misuse_staff.router)  # staff: /reports; public: /reports/counts.csv
     session.install_sessions(app)  # staff sign-in: session cookie, CSRF, /signin, /signout
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
-    app.add_middleware(BodyLimit, max_bytes=max_request_bytes or settings.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes or settings.max_request_bytes,
+                       paths={"/report": misuse.request_limit(settings)})  # its photos
     app.openapi = contract(app)  # type: ignore[method-assign]  # errors as problem+json
 
     @app.get("/healthz", tags=["ops"], summary="Readiness", response_model=None, responses={

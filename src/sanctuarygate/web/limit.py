@@ -3,7 +3,8 @@
 An ASGI middleware that watches what the app reads: a ``Content-Length`` above the limit, or a
 body that grows past it while it streams in, raises Starlette's ``HTTPException(413)`` at the
 point the route reads the body, so the app's own problem handlers answer it (problem+json for
-the API, the NOT DECIDED card for the desk). Nothing past the limit is ever buffered.
+the API, the NOT DECIDED card for the desk). Nothing past the limit is ever buffered. A route
+that takes files (the misuse report's photos, ``/report``) has a limit of its own (``paths``).
 
 >>> BodyLimit(None, max_bytes=10).max_bytes  # type: ignore[arg-type]
 10
@@ -18,15 +19,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodyLimit:
     """Refuse request bodies larger than ``max_bytes`` with 413."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, paths: dict[str, int] | None = None,
+                 ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = paths or {}  # exact path -> its own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self.paths.get(scope["path"], self.max_bytes)
         stated = dict(scope.get("headers") or ()).get(b"content-length")
         too_big = stated is not None and stated.isdigit() and int(stated) > limit
         seen = 0

@@ -44,6 +44,8 @@ ACTIONS: Final[dict[str, frozenset[Role]]] = {
     FOLLOW_CASE: frozenset({Role.DESK, Role.REVIEWER, Role.AUDITOR}),
     GRANT_EXCEPTION: frozenset({Role.REVIEWER}),
     RUN_REPLAY: frozenset({Role.REVIEWER, Role.AUDITOR}),
+    READ_REPORTS: frozenset({Role.PROPERTY, Role.AUDITOR}),
+    REVIEW_REPORTS: frozenset({Role.PROPERTY}),
 }
 
 
@@ -107,6 +109,17 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/replay", RUN_REPLAY, "no",
           "replay the log's decisions under changed rules (writes nothing)"),
     Route("POST", "/replay/pdf", RUN_REPLAY, "no", "the same replay as a council-ready PDF"),
+    Route("GET", "/report", None, "yes", "the misuse report form (city property used by "
+          "immigration enforcement)"),
+    Route("POST", "/report", None, "yes", "send a misuse report (form token; rate-limited)"),
+    Route("GET", "/reports", READ_REPORTS, "no", "misuse reports, by department and state"),
+    Route("GET", "/reports/photos/{name}", READ_REPORTS, "no", "a misuse report's photo"),
+    Route("POST", "/reports/{report_id}/review", REVIEW_REPORTS, "no",
+          "mark a misuse report reviewed"),
+    Route("POST", "/reports/{report_id}/case", REVIEW_REPORTS, "no",
+          "link a misuse report to a case"),
+    Route("GET", "/reports/counts.csv", None, "yes",
+          "misuse reports by property and month (small counts suppressed)"),
     Route("POST", "/api/v1/decisions", RECORD_DECISION, "dry_run=true only (not recorded)",
           "decide; record it (staff token: Authorization: Bearer sgs_...)"),
     Route("GET", "/api/v1/cases", READ_CASES, "no", "cases, filtered (staff token)"),
