@@ -63,6 +63,7 @@ from sanctuarygate.web.problem import (
     install_problem_handlers,
     problem_response,
 )
+from sanctuarygate.web.property_pages import router as property_router
 from sanctuarygate.web.publisher import publishing, witnesses_of
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(query_api.router, responses=problems(400, 401, 403, 422, 429),
                        dependencies=[Security(agency_bearer), Security(agency_api_key)])
     app.include_router(pages.router)
+    app.include_router(property_router)  # public: /property, the city's property registry
     app.include_router(log_pages.router)
     app.include_router(cases.router)  # the review queue's pages (staff)
     app.include_router(case_api.router)  # the review queue in the API (staff tokens)

@@ -25,17 +25,21 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.advice import FACT_QUESTIONS, N_, Text, obligation_text, what_if_banner
+from sanctuarygate.domain.property import property_id_of, with_registry
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.review.queue import record_and_queue
+from sanctuarygate.store.property import get_property
 from sanctuarygate.web import i18n, labels, session
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.problem import Problem, cut, problem_for
+from sanctuarygate.web.property_pick import property_choices
 from sanctuarygate.web.signin import current_member
 from sanctuarygate.web.signin_guard import Caller, DeskGuard
 from sanctuarygate.web.signin_roles import RECORD_DECISION, may
@@ -73,6 +77,7 @@ FIELD_INPUTS: dict[str, tuple[str, str]] = {
     "resource.kind": ("property_kind", N_("Kind of property or agreement")),
     "resource.owner": ("property_owner", N_("Owner of the property")),
     "resource.leased": ("leased", N_("Leased to someone else?")),
+    "resource.property_id": ("property_id", N_("Which property (city registry)")),
     "context.use": ("use", N_("What the property is for")),
     "context.assistance": ("assistance", N_("What help")),
     "context.onward_recipients": ("onward_recipients", N_("Goes on to another agency")),
@@ -113,6 +118,8 @@ class DeskForm(BaseModel):
     field_name: str = ""
     property_kind: str = ""
     property_owner: str = ""
+    #: A property of the city's registry (its facts come from there).
+    property_id: str = ""
     use: str = ""
     agreement_kind: str = ""
     document_kind: str = "none"
@@ -147,7 +154,8 @@ class DeskForm(BaseModel):
             "Dataset": {"id": self.dataset},
             "Field": {"dataset": self.dataset, "id": self.field_name},
             "Property": {"kind": self.property_kind, "owner": self.property_owner,
-                         "leased": self._tristate("leased")},
+                         "leased": self._tristate("leased"), "property_id": self.property_id},
+            "Facility": {"property_id": self.property_id},
             "Agreement": {"kind": self.agreement_kind},
         }
         facts = by_type.get(rtype, {})
@@ -179,6 +187,8 @@ class DeskForm(BaseModel):
         kinds = voc.ACTION_RESOURCES.get(self.action, frozenset())
         if len(kinds) == 1:
             return next(iter(kinds))
+        if self.property_id:  # a registered property: a Property where it can be one
+            return next((k for k in ("Property", "Facility") if k in kinds), "")
         filled = {
             "Property": any((self.property_kind, self.property_owner, self.use, self.leased)),
             "Person": any(getattr(self, n) for n, t in voc.RESOURCE_FACTS["Person"].items()
@@ -230,11 +240,11 @@ CARD_HEADERS = {"X-Sanctuarygate-Card": "1"}
 
 
 @router.get("/", response_class=HTMLResponse)
-def desk(request: Request, decider: DeciderDep, settings: SettingsDep) -> Response:
+def desk(request: Request, decider: DeciderDep, settings: SettingsDep, log: LogDep) -> Response:
     """The empty desk form: place Chicago, date today (the city's)."""
     form = DeskForm(date=settings.today().isoformat())
     return templates.TemplateResponse(
-        request, "desk.html", _desk_context(decider, form, current_member(request)))
+        request, "desk.html", _desk_context(decider, form, current_member(request), log))
 
 
 @router.post("/decide", response_class=HTMLResponse)
@@ -249,6 +259,12 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
     try:
         form = _with_agency_resolved(form, decider)
         asked = parse_request(ask_every_fact(form.to_mapping(), decider))
+        found = None
+        picked = property_id_of(asked)
+        if picked is not None:  # the registry's facts, or a clear error (never decided)
+            with log.engine.connect() as conn:
+                found = get_property(conn, picked)
+            asked = with_registry(asked, found)
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         # A what-if (another day than today) is answered under a banner and never recorded.
@@ -261,6 +277,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
             index, case_id = recorded.log_index, recorded.case_id
         words = condition_words(decider, i18n.catalog(i18n.language_of(request)).gettext)
         answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,
+                  "property": found,
                   "case_id": case_id,
                   "tried": not caller.record,
                   "banner": what_if_banner(reasons, asked.date.isoformat()) if reasons else None,
@@ -272,7 +289,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
     if "HX-Request" in request.headers:
         return templates.TemplateResponse(request, "_answer.html", answer, status_code=status,
                                           headers=CARD_HEADERS)
-    context = {**_desk_context(decider, form, caller.member), **answer}
+    context = {**_desk_context(decider, form, caller.member, log), **answer}
     return templates.TemplateResponse(request, "desk.html", context, status_code=status)
 
 
@@ -344,10 +361,11 @@ def condition_words(decider: Decider, gettext: Callable[[str], str] = str) -> di
     return {**agencies, **{k: gettext(v) for k, v in labels.PURPOSE_LABELS.items()}}
 
 
-def _desk_context(decider: Decider, form: DeskForm,
-                  member: StaffMember | None = None) -> dict[str, Any]:
+def _desk_context(decider: Decider, form: DeskForm, member: StaffMember | None = None,
+                  log: DecisionLog | None = None) -> dict[str, Any]:
     library = decider.library
     return {
+        "registry": property_choices(log.engine, library) if log is not None else [],
         "form": form,
         "member": member,
         "may_record": may(member, RECORD_DECISION),
