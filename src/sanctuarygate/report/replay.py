@@ -172,13 +172,14 @@ def replay(log: DecisionLog, decider: Decider, *, profile: str, start: dt.date, 
     library = decider.library
     library.profile(profile)  # an unknown profile is an InputError
     if start > end:
-        raise InputError(f"--from {start} is after --to {end}", field="--from")
+        raise InputError(f"the first day {start} is after the last day {end}", field="--from")
     days = (end - start).days + 1
     if max_days is not None and days > max_days:
         raise InputError(f"{days} days from {start} to {end}: at most {max_days} days are "
                          f"replayed at once; choose a shorter range", field="--to")
     if not (add or remove or as_of):
-        raise InputError("nothing to replay against: give --add-pack, --remove-pack or --as-of")
+        raise InputError("nothing to replay against: add a pack, take one out or choose another "
+                         "day's law (--add-pack, --remove-pack, --as-of)")
     for pid in (*add, *remove):
         if pid not in library.packs:
             raise InputError(f"unknown pack {pid!r}", field="--add-pack" if pid in add

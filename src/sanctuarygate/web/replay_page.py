@@ -50,6 +50,18 @@ ROLE_MAY_NOT_REPLAY = N_("Your role may not replay the log's decisions: that nee
                          "or auditor role.")
 #: The form's fields, as errors name them (the CLI's options -> the page's inputs).
 FIELDS = {"profile": "profile", "start": "date_from", "end": "date_to", "as_of": "as_of"}
+#: The form's inputs by the names errors give them (the page's or the CLI's), with their labels.
+INPUTS = {"profile": ("profile", N_("Place")), "--profile": ("profile", N_("Place")),
+          "date_from": ("date_from", N_("Requests dated from")),
+          "--from": ("date_from", N_("Requests dated from")),
+          "date_to": ("date_to", N_("Requests dated to")),
+          "--to": ("date_to", N_("Requests dated to")),
+          "as_of": ("as_of", N_("Decide under the rules in force on this day instead "
+                                "(optional)")),
+          "--as-of": ("as_of", N_("Decide under the rules in force on this day instead "
+                                  "(optional)")),
+          "--add-pack": ("add-packs", N_("Packs to add (a proposal, a draft)")),
+          "--remove-pack": ("remove-packs", N_("Packs to take out, as if repealed"))}
 #: Answers in plain words (the transparency page's words, already in the catalog).
 OUTCOME_WORDS = {"allow": N_("allowed"), "allow-with-conditions": N_("allowed with conditions"),
                  "deny": N_("refused"), "review": N_("sent to a person")}
@@ -132,8 +144,8 @@ def _page(request: Request, decider: Decider, settings: Settings, member: StaffM
         log.info("replay refused: %s", error)
     return templates.TemplateResponse(request, "replay.html", {
         "member": member, "form": form, "document": document, "problem": problem,
-        "error_detail": cut(str(error)) if error is not None else "",
-        "error_field": getattr(error, "field", None),
+        "error_detail": cut(getattr(error, "message", None) or str(error)) if error else "",
+        "error_input": INPUTS.get(getattr(error, "field", None) or ""),
         "profiles": sorted(library.profiles.values(), key=lambda p: p.title),
         "packs": sorted(library.packs.values(), key=lambda p: (p.kind != "proposal", p.title)),
         "max_days": settings.replay_max_days, "max_decisions": settings.replay_max_decisions,
