@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import text
 
@@ -35,10 +36,17 @@ PROPERTIES = [("NC-LOT-14", "north-chicago", "Lot 14, Sheridan Rd", "Public Work
 
 def report_app(decider: Decider, folder: Path, **settings: Any) -> TestClient:
     """A started app (migrated) over ``folder``, with the registry's two properties."""
-    config = Settings(data_dir=folder, report_limit=1000, **settings)
-    client = TestClient(create_app(config, decider=decider))
+    client = TestClient(bare_app(decider, folder, **settings))
     client.__enter__()  # the lifespan: migrations, keys
-    engine = client.app.state.log.engine  # type: ignore[attr-defined]
+    return client
+
+
+def bare_app(decider: Decider, folder: Path, **settings: Any) -> FastAPI:
+    """The app over ``folder``, its database migrated, with the registry's two properties
+    (not started: for a server run with ``lifespan="off"``)."""
+    config = Settings(data_dir=folder, report_limit=1000, **settings)
+    app = create_app(config, decider=decider)
+    engine = app.state.log.engine
     upgrade(engine)
     with engine.begin() as conn:
         for pid, place, name, department in PROPERTIES:
@@ -49,7 +57,7 @@ def report_app(decider: Decider, folder: Path, **settings: Any) -> TestClient:
                 {"id": pid, "place": place, "name": name, "dept": department,
                  "geo": json.dumps({"type": "Point", "coordinates": [-87.84, 42.31]}),
                  "at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)})
-    return client
+    return app
 
 
 def send(client: TestClient, fields: dict[str, Any] | None = None,

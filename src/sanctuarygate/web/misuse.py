@@ -34,7 +34,7 @@ from sanctuarygate.domain.misuse import M_, WHAT_SEEN, parse_report
 from sanctuarygate.errors import InputError
 from sanctuarygate.secret import load_or_create_secret
 from sanctuarygate.settings import Settings
-from sanctuarygate.store.misuse import add_report, registered_properties
+from sanctuarygate.store.misuse import Registered, add_report, registered_properties
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.misuse_photo import (
     PHOTO_TOO_LARGE,
@@ -130,7 +130,11 @@ async def _check_and_keep(request: Request, said: Words, settings: Settings,
         return _refused(request, said, 400, said.t(LOOKS_AUTOMATED))
     engine = get_log(request).engine
     try:
-        places = await run_in_threadpool(_places, engine, settings)
+        properties = await run_in_threadpool(_properties, engine)
+        places = sorted({p.place for p in properties} | {settings.profile})
+        picked = {p.id: p.place for p in properties}.get(str(values.get("property_id", "")))
+        if picked is not None:  # a property picked from the list says which city
+            values["place"] = picked
         report = parse_report(values, today=settings.today(), places=places)
         photos = [strip_photo(data, max_bytes=settings.report_photo_max_bytes)
                   for data in await _files(form, settings)]
@@ -178,10 +182,9 @@ def _values(form: FormData) -> dict[str, Any]:
     return out
 
 
-def _places(engine: Any, settings: Settings) -> list[str]:
+def _properties(engine: Any) -> list[Registered]:
     with engine.connect() as conn:
-        found = {p.place for p in registered_properties(conn)}
-    return sorted(found | {settings.profile})
+        return registered_properties(conn)
 
 
 def _signer(settings: Settings) -> TimestampSigner:
