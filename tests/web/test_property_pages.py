@@ -109,3 +109,18 @@ def test_by_id_is_the_same_answer_as_by_hand_and_contradictions_are_refused(
     assert status == 422 and "not in the city&#39;s property registry" in card
     status, card = ask(client, property_id="CHI-GAR-01")  # Chicago's garage, North Chicago's rules
     assert status == 422 and "property of chicago" in card
+
+
+def test_the_api_decides_by_property_id_and_refuses_an_unknown_one(client: TestClient) -> None:
+    body = {"profile": "north-chicago", "date": get_settings().today().isoformat(),
+            "principal": {"agency": "CBP-USBP"}, "action": "use-property",
+            "resource": {"type": "Property", "property_id": "NC-LOT-14"},
+            "context": {"purpose": "civil-immigration-enforcement", "use": "staging-area"}}
+    got = client.post("/api/v1/decisions?dry_run=true", json=body)
+    assert got.status_code == 200, got.text
+    assert got.json()["outcome"] == "deny"
+    assert got.json()["request"]["resource"]["owner"] == "city"
+    body["resource"] = {"type": "Property", "property_id": "NC-LOT-99"}
+    unknown = client.post("/api/v1/decisions?dry_run=true", json=body)
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"].startswith("application/problem+json")

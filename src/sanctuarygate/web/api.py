@@ -23,8 +23,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.property import property_id_of
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.review.queue import record_and_queue
+from sanctuarygate.store.property import registered
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
 from sanctuarygate.web.schemas import EXAMPLE_REQUEST as EXAMPLE_REQUEST
@@ -53,6 +55,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
     Later fields (the audit log's ``log_index``) join here, in one place.
 
     >>> from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.property import property_id_of
     >>> from sanctuarygate.domain.request import parse_request
     >>> body = decision_body(parse_request(EXAMPLE_REQUEST), Decision("deny"))
     >>> body["outcome"], body["request"]["action"]
@@ -84,8 +87,14 @@ def create_decision(
     A what-if (``extra_packs``, or a date other than today) is answered with
     ``hypothetical: true``, a ``banner`` saying why, and ``recorded: false``: never recorded.
     A request the rules cannot read (a word outside the vocabulary, an unknown agency or
-    place) is a 422 problem listing every bad field; no error is ever an allow."""
+    place) is a 422 problem listing every bad field; no error is ever an allow. A Property or
+    Facility may be named by ``resource.property_id``, an id of the city's property registry,
+    which supplies its kind and owner; an unknown id, or a fact that contradicts the registry,
+    is a 422."""
     asked = body.request
+    if property_id_of(asked) is not None:  # a registered property: the registry's facts
+        with log.engine.connect() as conn:
+            asked = registered(conn, asked)
     decision = decider.decide(asked)
     reasons = asked.what_if(settings.today())  # the city's date, in its time zone
     if reasons:

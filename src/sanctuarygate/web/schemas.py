@@ -121,6 +121,8 @@ class PropertyResource(_Closed):
     kind: str = _may_omit(voc.PROPERTY_KINDS)
     owner: str = _may_omit(voc.PROPERTY_OWNERS)
     leased: Fact = _may_omit()
+    #: An id of the city's property registry: it supplies kind, owner and leased.
+    property_id: str = _may_omit(min_length=1)
 
 
 class AgreementResource(_Closed):
@@ -132,6 +134,8 @@ class FacilityResource(_Closed):
     type: Literal["Facility"]
     id: str = _may_omit(min_length=1)
     kind: str = _may_omit(min_length=1)
+    #: An id of the city's property registry: it supplies the kind.
+    property_id: str = _may_omit(min_length=1)
 
 
 class ServiceResource(_Closed):
