@@ -207,3 +207,11 @@ def test_counts_are_public_and_suppressed(client: TestClient) -> None:
     lines = csv.text.splitlines()
     assert lines[0] == "property,2026-11,total"
     assert "NC-GAR-2,<5,<5" in lines and "NC-LOT-14,withheld,withheld" in lines
+
+
+def test_the_form_and_the_receipt_set_no_cookie(client: TestClient) -> None:
+    """Nothing on the reporter's device either: no language, session or tracking cookie."""
+    form = client.get("/report?lang=es")
+    receipt = send(client, lang="es")
+    assert receipt.status_code == 200
+    assert "set-cookie" not in form.headers and "set-cookie" not in receipt.headers

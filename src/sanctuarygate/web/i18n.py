@@ -46,8 +46,9 @@ RESIDENT_LANGUAGES: Final = {"en": "English", "es": "Español", "pl": "Polski", 
 DEFAULT: Final = "en"
 COOKIE: Final = "lang"
 #: Paths where a language choice is never kept in a cookie: the JSON API, and the residents'
-#: pages, which set no cookie at all (their links carry ``?lang=`` instead).
-NO_COOKIE: Final = ("/api/", "/residents")
+#: pages and the misuse report form (``/report``), which set no cookie at all (their links and
+#: the form's action carry ``?lang=`` instead).
+NO_COOKIE: Final = ("/api/", "/residents", "/report")
 
 
 def po_path(lang: str, domain: str = DOMAIN) -> Path:
