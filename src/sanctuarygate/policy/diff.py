@@ -50,6 +50,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -145,6 +146,7 @@ def diff(decider: Decider, before: Side, after: Side,
     examples: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
     key: tuple[str, str, str, str]
     texts = _RuleTexts(lib)
+    known: dict[tuple[Any, ...], bool] = {}
     for action in sorted(actions or voc.ACTIONS):
         rules = both.rules_for(action)
         if {r.ref.id for r in rules if r.ref.id in ids_a} == {
@@ -154,7 +156,8 @@ def diff(decider: Decider, before: Side, after: Side,
         if UNKNOWN in dims[2]:  # one request may be several Cedar requests: enumerate
             _enumerate(decider, report, both, groups, action)
             continue
-        tests = _tests(decider, both, texts, before, action, dims, rules, ids_a, ids_b, report)
+        tests = _tests(decider, both, texts, before, action, dims, rules, ids_a, ids_b, report,
+                       known)
         found = _walk(tests, [len(d) for d in dims])
         report.decided += math.prod(len(d) for d in dims)
         firsts: dict[tuple[int, int], tuple[int, ...]] = {}
@@ -266,35 +269,46 @@ class _Test:
 
 def _tests(decider: Decider, both: RequestSpace, texts: _RuleTexts, side: Side, action: str,
            dims: Sequence[Sequence[Any]], rules: Sequence[Rule], ids_a: frozenset[str],
-           ids_b: frozenset[str], report: DiffReport) -> list[_Test]:
+           ids_b: frozenset[str], report: DiffReport,
+           known: dict[tuple[Any, ...], bool]) -> list[_Test]:
     """Each rule's table (step 3 of the module docstring): one engine request per combination
-    of the classes it tells apart, shared by the rules of the same effect."""
+    of the classes it tells apart, shared by the rules of the same effect. A rule whose
+    conditions never name ``action`` answers alike for every action its scope lists (or for
+    every action, when its scope names none): its answers are kept in ``known`` by the class
+    keys of every part, for the next action."""
     tests: list[_Test] = []
     asked: dict[str, dict[tuple[int, ...], int]] = {"forbid": {}, "permit": {}}
-    wanted: list[tuple[_Test, str, str, list[tuple[tuple[int, ...], tuple[int, ...]]]]] = []
+    wanted: list[tuple[_Test, str, str, list[tuple[Any, ...]]]] = []
     for bit, rule in enumerate(rules):
-        classes = both.classes(View.of([rule]), dims)
+        keys = both.keys(View.of([rule]), dims)
+        classes = [_numbered(k) for k in keys]
         parts = tuple(p for p, c in enumerate(classes) if len(set(c)) > 1)
         test = _Test(1 << bit if rule.ref.id in ids_a else 0,
                      1 << bit if rule.ref.id in ids_b else 0, parts, classes)
         tests.append(test)
+        # Alike for every action its scope names (or for all, with no action in its scope).
+        scope = rule.read.actions
+        shared = (scope is None or scope <= voc.ACTIONS) and not texts.reads_action(rule.ref.id)
         firsts: list[dict[int, int]] = [{} for _ in parts]  # class -> its first value
         for first, p in zip(firsts, parts, strict=True):
             for i, c in enumerate(classes[p]):
                 first.setdefault(c, i)
         pairs = []
         for combo in itertools.product(*(f.items() for f in firsts)):
-            index = [0] * len(dims)
+            spot = [0] * len(dims)
             for p, (_, i) in zip(parts, combo, strict=True):
-                index[p] = i
-            pairs.append((tuple(c for c, _ in combo), tuple(index)))
-            slots = asked[rule.ref.effect]
-            slots.setdefault(tuple(index), len(slots))
+                spot[p] = i
+            memo = ((rule.ref.id, *(k[i] for k, i in zip(keys, spot, strict=True)))
+                    if shared else None)
+            pairs.append((tuple(c for c, _ in combo), tuple(spot), memo))
+            if memo not in known:
+                slots = asked[rule.ref.effect]
+                slots.setdefault(tuple(spot), len(slots))
         wanted.append((test, rule.ref.effect, rule.ref.id, pairs))
     satisfied: dict[str, list[frozenset[str]]] = {}
     for effect, slots in asked.items():
         ids = [r.ref.id for r in rules if r.ref.effect == effect]
-        if not ids:
+        if not ids or not slots:
             continue
         cedar = []
         for at in slots:
@@ -311,9 +325,20 @@ def _tests(decider: Decider, both: RequestSpace, texts: _RuleTexts, side: Side, 
                                             errors=result.errors)
         satisfied[effect] = [frozenset(r.reasons) for r in results]
     for test, effect, rule_id, pairs in wanted:
-        answers, slots = satisfied[effect], asked[effect]
-        test.table = {key: rule_id in answers[slots[index]] for key, index in pairs}
+        for key, index, memo in pairs:
+            if memo in known:
+                test.table[key] = known[memo]
+                continue
+            test.table[key] = rule_id in satisfied[effect][asked[effect][index]]
+            if memo is not None:
+                known[memo] = test.table[key]
     return tests
+
+
+def _numbered(keys: Sequence[Any]) -> list[int]:
+    """Class keys as small numbers, in order of first appearance."""
+    ids: dict[Any, int] = {}
+    return [ids.setdefault(k, len(ids)) for k in keys]
 
 
 def _walk(tests: Sequence[_Test], sizes: Sequence[int],
@@ -368,6 +393,13 @@ class _RuleTexts:
                 "\n".join(self.text(i) for i in key))
         return handle
 
+    def reads_action(self, rule_id: str) -> bool:
+        """Whether the rule's conditions (after its scope) may name ``action``: the word
+        outside strings and comments, or a text not shaped as expected (then: yes)."""
+        bare = _LEXEME.sub(lambda m: '""' if m[0].startswith('"') else "", self.text(rule_id))
+        found = _SCOPE.search(bare)
+        return found is None or _ACTION.search(bare, found.end()) is not None
+
     def text(self, rule_id: str) -> str:
         if rule_id not in self.texts:
             pack = self.lib.packs[self.lib.rules[rule_id].ref.pack]
@@ -381,6 +413,13 @@ class _RuleTexts:
             if len(pieces) != len(ids):
                 raise PolicyLoadError("cannot cut the pack into its rules", source=pack.id)
         return self.texts[rule_id]
+
+
+#: A string literal (kept as ``""``) or a comment (dropped), whichever starts first.
+_LEXEME = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*', re.DOTALL)
+#: A policy's effect and scope: Cedar's scope holds no parentheses of its own.
+_SCOPE = re.compile(r"\b(?:permit|forbid)\s*\([^()]*\)")
+_ACTION = re.compile(r"\baction\b")
 
 
 def _policies(text: str) -> list[str]:

@@ -362,10 +362,15 @@ class RequestSpace:
         alike to every rule of the view, whatever the other parts, by the reductions the
         module docstring explains (each class key is the one this space reduces by)."""
         out = []
-        for part, values in enumerate(dims):
+        for keys in self.keys(view, dims):
             ids: dict[Any, int] = {}
-            out.append([ids.setdefault(self._key(view, part, v), len(ids)) for v in values])
+            out.append([ids.setdefault(k, len(ids)) for k in keys])
         return out
+
+    def keys(self, view: View, dims: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """The class key of each value of each part under ``view`` (see :meth:`classes`): it
+        depends on the value and the view alone, not on the action or the other values."""
+        return [[self._key(view, part, v) for v in values] for part, values in enumerate(dims)]
 
     def _key(self, view: View, part: int, value: Any) -> Any:
         """What the rules of ``view`` can see of one value of a part of a request."""
