@@ -444,7 +444,7 @@ def test_the_query_body_is_documented_as_a_model(gateway: dict[str, Any]) -> Non
     assert model["properties"]["descending"]["type"] == "boolean"
     assert set(model["properties"]) == {"dataset", "fields", "filters", "purpose", "document",
                                         "onward_recipients", "limit", "sort", "descending",
-                                        "format", "agency"}
+                                        "format", "agency", "case_id"}
     ok = gateway["client"].post("/api/v1/query", json=body["example"],
                                 headers=_auth(gateway["keys"]["FBI"]))
     assert ok.status_code == 200  # the documented example is a query the gateway runs

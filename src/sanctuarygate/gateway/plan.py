@@ -293,10 +293,7 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
     asked = request("query-dataset", dataset_resource(ds.id))
     decision = decider.decide(asked)
     if decision.outcome == "review" and review is None:
-        raise QueryRefusedError(
-            f"review: a person must decide this query, and the gateway releases nothing until "
-            f"then. Ask the {ds.keeper} records unit (a refused query's log_index identifies it). "
-            f"{decision.explanation}", decision=decision, request=asked)
+        raise review_refusal(decision, asked, ds.keeper)
     if not decision.allowed and not (review is not None and decision.outcome == "review"):
         raise QueryRefusedError(f"{decision.outcome}: {decision.explanation}", decision=decision)
     masked = {t for o in decision.obligations if o.kind == "mask-fields" for t in o.values}
@@ -327,6 +324,21 @@ def plan_query(decider: Decider, spec: QuerySpec, *, agency: str, profile: str,
         raise QueryRefusedError("no field you asked for may be released", decision=decision,
                                 field="fields")
     return plan
+
+
+def review_refusal(decision: Decision, asked: Request, keeper: str,
+                   case_id: int | None = None) -> QueryRefusedError:
+    """The refusal of a query the rules leave to a person; with the case it opened, what the
+    agency does next (before the rules' explanation, which a problem's detail may cut)."""
+    then = (f'This query is case {case_id}: once a reviewer has decided it, send the same query '
+            f'again with "case_id": {case_id} to receive what the reviewer released. '
+            if case_id is not None else "")
+    refusal = QueryRefusedError(
+        f"review: a person must decide this query, and the gateway releases nothing until "
+        f"then. Ask the {keeper} records unit (a refused query's log_index identifies it). "
+        f"{then}{decision.explanation}", decision=decision, request=asked)
+    refusal.case_id = case_id
+    return refusal
 
 
 def _not_reviewed(name: str, tags: frozenset[str], decision: Decision,

@@ -66,13 +66,13 @@ from sanctuarygate.gateway.plan import (
     offered_columns,
     parse_spec,
     plan_query,
+    review_refusal,
 )
 from sanctuarygate.gateway.reviewed import (
     ReviewReleaseRefusedError,
     case_id_of,
     grant_for,
     open_or_join,
-    rerun_hint,
 )
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.gateway.watermark import key_id, load_or_create_key
@@ -272,11 +272,10 @@ def release(gw: Gateway, key: KeyInfo, query: QuerySpec | Mapping[str, Any] | An
                     decision=refusal.decision, agency=key.agency_id, offered=offered,
                     key=load_or_create_person_key(gw.data_dir), log_index=refusal.log_index,
                     actor=f"key:{key.key_id}")
-        if refusal.case_id is not None:
-            opened = QueryRefusedError(f"{refusal} {rerun_hint(refusal.case_id)}",
-                                       decision=refusal.decision, field=refusal.field,
-                                       request=refusal.request)
-            opened.log_index, opened.case_id = refusal.log_index, refusal.case_id
+        if refusal.case_id is not None and refusal.request is not None:
+            keeper = gw.decider.library.catalog.get(spec.dataset).keeper
+            opened = review_refusal(refusal.decision, refusal.request, keeper, refusal.case_id)
+            opened.log_index = refusal.log_index
             raise opened from None
         raise
     except InputError as exc:

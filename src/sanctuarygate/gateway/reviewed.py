@@ -38,8 +38,8 @@ from sanctuarygate.gateway.plan import QueryRefusedError, QuerySpec, ReviewGrant
 from sanctuarygate.review.queue import case_decision
 from sanctuarygate.store import case as store
 
-__all__ = ["ReviewReleaseRefusedError", "UnknownGatewayCaseError", "case_id_of", "described", "digest", "grant_for",
-           "open_or_join", "rerun_hint", "spec_body"]
+__all__ = ["ReviewReleaseRefusedError", "UnknownGatewayCaseError", "case_id_of", "described",
+           "digest", "grant_for", "open_or_join", "spec_body"]
 
 class UnknownGatewayCaseError(UnknownCaseError):
     """A case id that names no gateway case of the asking agency (404): another agency's case
@@ -116,16 +116,6 @@ def open_or_join(conn: Connection, *, spec: QuerySpec, request: Request, decisio
     return store.open_case(conn, request.to_dict(),
                            {**case_decision(decision), GATEWAY_QUERY: about}, agency=agency,
                            log_index=log_index, source="gateway", actor=actor)
-
-
-def rerun_hint(case_id: int) -> str:
-    """What the agency does next, in a refusal's detail.
-
-    >>> rerun_hint(4)[:23]
-    'This query is case 4: o'
-    """
-    return (f'This query is case {case_id}: once a reviewer has decided it, send the same query '
-            f'again with "case_id": {case_id} to receive what the reviewer released.')
 
 
 def grant_for(conn: Connection, case_id: int, *, agency: str, spec: QuerySpec, key: bytes,

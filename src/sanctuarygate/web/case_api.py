@@ -5,6 +5,7 @@
     POST /api/v1/cases/{id}/review               reviewers
          {"outcome": "allow-with-conditions", "conditions": ["no-onward-sharing"],
           "reason": "The warrant was checked with the court.", "clause": "5 ILCS 805/15(a)"}
+         (on a gateway query's case an allow names the "columns" released as well)
     POST /api/v1/cases/{id}/exceptions           reviewers: an exception (break-glass), the
          same answer plus "hours" (1 to 24)
     POST /api/v1/exceptions/{id}/approve         reviewers: the second approver (another one)
@@ -59,6 +60,10 @@ class ReviewBody(BaseModel):
                                   "more of " + ", ".join(REVIEW_CONDITIONS))
     reason: str = Field(description="Kept in the case file, not in the public log.")
     clause: str = Field(description="The citation of a rule in force relied on.")
+    columns: list[str] | None = Field(None, description="On a gateway query's case, with an "
+                                      "allow: the columns released, some of those the query "
+                                      "asked for that the rules leave open (the case's "
+                                      "`decision.query.offered`).")
 
 
 @router.get("/cases", summary="List cases", responses=problems(401, 403, 422))
@@ -94,13 +99,15 @@ def api_review_case(log: LogDep, decider: DeciderDep, case_id: int, body: Review
     """Record a reviewer's answer (a ``review`` entry in the public log, linked to the case's
     decision entry, its actor the token's account); answers the decided case."""
     answer = parse_review(body.outcome, body.conditions, body.reason, body.clause)
-    return decide_case(log, decider, case_id, answer, actor=member.actor).to_dict()
+    return decide_case(log, decider, case_id, answer, actor=member.actor,
+                       columns=body.columns).to_dict()
 
 
 class ExceptionBody(ReviewBody):
     """An exception (break-glass): an answer, the clause or emergency power, and its expiry."""
 
     hours: int = Field(ge=1, le=EXCEPTION_MAX_HOURS, description="How long it holds, in hours.")
+    columns: None = Field(None, description="Not taken: an exception releases no columns.")
 
 
 @router.get("/exceptions", summary="List exceptions", responses=problems(401, 403))

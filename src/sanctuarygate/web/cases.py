@@ -5,7 +5,8 @@
   each side of the split (which fact would change the answer, what each side gives), the case's
   history, and for a reviewer, while the case waits, the decision form: allow, allow with
   conditions (chosen from :data:`~sanctuarygate.domain.case.REVIEW_CONDITIONS`) or deny, a
-  reason, and the clause relied on (a citation of a rule in force). An auditor reads only.
+  reason, and the clause relied on (a citation of a rule in force); on a gateway query's case,
+  the columns to release (among those offered). An auditor reads only.
 - ``POST /cases/{id}/review`` (reviewers; CSRF): the answer, recorded as a ``review`` log entry
   linked to the decision (``review/queue.py``); back to the case page (303). A bad answer is the
   page again with the problem (422); a deny the rules give stays a deny (409).
@@ -101,6 +102,7 @@ class ReviewForm(BaseModel):
     reason: str = ""
     clause: str = ""
     hours: str = ""
+    columns: list[str] = []
 
 
 Granter = Annotated[StaffMember, Depends(StaffPage(GRANT_EXCEPTION))]
@@ -143,7 +145,7 @@ def review_case(request: Request, case_id: int, log: LogDep, decider: DeciderDep
     """Record the reviewer's answer; back to the case page."""
     try:
         answer = parse_review(form.outcome, form.conditions, form.reason, form.clause)
-        decide_case(log, decider, case_id, answer, actor=member.actor)
+        decide_case(log, decider, case_id, answer, actor=member.actor, columns=form.columns)
     except InputError as exc:
         if isinstance(exc, UnknownCaseError):
             raise
