@@ -62,6 +62,9 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_REPORT_LIMIT``            misuse reports a client may send in the window before it
                                           is answered 429 (default 5; in memory, per worker)
 ``SANCTUARYGATE_REPORT_WINDOW``           that window, in seconds (default 3600)
+``SANCTUARYGATE_PUBLIC_URL``              where residents reach the public pages (http or https;
+                                          default ``http://127.0.0.1:8000``, the demo): the QR
+                                          codes and links printed on property signs point there
 ========================================  ==========================================================
 
 >>> Settings(data_dir="/tmp/sg").database_url_resolved
@@ -157,6 +160,8 @@ class Settings(BaseSettings):
     report_max_photos: int = Field(default=3, ge=0, le=10)
     report_limit: int = Field(default=5, ge=1)
     report_window: int = Field(default=3600, ge=1)
+    #: The public pages' address as residents reach it: printed signs link there (QR codes).
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
 
     @field_validator("timezone")
     @classmethod
