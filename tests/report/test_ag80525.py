@@ -31,6 +31,7 @@ may reach the report.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import sys
@@ -42,7 +43,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from sanctuarygate.audit.bundle import BundleError, published_policy
+from sanctuarygate.audit.bundle import BundleError, export_bundle, published_policy
 from sanctuarygate.audit.entries import ExceptionApprovalEntry, ExceptionEntry, encode
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
@@ -62,6 +63,7 @@ from sanctuarygate.report.ag80525 import (
     TRANSFER_ACTIONS,
     AgReport,
     ag_report,
+    ag_report_from_export,
     ag_rows,
     build_ag_report,
 )
@@ -307,6 +309,13 @@ def test_the_command_writes_both_files_or_refuses_in_one_line(
     assert code == 0, err
     assert said.startswith("CPD 2025: 2 DHS assistance requests, 3 detainers or civil warrants")
     assert out.read_bytes()[:5] == b"%PDF-" and len(csv_out.read_text().splitlines()) == 6
+    export_bundle(city.log, tmp_path / "export")
+    offline = tmp_path / "offline.csv"
+    code, said, err = run("--agency", "CPD", "--year", "2025", "--out", str(tmp_path / "o.pdf"),
+                          "--csv", str(offline), "--from-export", str(tmp_path / "export"))
+    assert code == 0, err
+    assert [line.split(",")[:3] for line in offline.read_text().splitlines()] == \
+        [line.split(",")[:3] for line in csv_out.read_text().splitlines()]
     code, said, err = run("--agency", "NOPE", "--year", "2025", "--out", str(tmp_path / "x.pdf"))
     assert (code, said) == (2, "") and len(err.strip().splitlines()) == 1
     code, said, err = run("--agency", "CPD", "--year", "2025", "--out",
@@ -405,3 +414,24 @@ def test_the_report_lists_what_the_trust_act_packs_decide(pack: str) -> None:
     assist = {a for r in rules if r.ref.citation.startswith("5 ILCS 805/15(h)(1)")
               for a in r.read.actions or ()}
     assert assist <= {ASSIST_ACTION, "enter-agreement"}
+
+
+def test_an_export_gives_the_same_rows_but_the_case_file_column(city: City,
+                                                                  tmp_path: Path) -> None:
+    live = build(city.log, city.trust)
+    export_bundle(city.log, tmp_path / "export")
+    offline = ag_report_from_export(tmp_path / "export", default_library(), city.trust,
+                                    agency="CPD", year=2025, timezone=ZONE, today=TODAY)
+    assert offline.source == live.source
+    assert [dataclasses.replace(r, case_details="", document=r.document.split(" (")[0])
+            for r in offline.rows] == \
+        [dataclasses.replace(r, case_details="", document=r.document.split(" (")[0])
+         for r in live.rows]
+    assert offline.assist[1].case_details == "not recorded"  # sent to review: its case is
+    assert offline.assist[1].document == "federal criminal warrant"  # the city's, not public
+    # An export changed after it was written is refused, as the live log is.
+    path = tmp_path / "export" / "entries.jsonl"
+    path.write_bytes(path.read_bytes().replace(b'"detain"', b'"notify-release"', 1))
+    with pytest.raises(BundleError):
+        ag_report_from_export(tmp_path / "export", default_library(), city.trust,
+                              agency="CPD", year=2025, timezone=ZONE, today=TODAY)

@@ -17,7 +17,12 @@ from sanctuarygate.cli.log import _trust
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.report import Families, render_text, report_from_export, write_csv
-from sanctuarygate.report.ag80525 import CaseFacts, build_ag_report, case_facts
+from sanctuarygate.report.ag80525 import (
+    CaseFacts,
+    ag_report_from_export,
+    build_ag_report,
+    case_facts,
+)
 from sanctuarygate.report.ag_document import write_ag_csv, write_ag_pdf
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.log import LogIntegrityError
@@ -81,6 +86,10 @@ def ag_805_25(
         "SANCTUARYGATE_LOG_POLICY.")] = None,
     key: Annotated[list[Path] | None, typer.Option(
         metavar="FILE", help="A file of the city's verifier keys (repeatable).")] = None,
+    from_export: Annotated[Path | None, typer.Option(
+        "--from-export", metavar="DIR", help="Rebuild it from a log export instead of the "
+        "city's database (an auditor's check; the case-file column reads 'not recorded').")
+    ] = None,
 ) -> None:
     """The annual TRUST Act report to the Illinois Attorney General (5 ILCS 805/25).
 
@@ -95,17 +104,16 @@ def ag_805_25(
             raise InputError(f"{path.parent} is not a folder: nothing written")
     settings = get_settings()
     trust = _trust(key or [], policy)
-    log = open_log(settings)
-    note = None
-    if parse_witnesses(settings.witnesses):
-        note = witnessed_checkpoint(log)
-        if note is None:
-            raise InputError("no checkpoint has been cosigned yet: run 'sanctuarygate log "
-                             "publish'")
     try:
-        report = build_ag_report(log, default_library(), trust, agency=agency, year=year,
-                                 timezone=settings.timezone, today=settings.today(), note=note,
-                                 cases=case_reader(log))
+        if from_export is not None:
+            report = ag_report_from_export(from_export, default_library(), trust, agency=agency,
+                                           year=year, timezone=settings.timezone,
+                                           today=settings.today())
+        else:
+            log = open_log(settings)
+            report = build_ag_report(log, default_library(), trust, agency=agency, year=year,
+                                     timezone=settings.timezone, today=settings.today(),
+                                     note=_published(log), cases=case_reader(log))
     except (BundleError, LogIntegrityError) as exc:  # refused: there is nothing to report from
         raise InputError(f"refusing to report {year}: the log does not verify ({exc})") from None
     write_ag_pdf(report, out)
@@ -114,6 +122,17 @@ def ag_805_25(
     typer.echo(f"{report.agency} {report.year}: {len(report.assist)} DHS assistance requests, "
                f"{len(report.detainers)} detainers or civil warrants; from {report.source.entries}"
                f" verified log entries; wrote {out}" + (f" and {csv_file}" if csv_file else ""))
+
+
+def _published(log: DecisionLog) -> str | None:
+    """The checkpoint to report from: with witnesses, the newest they cosigned (as 'log
+    export' takes); else the current one (None)."""
+    if not parse_witnesses(get_settings().witnesses):
+        return None
+    note = witnessed_checkpoint(log)
+    if note is None:
+        raise InputError("no checkpoint has been cosigned yet: run 'sanctuarygate log publish'")
+    return note
 
 
 def case_reader(log: DecisionLog) -> Callable[[list[int]], dict[int, CaseFacts]]:

@@ -72,8 +72,8 @@ from sanctuarygate.errors import InputError
 from sanctuarygate.policy.library import PolicyLibrary
 from sanctuarygate.report.source import Source, read_export
 
-__all__ = ["AgReport", "AgRow", "CaseFacts", "ag_report", "ag_rows", "build_ag_report",
-           "case_facts", "reporting_agency", "verified_entries"]
+__all__ = ["AgReport", "AgRow", "CaseFacts", "ag_report", "ag_report_from_export", "ag_rows",
+           "build_ag_report", "case_facts", "reporting_agency", "verified_entries"]
 
 Section = Literal["assist", "detainer"]
 
@@ -280,6 +280,19 @@ def build_ag_report(log: DecisionLog, library: PolicyLibrary, trust: TrustPolicy
         raise BundleError(f"the log does not verify: {exc}") from None
     return ag_report(entries, library=library, agency=agency, year=year, timezone=timezone,
                      today=today, source=source, cases=cases)
+
+
+def ag_report_from_export(folder: Path, library: PolicyLibrary, trust: TrustPolicy, *,
+                          agency: str, year: int, timezone: str, today: dt.date) -> AgReport:
+    """The report rebuilt from a log export (``log export``), verified first against ``trust``:
+    what an auditor runs to check the city's report line by line. It has the same rows, less
+    what only the city's case files hold (``case_details`` and a form number then read "not
+    recorded"). ``BundleError`` when the export does not verify."""
+    reporting_agency(library, agency)
+    _check_year(year, today, timezone)
+    entries, source = read_export(folder, trust=trust)
+    return ag_report(entries, library=library, agency=agency, year=year, timezone=timezone,
+                     today=today, source=source)
 
 
 def ag_report(entries: Sequence[bytes], *, library: PolicyLibrary, agency: str, year: int,
