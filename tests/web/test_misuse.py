@@ -215,3 +215,10 @@ def test_the_form_and_the_receipt_set_no_cookie(client: TestClient) -> None:
     receipt = send(client, lang="es")
     assert receipt.status_code == 200
     assert "set-cookie" not in form.headers and "set-cookie" not in receipt.headers
+
+
+def test_the_transparency_page_points_to_the_counts(client: TestClient) -> None:
+    page = client.get("/transparency?lang=es")
+    assert page.status_code == 200
+    assert 'href="/reports/counts.csv"' in page.text
+    assert "Reportes de uso de propiedad de la ciudad" in page.text
