@@ -16,7 +16,7 @@ from sanctuarygate.audit import group as group_module
 from sanctuarygate.audit import merkle
 from sanctuarygate.audit.group import GroupCommit
 from sanctuarygate.audit.log import DecisionLog
-from sanctuarygate.audit.tree import LogReader, hold_head
+from sanctuarygate.audit.tree import LogReader, append_many, hold_head
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.store.db import upgrade
@@ -134,6 +134,34 @@ def test_the_next_commit_waits_for_the_head_while_one_commits(
     assert sorted(indexes) == [0, 1]
     assert (group.commits, group.appended) == (2, 2)
     _check_tree(db_engine, {})
+
+
+def test_a_commit_after_its_own_reads_no_node(db_engine: Engine) -> None:
+    """A process's group keeps the tree's right edge from its last commit: the next commit
+    needs no stored node read. After another writer's append it reads them again, and the
+    tree stays right."""
+    upgrade(db_engine)
+    group = GroupCommit(db_engine, window=0)
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "log_node" in statement:
+            reads.append(statement)
+
+    acked = {group.append(f'{{"k":{k}}}'.encode()): f'{{"k":{k}}}' for k in range(3)}
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        for k in range(3, 8):  # sizes 3..7: each needs left siblings, all known
+            acked[group.append(f'{{"k":{k}}}'.encode())] = f'{{"k":{k}}}'
+        assert reads == []
+        with db_engine.begin() as conn:  # another process's append
+            append_many(conn, [b'{"other":1}'])
+        acked[group.append(b'{"k":8}')] = '{"k":8}'  # size 9: its left sibling is the other's
+        assert len(reads) == 1
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+    assert sorted(acked) == [0, 1, 2, 3, 4, 5, 6, 7, 9]
+    _check_tree(db_engine, acked)
 
 
 def test_a_failed_commit_fails_every_caller_in_it(db_engine: Engine) -> None:

@@ -74,6 +74,9 @@ class GroupCommit:
         self.appended = 0
         self._queue: list[_Queued] = []
         self._gathering = False  # a leader has not taken its batch yet
+        #: The log's right edge after this process's last commit: when no other process
+        #: committed since, the next commit reads no node (complete nodes never change).
+        self._edge: dict[tuple[int, int], bytes] = {}
         self._cond = threading.Condition()
 
     def append(self, body: bytes, *, at: dt.datetime | None = None) -> int:
@@ -149,4 +152,4 @@ class GroupCommit:
             with self._cond:
                 batch.extend(self._take())
             return append_held(conn, size, [q.body for q in batch], at=[q.at for q in batch],
-                               commit=True)
+                               commit=True, known=self._edge)

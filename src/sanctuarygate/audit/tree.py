@@ -101,32 +101,59 @@ def append_many(conn: Connection, bodies: Sequence[bytes], *,
     texts = [b.decode("utf-8") for b in bodies]
     when = at or dt.datetime.now(dt.UTC)
     size = stored.lock_head(conn, len(bodies))
-    stored.insert_entries(conn, size, leaves, texts, _new_nodes(conn, size, leaves), at=when)
+    stored.insert_entries(conn, size, leaves, texts, _new_nodes(StoredNodes(conn), size, leaves),
+                          at=when)
     return list(range(size, size + len(bodies)))
 
 
 def append_held(conn: Connection, size: int, bodies: Sequence[bytes], *,
                 at: dt.datetime | Sequence[dt.datetime] | None = None,
-                commit: bool = False) -> list[int]:
+                commit: bool = False, known: dict[tuple[int, int], bytes] | None = None
+                ) -> list[int]:
     """Append several entries under the head's lock, already held by :func:`hold_head` (which
-    said the tree has ``size`` entries): two statements on PostgreSQL, the stored left siblings
-    read, then the entries, nodes and the head's move written together. ``commit`` commits the
-    caller's transaction with the write on PostgreSQL (``store.log.write_held``): the lock is
-    held for those two round trips only. Indexes in order."""
+    said the tree has ``size`` entries): the stored left siblings read, then the entries, nodes
+    and the head's move written together in one statement on PostgreSQL. ``commit`` commits
+    the caller's transaction with the write on PostgreSQL (``store.log.write_held``): the lock
+    is held for those two round trips only. Indexes in order.
+
+    ``known``: complete nodes the caller kept from its earlier appends (complete nodes never
+    change); the left siblings found there are not read, and when every one is (the previous
+    commit was the caller's), the lock is held for one round trip. With ``commit``, ``known``
+    becomes the right edge of the new tree, as far as this append saw it, once the commit
+    succeeded (never before: a batch that fails leaves its indexes to the next one, whose nodes
+    differ)."""
     if not bodies:
         return []
     leaves = [merkle.leaf_hash(b) for b in bodies]
     texts = [b.decode("utf-8") for b in bodies]
     when = at or dt.datetime.now(dt.UTC)
-    stored.write_held(conn, size, leaves, texts, _new_nodes(conn, size, leaves), at=when,
-                      commit=commit)
+    nodes = StoredNodes(conn, dict(known) if known is not None else None)
+    new = _new_nodes(nodes, size, leaves)
+    stored.write_held(conn, size, leaves, texts, new, at=when, commit=commit)
+    if known is not None and commit:
+        end = size + len(bodies)
+        edge = {key: nodes.cache[key] for key in right_edge(end) if key in nodes.cache}
+        known.clear()
+        known.update(edge)
     return list(range(size, size + len(bodies)))
 
 
-def _new_nodes(conn: Connection, size: int, leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+def right_edge(size: int) -> list[tuple[int, int]]:
+    """The complete nodes on the right edge of a tree of ``size`` leaves, one per bit set in
+    ``size``: every left sibling a later append can need (:func:`_left_siblings`).
+
+    >>> right_edge(6), right_edge(8), right_edge(0)
+    ([(1, 2), (2, 0)], [(3, 0)], [])
+    """
+    return [(level, (size >> level) - 1) for level in range(size.bit_length())
+            if (size >> level) & 1]
+
+
+def _new_nodes(nodes: StoredNodes, size: int,
+               leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
     """The complete nodes that appending ``leaves`` at ``size`` makes (the stored left siblings
-    they combine with read in one statement)."""
-    nodes = StoredNodes(conn)
+    they combine with that ``nodes`` has not cached read in one statement); they join
+    ``nodes.cache``."""
     nodes.load(_left_siblings(size, size + len(leaves)))
     new: list[tuple[int, int, bytes]] = []
     for index, leaf in enumerate(leaves, start=size):
