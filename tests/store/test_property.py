@@ -145,3 +145,18 @@ def test_a_property_id_never_looked_up_is_not_decided() -> None:
     asked = parse_request({**BY_ID, "resource": {"type": "Property", "property_id": "NC-LOT-14"}})
     with pytest.raises(InputError, match="not looked up"):
         default_decider().decide(asked)
+
+
+def test_use_facility_by_property_id_is_the_facility_by_hand(registry: Engine) -> None:
+    base = {**BY_ID, "action": "use-facility", "context": {"purpose": "civil-immigration-enforcement"}}
+    with registry.connect() as conn:
+        filled = registered(conn, parse_request(
+            {**base, "resource": {"type": "Facility", "property_id": "NC-BLD-01"}}))
+    assert dict(filled.resource.facts) == {"id": "NC-BLD-01", "kind": "building",
+                                           "property_id": "NC-BLD-01"}
+    hand = parse_request({**base, "resource": {"type": "Facility", "id": "NC-BLD-01",
+                                               "kind": "building"}})
+    decider = default_decider()
+    by_id, manual = decider.decide(filled), decider.decide(hand)
+    assert by_id.outcome == manual.outcome == "deny"
+    assert [r.id for r in by_id.rules] == [r.id for r in manual.rules]
