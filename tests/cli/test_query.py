@@ -13,8 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
+from sanctuarygate.domain.case import parse_review
 from sanctuarygate.gateway.keys import issue_key, revoke_key
+from sanctuarygate.policy.default import default_decider
+from sanctuarygate.review.queue import decide_case, view_case
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.log import entries, tree_size
 
@@ -169,3 +174,31 @@ def test_a_stream_that_fails_is_exit_1_after_its_error_record(data_dir: Path,
     assert "_error" in json.loads(out.stdout.splitlines()[-1])
     assert "the stream stopped before the end" in out.stderr
     assert [e["kind"] for e in logged(data_dir, before)] == ["key-use", "query", "query-error"]
+
+
+def test_a_review_is_a_case_and_the_re_run_with_case_id_gets_the_columns_released(
+        data_dir: Path) -> None:
+    """Sharing onward with TSA goes to a person: exit 3 naming the case; once a reviewer
+    released two columns, ``--case-id`` receives exactly those."""
+    ask = ("--key-file", str(data_dir / "FBI.key"), "--dataset", "cpd-arrests", "--purpose",
+           "criminal-investigation", "--onward", "TSA", "--limit", "4")
+    out = sg(data_dir, *ask)
+    assert out.returncode == 3, out.stderr
+    (line,) = out.stderr.splitlines()
+    case_id = int(line.split("This query is case ", 1)[1].split(":", 1)[0])
+    engine = make_engine(f"sqlite:///{data_dir / 'sanctuarygate.db'}")
+    try:
+        log = DecisionLog(engine, origin=Settings().log_origin, data_dir=data_dir)
+        decider = default_decider()
+        answer = parse_review("allow", [], "Checked.",
+                              view_case(log, decider, case_id).clauses[0])
+        decide_case(log, decider, case_id, answer, actor="staff:s-0000beef",
+                    columns=["charge", "arrest_date"])
+    finally:
+        engine.dispose()
+    got = sg(data_dir, *ask, "--case-id", str(case_id))
+    assert got.returncode == 0, got.stderr
+    rows = [json.loads(x) for x in got.stdout.splitlines()][:-1]
+    assert len(rows) == 4 and all(set(r) == {"charge", "arrest_date", "_wm"} for r in rows)
+    other = sg(data_dir, *ask[:-1], "5", "--case-id", str(case_id))
+    assert other.returncode == 3 and "not the one reviewed" in other.stderr

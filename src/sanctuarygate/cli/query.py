@@ -101,6 +101,9 @@ def query(
         metavar="AGENCIES", help="Comma-separated agencies the data would be passed on to.")] = "",
     plan: Annotated[bool, typer.Option(
         "--plan", help="Show what would be released and why; read no row, log no query.")] = False,
+    case_id: Annotated[int | None, typer.Option(
+        "--case-id", metavar="N", min=1,
+        help="Receive what a reviewer released on case N (the same query, re-run).")] = None,
 ) -> None:
     """Query a dataset through the rules for a partner agency; rows go to stdout.
 
@@ -121,11 +124,14 @@ def query(
         "document": {"kind": document, "verified": {"true": True, "false": False}.get(verified,
                                                                                       verified)},
         "onward_recipients": _names(onward)}
+    if case_id is not None:
+        body["case_id"] = case_id
     try:
         with log.engine.connect() as conn:
             key = authenticate(conn, presented)
         gw = Gateway(decider, log, default_records(), settings.profile, settings.data_dir,
-                     settings.gateway_pack_ids, settings.timezone)
+                     settings.gateway_pack_ids, settings.timezone,
+                     settings.review_release_hours)
         if plan:
             spec = parse_spec(body, decider.library.catalog)
             typer.echo(json.dumps(preview(gw, key, spec, via=VIA), indent=2, ensure_ascii=False))
