@@ -391,7 +391,10 @@ def _row(index: int, section: Section, entry: Mapping[str, Any], day: str,
             final = str(answer.get("outcome"))
             steps.append(f"exception (case {answer.get('case')}): {said} until "
                          f"{answer.get('expires')}")
-        if answer.get("clause"):
+        # A review's clause is a citation of a rule in force (checked when it was recorded); an
+        # exception's is free text (an emergency power) that could name someone: it stays in
+        # the log entry the row lists.
+        if answer.get("kind") == "review" and answer.get("clause"):
             clauses.append(str(answer["clause"]))
     if final == "review":
         steps.append("not yet reviewed")
