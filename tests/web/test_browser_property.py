@@ -59,6 +59,13 @@ def test_picking_the_lot_with_javascript(browser: Browser, base_url: str) -> Non
     page.goto(base_url + "/")
     page.select_option("#action", "notify-release")
     expect(page.locator("#property_id")).to_be_hidden()  # not a question about property
+    page.select_option("#action", "use-property")
+    page.select_option("#profile", "waukegan")  # the picker offers the place's property only
+    assert page.evaluate("""() => [...document.querySelectorAll('#property_id optgroup')]
+        .filter(g => !g.hidden).map(g => g.dataset.place)""") == ["waukegan"]
+    page.select_option("#property_id", "WK-LOT-03")
+    page.select_option("#profile", "north-chicago")  # another place: the pick is cleared
+    expect(page.locator("#property_id")).to_have_value("")
     _ask_border_patrol_to_stage(page, js=True)
     page.click("#decide-button")
     _check_refusal(page)

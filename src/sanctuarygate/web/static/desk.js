@@ -88,15 +88,31 @@
     });
   }
 
+  // The property picker offers the chosen place's property only (without JavaScript every
+  // place's is listed under its name); a pick from another place is cleared.
+  function showPropertyOf(form) {
+    var place = form.querySelector("#profile");
+    var picker = form.querySelector("#property_id");
+    if (!place || !picker) { return; }
+    picker.querySelectorAll("optgroup[data-place]").forEach(function (group) {
+      group.hidden = group.getAttribute("data-place") !== place.value;
+    });
+    var picked = picker.selectedOptions[0];
+    if (picked && picked.parentElement.hidden) { picker.value = ""; }
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target && event.target.id === "action" && event.target.form) {
       showFieldsFor(event.target.form);
+    }
+    if (event.target && event.target.id === "profile" && event.target.form) {
+      showPropertyOf(event.target.form);
     }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("desk-form");
-    if (form) { showFieldsFor(form); }
+    if (form) { showFieldsFor(form); showPropertyOf(form); }
   });
 
   // A suggestion picked on the problem card also fills the agency box for the next question.
