@@ -68,7 +68,7 @@ def strip_photo(data: bytes, *, max_bytes: int) -> bytes:
             Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(NOT_A_PHOTO, field="photos") from None
     out = io.BytesIO()
-    pixels.save(out, "JPEG", quality=85, optimize=True)
+    pixels.save(out, "JPEG", quality=85)
     return out.getvalue()
 
 
