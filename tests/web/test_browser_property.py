@@ -15,6 +15,7 @@ from sanctuarygate.policy.decide import Decider
 
 from .conftest import serving, web_app
 from .test_browser import browser  # noqa: F401 (fixture)
+from .test_browser_public import _axe
 
 pytestmark = pytest.mark.browser
 
@@ -106,4 +107,17 @@ def test_the_registry_page_and_its_map_without_javascript(browser: Browser,  # n
                                       "Park 4 (demo), no sign yet; NC-VAC-09 Synthetic Vacant "
                                       "Lot 9 (demo), no sign yet.")
     assert all(url.startswith(base_url) or url.startswith("data:") for url in requested)
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("path", ["/property", "/property/NC-LOT-14"])
+def test_the_registry_pages_have_no_serious_accessibility_violations(
+        browser: Browser, base_url: str, path: str, lang: str) -> None:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=lang)
+    page = context.new_page()
+    page.goto(f"{base_url}{path}?lang={lang}")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("main h1")).to_have_count(1)
+    assert _axe(page) == []
     context.close()
