@@ -4,6 +4,7 @@ re-run with the case id receives exactly those; every other re-run is refused an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -261,3 +262,17 @@ def test_nothing_outside_the_decided_columns_is_ever_released(gw: Gateway, data:
     assert all(row - {"_wm"} <= set(chosen) for row in got)
     if rerun in (body, {**body, "format": "csv"}):
         assert all(row - {"_wm"} == set(chosen) for row in got)
+
+
+def test_the_rules_are_asked_again_on_the_re_run(gw: Gateway) -> None:
+    """A city that adopts the OCAD order after the review: the rules now deny the dataset to
+    every DHS agency, and the reviewed case releases nothing (the refusal logged)."""
+    usss = key_of(gw, "USSS")
+    case_id = refused(gw, usss, QUERY).case_id or 0
+    decide(gw, case_id, ["charge"])
+    adopted = dataclasses.replace(gw, packs=("ocad-proposed-eo-2019",))
+    before = gw.log.size()
+    denied = refused(adopted, usss, {**QUERY, "case_id": case_id})
+    assert denied.decision is not None and denied.decision.outcome == "deny"
+    assert [(e["kind"], e.get("status")) for e in entries(gw, before)] == [
+        ("key-use", None), ("query", "refused")]
