@@ -33,8 +33,8 @@ from sanctuarygate.policy.pack import Pack
 from sanctuarygate.report.pdf import html_to_pdf, write_pdf
 from sanctuarygate.report.replay import Replay, replay
 
-__all__ = ["ReplayDocument", "ReplayQuestion", "document_of", "render_html", "replay_pdf",
-           "run_replay", "write_replay_pdf"]
+__all__ = ["ReplayDocument", "ReplayQuestion", "ResponsibleRule", "document_of",
+           "example_words", "render_html", "replay_pdf", "run_replay", "write_replay_pdf"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "replay_council.html"
@@ -211,7 +211,14 @@ def _packs(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def example_words(example: dict[str, Any]) -> Sequence[str]:
-    """An example request class as short phrases: who, what, about what, purpose, document."""
+    """An example request class as short phrases: who, what, about what, purpose, document,
+    date.
+
+    >>> example_words({"log_index": 0, "request": {"principal": {"agency": "FBI"},
+    ...     "action": "query-dataset", "resource_type": "Dataset", "resource_id": "cpd-arrests",
+    ...     "purpose": "criminal-investigation", "document_kind": "none", "date": "2025-03-10"}})
+    ['FBI', 'query-dataset', 'Dataset cpd-arrests', 'criminal-investigation', 'none', '2025-03-10']
+    """
     asked = example["request"]
     principal = asked.get("principal") or {}
     who = next(iter(principal.values()), "?") if isinstance(principal, dict) else str(principal)
