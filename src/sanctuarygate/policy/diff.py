@@ -30,7 +30,10 @@ deciding each request, by this argument:
    apart, and one request per combination of those classes is asked (the other parts at their
    first value), against the rules of the same effect compiled together (so that the engine
    names every satisfied one: forbids apart from permits). An engine error raises, as
-   decide() would.
+   decide() would. A rule whose conditions never name ``action`` (read from its own text, cut
+   from its pack's and checked to parse as that rule) answers alike for every action its
+   scope lists, since Cedar reads the action only there: its answers are kept by the class
+   keys of every part, which depend on the value and the rule alone, and asked once.
 4. *The space is then walked without the engine.* For each request of the product, the rules
    it satisfies on each side are read from those tables. Requests that satisfy the same rules
    on both sides are skipped (2); the others are grouped by (rules satisfied before, rules
@@ -345,34 +348,67 @@ def _walk(tests: Sequence[_Test], sizes: Sequence[int],
           ) -> dict[tuple[int, int, int], list[Any]]:
     """Step 4 of the module docstring: every request of the product of parts of ``sizes``
     that satisfies different rules on the two sides, grouped by (rules satisfied before,
-    rules satisfied after, principal): how many, and the first (its index in each part)."""
+    rules satisfied after, principal): how many, and the first (its index in each part).
+
+    Parts are walked in order, outermost first; a rule is read at the last part it tells
+    apart, and what the rules read there adds for each value of that part is worked out once
+    per combination of the earlier parts they read."""
     found: dict[tuple[int, int, int], list[Any]] = {}
+    if not all(sizes):
+        return found
     start_a = start_b = 0
     for t in tests:
         if not t.parts and t.table[()]:
             start_a, start_b = start_a | t.bit_a, start_b | t.bit_b
-    levels = [[t for t in tests if t.parts and t.parts[-1] == level]
-              for level in range(len(sizes))]
+    active = [d for d, n in enumerate(sizes) if n > 1]  # a part of one value is at index 0
+    levels = []
+    for d in active:
+        here = [t for t in tests if t.parts and t.parts[-1] == d]
+        levels.append((d, here, sorted({p for t in here for p in t.parts if p != d})))
+    memos: list[dict[tuple[int, ...], tuple[list[int], list[int]]]] = [{} for _ in active]
+    index = [0] * len(sizes)
 
-    def walk(level: int, index: tuple[int, ...], mask_a: int, mask_b: int) -> None:
-        last = level == len(sizes) - 1
-        for i in range(sizes[level]):
-            here = (*index, i)
-            a, b = mask_a, mask_b
-            for t in levels[level]:
-                if t.table[tuple([t.classes[p][here[p]] for p in t.parts])]:
-                    a, b = a | t.bit_a, b | t.bit_b
-            if not last:
-                walk(level + 1, here, a, b)
-            elif a != b:
-                entry = found.get((a, b, here[0]))
+    def adds(level: int) -> tuple[list[int], list[int]]:
+        """The bits each value of this level's part adds on each side, given the earlier
+        parts (set in ``index``)."""
+        d, here, earlier = levels[level]
+        key = tuple([index[p] for p in earlier])
+        got = memos[level].get(key)
+        if got is None:
+            adds_a, adds_b = [], []
+            for i in range(sizes[d]):
+                index[d] = i
+                a = b = 0
+                for t in here:
+                    if t.table[tuple([t.classes[p][index[p]] for p in t.parts])]:
+                        a, b = a | t.bit_a, b | t.bit_b
+                adds_a.append(a)
+                adds_b.append(b)
+            got = memos[level][key] = (adds_a, adds_b)
+        return got
+
+    def walk(level: int, mask_a: int, mask_b: int) -> None:
+        d = active[level]
+        adds_a, adds_b = adds(level)
+        if level + 1 < len(active):
+            for i in range(sizes[d]):
+                index[d] = i
+                walk(level + 1, mask_a | adds_a[i], mask_b | adds_b[i])
+            return
+        for i in range(sizes[d]):
+            a, b = mask_a | adds_a[i], mask_b | adds_b[i]
+            if a != b:
+                index[d] = i
+                entry = found.get((a, b, index[0]))
                 if entry is None:
-                    found[(a, b, here[0])] = [1, here]
+                    found[(a, b, index[0])] = [1, tuple(index)]
                 else:
                     entry[0] += 1
 
-    if sizes and all(sizes):
-        walk(0, (), start_a, start_b)
+    if active:
+        walk(0, start_a, start_b)
+    elif start_a != start_b:  # a space of one request
+        found[(start_a, start_b, 0)] = [1, tuple(index)]
     return found
 
 
