@@ -7,6 +7,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctuarygate.domain.property_file import read_features
 from sanctuarygate.errors import InputError
@@ -82,3 +84,25 @@ def test_a_duplicate_id_and_every_problem_at_once() -> None:
 def test_not_a_feature_collection() -> None:
     assert problems({"type": "Feature"}) == ["the file is not a GeoJSON FeatureCollection"]
     assert problems(collection("x")) == ["feature 1: not a GeoJSON Feature"]  # type: ignore[arg-type]
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                    st.sampled_from(["garage", "Parking Lot", "city", "leased", "2025-10-27"]))
+_FEATURES = st.lists(st.fixed_dictionaries({}, optional={
+    "id": _VALUES, "name": _VALUES, "kind": _VALUES, "owner": _VALUES, "sign_posted": _VALUES,
+    "gates_lockable": _VALUES, "geometry": st.sampled_from([None, GOOD["geometry"], BOWTIE])}),
+    max_size=5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_FEATURES)
+def test_any_file_is_all_read_or_refused_with_every_bad_feature_named(
+        edits: list[dict[str, Any]]) -> None:
+    features = [changed(**edit) for edit in edits]
+    try:
+        found = read_features(collection(*features), "chicago")
+    except InputError as exc:
+        named = {int(m.split()[1].rstrip(":")) for _, m in exc.field_errors}
+        assert named and named <= set(range(1, len(features) + 1))
+    else:
+        assert [p.id for p in found] == [str(f["id"]).strip() for f in features]
