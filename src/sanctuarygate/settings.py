@@ -47,9 +47,10 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           number (default 5; at least 3): counts from 1 to one
                                           less are shown as "fewer than N"
 ``SANCTUARYGATE_DB_POOL_SIZE``            connections each engine keeps open to a database server
-                                          (default 4; a worker has two engines: log and records)
-``SANCTUARYGATE_DB_POOL_OVERFLOW``        more connections each engine may open in a burst
-                                          (default 2): a worker holds at most 2 x (4 + 2) = 12
+                                          (default 6; a worker has two engines: log and records)
+``SANCTUARYGATE_DB_POOL_OVERFLOW``        more connections each engine may open in a burst, closed
+                                          when returned (default 0): a worker holds at most
+                                          2 x (6 + 0) = 12
 ``SANCTUARYGATE_DB_POOL_TIMEOUT``         seconds a request waits for a free connection before it
                                           fails, closed (default 30)
 ``SANCTUARYGATE_AUTH_FAILURE_LIMIT``      failed agency-key authentications a client may make in
@@ -145,8 +146,10 @@ class Settings(BaseSettings):
     #: Each engine's connection pool on a database server (PostgreSQL), per worker process:
     #: ``size`` kept open, ``overflow`` more in a burst; ``serve --workers N`` with two engines
     #: each holds at most ``N * 2 * (size + overflow)`` connections (see ``store.db.PoolBound``).
-    db_pool_size: int = Field(default=4, ge=1)
-    db_pool_overflow: int = Field(default=2, ge=0)
+    #: The default keeps every connection it opens (no overflow): an overflow connection is
+    #: closed when returned and, under load, opened again moments later (a server process each).
+    db_pool_size: int = Field(default=6, ge=1)
+    db_pool_overflow: int = Field(default=0, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
     #: A client (address) whose agency-key authentications failed ``auth_failure_limit`` times
     #: within ``auth_failure_window`` seconds is answered 429 until the oldest leaves the window

@@ -29,7 +29,7 @@ def test_settings_bound_both_engines_of_the_app() -> None:
 
 def test_defaults_are_small() -> None:
     bound = pool_bound(Settings())
-    assert (bound.size, bound.overflow) == (4, 2)
+    assert (bound.size, bound.overflow) == (6, 0)
     assert 2 * (bound.size + bound.overflow) <= 12
 
 
