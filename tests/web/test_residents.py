@@ -15,6 +15,7 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.default import default_library
 from sanctuarygate.report import residents as guide_module
+from sanctuarygate.report import sign
 from sanctuarygate.settings import Settings, load_settings
 from sanctuarygate.web import i18n
 from sanctuarygate.web import residents as page
@@ -32,14 +33,15 @@ def client(decider: Decider) -> TestClient:
 
 
 def _wanted() -> set[str]:
-    """Every message of the page: the template's t() calls, the guide, the confidence words and
-    the places' names."""
+    """Every message of the page and of the signs: the template's t() calls, the guide, the
+    confidence words, the places' names, the packs' sign texts and the sign's labels."""
     found = {m for _, m, _, _ in extract_from_file("jinja2", str(TEMPLATE), keywords={"t": None})
              if isinstance(m, str)}
     guide = guide_module.load_guide()
     lib = default_library()
     return (found | guide_module.messages(guide) | set(page.CONFIDENCE.values())
-            | {lib.profiles[p].title for p in guide.places})
+            | {lib.profiles[p].title for p in guide.places} | sign.sign_texts(lib)
+            | set(sign.LABELS.values()))
 
 
 @pytest.mark.parametrize("lang", OTHERS)

@@ -1,4 +1,4 @@
-"""``sanctuarygate property import|list|show``: the city's property registry.
+"""``sanctuarygate property import|list|show|sign``: the city's property registry.
 
 ``import`` reads a GeoJSON FeatureCollection (the format cities publish open data in), checks
 every feature (``domain/property_file.py``) and keeps all of them in one transaction, or, when
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from sanctuarygate.audit.default import default_log
+from sanctuarygate.cli.property_sign import sign_command
 from sanctuarygate.domain.property import Property
 from sanctuarygate.domain.property_file import read_features
 from sanctuarygate.errors import FieldErrors, InputError
@@ -21,9 +22,12 @@ from sanctuarygate.policy.default import default_library
 from sanctuarygate.store.property import get_property, import_properties, list_properties
 
 app = typer.Typer(help="The city's property registry (lots, garages, buildings): import it "
-                       "from GeoJSON, list it, show one property.", no_args_is_help=True)
+                       "from GeoJSON, list it, show one property, print its sign.",
+                  no_args_is_help=True)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+app.command("sign")(sign_command)
 
 
 def read_geojson(path: Path) -> Any:

@@ -14,8 +14,22 @@ b'%PDF-'
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Final
 
-__all__ = ["PdfError", "html_to_pdf", "write_pdf"]
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+__all__ = ["TEMPLATES", "PdfError", "html_to_pdf", "render_document", "write_pdf"]
+
+#: The printed documents' HTML templates.
+TEMPLATES: Final = Path(__file__).parent / "templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_document(template: str, **context: Any) -> str:
+    """A printed document's HTML: ``templates/<template>`` rendered with ``context``
+    (autoescaped; an undefined name is an error, never a blank)."""
+    return _env.get_template(template).render(**context)
 
 
 class PdfError(Exception):
