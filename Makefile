@@ -55,11 +55,15 @@ bench-log: install
 docs: install
 	$(BIN)/python -m sanctuarygate.cli.reference > docs/cli.md
 
-# Browser tests drive Debian's Chromium (never a downloaded browser build).
+# Debian packages the tests use: Chromium for the browser tests (never a downloaded browser
+# build), Pango and fonts for the printed PDFs (a Chinese font for the residents' page), and
+# pdftoppm and zbarimg to render a sign and decode its QR codes.
+SYSTEM_PACKAGES := chromium libpangoft2-1.0-0 fonts-dejavu-core fonts-wqy-microhei poppler-utils zbar-tools
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
-	  else echo "install Debian's chromium (sudo apt-get install chromium), or set SANCTUARYGATE_SKIP_BROWSER=1"; fi; }
+	@{ command -v chromium && command -v pdftoppm && command -v zbarimg \
+	   && fc-list | grep -qi WenQuanYi; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
+	  else echo "install the Debian packages the tests use: sudo apt-get install $(SYSTEM_PACKAGES)"; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
