@@ -124,6 +124,7 @@ def test_a_place_shows_its_own_promises_with_their_citations(client: TestClient)
     assert "855-435-7693" in text and 'href="tel:855-435-7693"' in text
     assert "safe spaces" in text  # North Chicago's own order
     assert "safe spaces" not in client.get("/residents/waukegan").text
+    assert 'href="/report?lang=en" id="report-link"' in text  # the misuse report form
 
 
 def test_the_city_s_own_place_is_the_default(decider: Decider) -> None:

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
+from starlette.routing import NoMatchFound
 
 from sanctuarygate.policy.library import PolicyLibrary
 from sanctuarygate.report import residents
@@ -56,6 +57,15 @@ def _places(library: PolicyLibrary) -> list[tuple[str, str]]:
     return [(p, library.profiles[p].title) for p in _guide().places if p in library.profiles]
 
 
+def _serves(request: Request, name: str) -> bool:
+    """Whether the app serves the route called ``name`` (the misuse report form, /report)."""
+    try:
+        request.app.url_path_for(name)
+    except NoMatchFound:
+        return False
+    return True
+
+
 def _page(request: Request, place: str, library: PolicyLibrary, settings: Settings) -> Response:
     if place not in library.profiles:
         raise HTTPException(404, f"There is no place {place[:40]!r} in the rules.")
@@ -71,7 +81,7 @@ def _page(request: Request, place: str, library: PolicyLibrary, settings: Settin
         "safe_places": guide.safe_places.get(place, ()),
         "stale": lambda entry: residents.stale(entry, today),
         "confidence": CONFIDENCE, "places": _places(library),
-        "report_form": any(getattr(r, "path", None) == "/report" for r in request.app.routes),
+        "report_form": _serves(request, "report_form"),
     }
     response = templates.TemplateResponse(request, "residents.html", context)
     response.headers["Content-Language"] = lang
