@@ -59,14 +59,14 @@ def test_statuses_input_422_authentication_401_refused_403_rest_500(
     if issubclass(cls, errors.AuthenticationError):
         assert problem.status == 401 and problem.to_dict()["reason"] == "unknown"
         return
-    if cls.__name__ in ("QueryRefusedError", "NotAllowed"):  # the rules refused: 403
+    if cls.__name__ in ("QueryRefusedError", "NotAllowed", "ReviewReleaseRefusedError"):  # 403
         assert problem.status == 403
         if cls is errors.NotAllowed:  # with the decision, without the desk's advice
             assert problem.to_dict()["decision"]["outcome"] == "deny"
             assert "advice" not in problem.to_dict()["decision"]
         return
-    if cls.__name__ in ("UnknownCaseError", "ReviewRefusedError"):  # no such case; not now
-        assert problem.status == (404 if cls.__name__ == "UnknownCaseError" else 409)
+    if cls.__name__ in ("UnknownCaseError", "UnknownGatewayCaseError", "ReviewRefusedError"):
+        assert problem.status == (409 if cls.__name__ == "ReviewRefusedError" else 404)
         return
     assert problem.status == (422 if issubclass(cls, errors.InputError) else 500)
     assert problem.title == cls.title

@@ -45,7 +45,7 @@ class UnknownGatewayCaseError(UnknownCaseError):
     """A case id that names no gateway case of the asking agency (404): another agency's case
     is not told apart from no case at all."""
 
-    def __init__(self, case_id: int, agency: str) -> None:
+    def __init__(self, case_id: object, agency: str = "this agency") -> None:
         InputError.__init__(self, f"no case {case_id} among {agency}'s gateway queries",
                             field="case_id")
         self.case_id = case_id

@@ -58,6 +58,7 @@ from sanctuarygate.errors import (
     UnknownProfileError,
 )
 from sanctuarygate.gateway.plan import QueryRefusedError
+from sanctuarygate.gateway.reviewed import ReviewReleaseRefusedError, UnknownGatewayCaseError
 from sanctuarygate.store.log import LogIntegrityError, LogRangeError
 from sanctuarygate.witness.protocol import (
     InconsistentCheckpointError,
@@ -95,6 +96,8 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     LogRangeError: (422, "outside-log"),
     QueryRefusedError: (403, "query-refused"),
     UnknownCaseError: (404, "unknown-case"),
+    UnknownGatewayCaseError: (404, "unknown-case"),
+    ReviewReleaseRefusedError: (403, "review-release-refused"),
     ReviewRefusedError: (409, "review-refused"),
     NotAllowed: (403, "not-allowed"),
     LogIntegrityError: (500, "log-integrity"),
