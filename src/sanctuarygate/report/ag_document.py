@@ -21,24 +21,17 @@ import csv
 import io
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from sanctuarygate.report.ag80525 import CITATION, COLUMNS, CONFIDENCE, AgReport
-from sanctuarygate.report.pdf import write_pdf
+from sanctuarygate.report.pdf import TEMPLATES, render_document, write_pdf
 
 __all__ = ["csv_text", "render_html", "write_ag_csv", "write_ag_pdf"]
 
-TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "ag_805_25.html"
-
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 def render_html(report: AgReport) -> str:
     """The report as one HTML page (what the PDF prints)."""
-    return _env.get_template(TEMPLATE).render(r=report, citation=CITATION,
-                                              confidence=CONFIDENCE)
+    return render_document(TEMPLATE, r=report, citation=CITATION, confidence=CONFIDENCE)
 
 
 def write_ag_pdf(report: AgReport, out: Path) -> Path:
