@@ -12,6 +12,7 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.demo.property import seed_properties
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.settings import get_settings
+from sanctuarygate.web import property_map
 
 from .conftest import TestClient, web_app
 from .staff import with_csrf
@@ -124,3 +125,13 @@ def test_the_api_decides_by_property_id_and_refuses_an_unknown_one(client: TestC
     unknown = client.post("/api/v1/decisions?dry_run=true", json=body)
     assert unknown.status_code == 422
     assert unknown.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_map_draws_at_most_its_limit_and_the_page_says_so(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(property_map, "MAX_DRAWN", 2)
+    page = client.get("/property", params={"place": "north-chicago"}).text
+    assert "The map shows the first 2 of 5" in page
+    alt_text = re.search(r'<img id="property-map" [^>]*alt="([^"]+)"', page)
+    assert alt_text and alt_text.group(1).count("(demo)") == 2
+    assert len(ids(page)) == 5  # the table lists every one

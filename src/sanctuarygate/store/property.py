@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from sanctuarygate.domain.property import Property, property_id_of, with_registry
 from sanctuarygate.domain.request import Request
@@ -49,16 +49,13 @@ def import_properties(conn: Connection, place: str, properties: Sequence[Propert
                for p in properties if existing.get(p.id, place) != place]
     if clashes:
         raise clashes[0] if len(clashes) == 1 else FieldErrors(clashes)
-    added = updated = 0
-    for prop in properties:
-        row = {**_row(prop), "updated_at": now}
-        if prop.id in existing:
-            conn.execute(update(city_property).where(city_property.c.id == prop.id).values(**row))
-            updated += 1
-        else:
-            conn.execute(insert(city_property).values(id=prop.id, **row))
-            added += 1
-    return Imported(place, added, updated)
+    new = [{"id": p.id, **_row(p), "updated_at": now} for p in properties if p.id not in existing]
+    known = [{"key": p.id, **_row(p), "updated_at": now} for p in properties if p.id in existing]
+    if new:  # one executemany each, not a statement a row
+        conn.execute(insert(city_property), new)
+    if known:
+        conn.execute(update(city_property).where(city_property.c.id == bindparam("key")), known)
+    return Imported(place, len(new), len(known))
 
 
 def list_properties(conn: Connection, *, place: str | None = None,

@@ -28,6 +28,10 @@ from sanctuarygate.domain.property import Property
 
 SIGNED, UNSIGNED, INK = "#2b4c7e", "#b3261e", "#111111"
 WIDTH, HEIGHT = 560, 380
+#: Drawing costs a few milliseconds a shape and more a label (vl-convert): the map draws at
+#: most this many properties, and labels them with their ids up to ``MAX_LABELS``; the page
+#: says when it shows fewer than it lists (the table lists them all).
+MAX_DRAWN, MAX_LABELS = 200, 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,9 @@ class PropertyMap:
 
     alt: str
     svg: str = field(repr=False)
+    #: How many properties the map draws, of how many it was given (with a geometry).
+    drawn: int = 0
+    total: int = 0
 
     @property
     def data_uri(self) -> str:
@@ -59,7 +66,8 @@ def _clockwise(shape: Any) -> dict[str, Any]:
 def property_map(properties: Sequence[Property], *, title: str, signed: str,
                  unsigned: str) -> PropertyMap:
     """The map of ``properties`` (those with a geometry); each labelled with its id."""
-    drawn = [p for p in properties if p.geometry]
+    every = [p for p in properties if p.geometry]
+    drawn = every[:MAX_DRAWN]
     shapes: list[dict[str, Any]] = []
     labels: list[dict[str, Any]] = []
     for prop in drawn:
@@ -67,6 +75,8 @@ def property_map(properties: Sequence[Property], *, title: str, signed: str,
         shape = shapely.geometry.shape(prop.geometry)
         shapes.append({"type": "Feature", "geometry": _clockwise(shape),
                        "properties": {"id": prop.id, "sign": sign}})
+        if len(drawn) > MAX_LABELS:
+            continue
         point = shape.representative_point()
         labels.append({"type": "Feature", "geometry": {"type": "Point",
                                                        "coordinates": [point.x, point.y]},
@@ -88,4 +98,4 @@ def property_map(properties: Sequence[Property], *, title: str, signed: str,
     spec["padding"] = {"left": 48, "right": 48, "top": 8, "bottom": 8}  # room for the ids
     svg = vl_convert.vegalite_to_svg(spec)
     said = "; ".join(f"{p.id} {p.name}, {signed if p.signed else unsigned}" for p in drawn)
-    return PropertyMap(f"{title}: {said}." if said else f"{title}: —", svg)
+    return PropertyMap(f"{title}: {said}." if said else f"{title}: —", svg, len(drawn), len(every))
