@@ -96,9 +96,9 @@ def ag_805_25(
     Each DHS request to assist a civil immigration operation and each detainer or civil
     immigration warrant received in the year, how it was handled, and the log entries behind
     every row; a zero certification when there were none; no names or personal data
-    (docs/transparency.md). The log is verified first against the pinned trust policy. Exit 2,
-    with nothing written, for an unknown or non-police agency, a year not begun, or a log that
-    does not verify."""
+    (docs/transparency.md). The log is verified first against the pinned trust policy. Nothing
+    is written and the exit code is 2 for an unknown or non-police agency or a year not begun,
+    1 for a log that does not verify."""
     for path in (out, csv_file):
         if path is not None and not path.parent.is_dir():
             raise InputError(f"{path.parent} is not a folder: nothing written")
@@ -115,7 +115,9 @@ def ag_805_25(
                                      timezone=settings.timezone, today=settings.today(),
                                      note=_published(log), cases=case_reader(log))
     except (BundleError, LogIntegrityError) as exc:  # refused: there is nothing to report from
-        raise InputError(f"refusing to report {year}: the log does not verify ({exc})") from None
+        # exit 1, as every failed verification: a tampered log is not bad input
+        raise LogIntegrityError(f"refusing to report {year}: the log does not verify ({exc})"
+                                ) from None
     write_ag_pdf(report, out)
     if csv_file is not None:
         write_ag_csv(report, csv_file)
