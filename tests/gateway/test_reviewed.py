@@ -162,6 +162,10 @@ def test_every_mismatch_is_refused_and_logged(gw: Gateway) -> None:
     decide(gw, case_id, ["charge"], at=at)
     denied = refused(gw, usss, {**QUERY, "limit": 3}).case_id or 0
     decide(gw, denied, None, outcome="deny")
+    closed = refused(gw, usss, {**QUERY, "limit": 2}).case_id or 0
+    decide(gw, closed, ["charge"])
+    with gw.log.engine.begin() as conn:
+        store.close_case(conn, closed, actor=REVIEWER)
     within = at + dt.timedelta(hours=71, minutes=59)
     assert rows_of(release(gw, usss, undecided, via=VIA, now=within))[1]["rows"] == 7
     before = gw.log.size()
@@ -179,6 +183,8 @@ def test_every_mismatch_is_refused_and_logged(gw: Gateway) -> None:
         (usss, {**QUERY, "limit": 3, "case_id": denied}, ReviewReleaseRefusedError,
          "denied", within),
         (usss, undecided, ReviewReleaseRefusedError, "expired", at + dt.timedelta(hours=72)),
+        (usss, {**QUERY, "limit": 2, "case_id": closed}, ReviewReleaseRefusedError,
+         "closed", within),
     ]
     for key, body, error, words, now in attempts:
         with pytest.raises(error, match=words) as info:

@@ -11,7 +11,8 @@ A reviewer releases some of the offered columns, under conditions. The agency re
 query with ``"case_id"``; :func:`grant_for` checks the case and gives the
 :class:`~sanctuarygate.gateway.plan.ReviewGrant` the planner releases under. Anything else is
 refused and releases nothing: a case of another agency or unknown (404), another query, a case
-not decided yet, denied, or decided more than ``hours`` ago (403).
+not decided yet, denied, closed (closing withdraws a release) or decided more than ``hours``
+ago (403).
 
 >>> described_digest = digest({"dataset": "cpd-arrests", "limit": 5}, b"k" * 32)
 >>> len(described_digest), described_digest == digest({"limit": 5, "dataset": "cpd-arrests"},
@@ -136,7 +137,9 @@ def grant_for(conn: Connection, case_id: int, *, agency: str, spec: QuerySpec, k
                        "filters, sort, limit, purpose, document and onward recipients must be "
                        "the same)")
     review = case.review
-    if review is None or case.state not in (CaseState.DECIDED, CaseState.CLOSED):
+    if case.state is CaseState.CLOSED:  # closing a decided case withdraws what it released
+        raise _refused(case, "it is closed")
+    if review is None or case.state is not CaseState.DECIDED:
         raise _refused(case, "no reviewer has decided it yet; try again once it is decided")
     if review.outcome == "deny":
         raise _refused(case, "the reviewer denied the query")
