@@ -351,8 +351,8 @@ def _walk(tests: Sequence[_Test], sizes: Sequence[int],
     rules satisfied after, principal): how many, and the first (its index in each part).
 
     Parts are walked in order, outermost first; a rule is read at the last part it tells
-    apart, and what the rules read there adds for each value of that part is worked out once
-    per combination of the earlier parts they read."""
+    apart, and what the rules read there add for each value of that part is worked out once
+    per combination of the classes they see in the earlier parts."""
     found: dict[tuple[int, int, int], list[Any]] = {}
     if not all(sizes):
         return found
@@ -364,7 +364,11 @@ def _walk(tests: Sequence[_Test], sizes: Sequence[int],
     levels = []
     for d in active:
         here = [t for t in tests if t.parts and t.parts[-1] == d]
-        levels.append((d, here, sorted({p for t in here for p in t.parts if p != d})))
+        # Each earlier part these rules read, by the classes they see in it together.
+        earlier = [(p, _numbered([tuple(t.classes[p][i] for t in here if p in t.parts)
+                                  for i in range(sizes[p])]))
+                   for p in sorted({p for t in here for p in t.parts if p != d})]
+        levels.append((d, here, earlier))
     memos: list[dict[tuple[int, ...], tuple[list[int], list[int]]]] = [{} for _ in active]
     index = [0] * len(sizes)
 
@@ -372,7 +376,7 @@ def _walk(tests: Sequence[_Test], sizes: Sequence[int],
         """The bits each value of this level's part adds on each side, given the earlier
         parts (set in ``index``)."""
         d, here, earlier = levels[level]
-        key = tuple([index[p] for p in earlier])
+        key = tuple([joint[index[p]] for p, joint in earlier])
         got = memos[level].get(key)
         if got is None:
             adds_a, adds_b = [], []
