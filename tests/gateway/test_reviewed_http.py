@@ -140,6 +140,7 @@ def test_a_reviewer_chooses_the_columns_on_the_case_page(site: dict[str, Any]) -
     signed = client.post("/signin", data={"name": "reviewer-1", "password": PASSWORD,
                                           "csrf_token": token.group(1)}, follow_redirects=False)
     assert signed.status_code == 303
+    assert f'id="case-link-{case_id}"' in client.get("/cases").text  # in the queue
     html = client.get(f"/cases/{case_id}").text
     assert 'id="column-charge"' in html and 'id="column-district"' in html
     assert 'id="column-citizenship"' not in html and "district (eq)" in html
