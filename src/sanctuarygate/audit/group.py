@@ -50,6 +50,7 @@ class _Queued:
     body: bytes
     at: dt.datetime
     arrived: float
+    wake: threading.Condition  # on the group's lock: this caller's own wake-up
     index: int = -1
     error: BaseException | None = None
     taken: bool = False  # in a leader's batch
@@ -62,6 +63,11 @@ class GroupCommit:
     ``window``: seconds a commit waits for company (0: commit at once whatever is queued);
     ``max_batch``: the most entries one commit takes. ``commits`` and ``appended`` count the
     transactions and entries committed (their ratio is the mean batch).
+
+    Each waiting caller is woken on its own (its entry's commit is done, or it is the oldest
+    queued once a leader has taken its batch and may lead the next), never all of them at
+    every change: under load a worker has tens of callers waiting, and waking each to find
+    nothing to do took the interpreter's lock from the one thread with work to do.
     """
 
     def __init__(self, engine: Engine, *, window: float = 0.002, max_batch: int = MAX_BATCH) -> None:
@@ -73,33 +79,36 @@ class GroupCommit:
         self.commits = 0
         self.appended = 0
         self._queue: list[_Queued] = []
-        self._gathering = False  # a leader has not taken its batch yet
+        self._gatherer: _Queued | None = None  # the entry of the leader not holding its batch yet
         #: The log's right edge after this process's last commit: when no other process
         #: committed since, the next commit reads no node (complete nodes never change).
         self._edge: dict[tuple[int, int], bytes] = {}
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # notified on every append (observers)
 
     def append(self, body: bytes, *, at: dt.datetime | None = None) -> int:
         """Append ``body``; return its index once the commit holding it is durable.
 
         Raises the commit's error if that commit failed (the entry is not in the log)."""
-        item = _Queued(body, at or dt.datetime.now(dt.UTC), time.monotonic())
-        with self._cond:
+        item = _Queued(body, at or dt.datetime.now(dt.UTC), time.monotonic(),
+                       threading.Condition(self._lock))
+        with self._lock:
             self._queue.append(item)
-            if len(self._queue) >= self.max_batch:
-                self._cond.notify_all()  # a leader waiting for company has enough
+            self._cond.notify_all()
+            if len(self._queue) >= self.max_batch and self._gatherer is not None:
+                self._gatherer.wake.notify()  # a leader waiting for company has enough
             while not item.done:
-                if item.taken or self._gathering:
-                    self._cond.wait()
+                if item.taken or self._gatherer is not None:
+                    item.wake.wait()
                 else:
-                    self._lead()
+                    self._lead(item)
         if item.error is not None:
             raise item.error
         return item.index
 
-    def _lead(self) -> None:
+    def _lead(self, own: _Queued) -> None:
         """Commit one batch from the queue (called with the lock held; released meanwhile)."""
-        self._gathering = True
+        self._gatherer = own
         batch: list[_Queued] = []
         try:
             deadline = self._queue[0].arrived + self.window
@@ -107,16 +116,16 @@ class GroupCommit:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self._cond.wait(left)
+                own.wake.wait(left)
             error: BaseException | None = None
             indexes: list[int] = []
-            self._cond.release()
+            self._lock.release()
             try:
                 indexes = self._commit(batch)
             except BaseException as exc:  # every caller in the batch fails with it
                 error = exc
             finally:
-                self._cond.acquire()
+                self._lock.acquire()
             if error is not None and not batch:  # failed before it took the queue: its
                 batch = self._take()  # callers fail (not durable)
             if error is None:
@@ -128,28 +137,34 @@ class GroupCommit:
                 else:
                     item.error = error
                 item.done = True
+                item.wake.notify()
         finally:
             if not batch:  # an interruption before the batch was taken: another may lead
-                self._gathering = False
-            self._cond.notify_all()
+                self._gatherer = None
+                self._wake_next()
 
     def _take(self) -> list[_Queued]:
         """The next batch off the queue (called with the lock held): the leader has its
-        batch, and the next caller whose entry is still queued may lead the next commit."""
+        batch, and the oldest caller still queued may lead the next commit."""
         batch = self._queue[: self.max_batch]
         del self._queue[: self.max_batch]
         for item in batch:
             item.taken = True
-        self._gathering = False
-        self._cond.notify_all()
+        self._gatherer = None
+        self._wake_next()
         return batch
+
+    def _wake_next(self) -> None:
+        """Wake the oldest queued caller: no leader is gathering, so it may lead."""
+        if self._queue:
+            self._queue[0].wake.notify()
 
     def _commit(self, batch: list[_Queued]) -> list[int]:
         """One durable transaction: wait for the head's lock, then fill ``batch`` from the
         queue (what arrived meanwhile too) and append its entries, in queue order."""
         with self.engine.begin() as conn:
             size = hold_head(conn)
-            with self._cond:
+            with self._lock:
                 batch.extend(self._take())
             return append_held(conn, size, [q.body for q in batch], at=[q.at for q in batch],
                                commit=True, known=self._edge)
