@@ -3,7 +3,7 @@
 A durable commit costs a disk flush, whatever it holds; one request's entry per commit caps a
 worker at a few hundred appends a second. :class:`GroupCommit` gathers the entries that threads
 of one process (the web app's request threads) append at about the same time and commits them
-in one transaction, through ``audit/tree.py``'s ``append_many`` like any other append:
+in one transaction, through ``audit/tree.py`` (``hold_head``, then ``append_held``):
 
 1. a caller queues its entry and waits;
 2. a caller whose entry is queued and that finds no other leader gathering leads: it waits up
@@ -13,14 +13,16 @@ in one transaction, through ``audit/tree.py``'s ``append_many`` like any other a
    arrived while it waited included, and append and commit them together. Entries queued after
    that wait for the next commit, which one of their callers leads at once: it waits for the
    head's lock while the previous batch commits, so the lock passes from commit to commit in
-   the database, without waiting for this process to wake the next leader (at most two
-   commits of a process are under way: one committing, one waiting for the lock);
+   the database, without waiting for this process to wake the next leader (one leader of a
+   process gathers at a time). Holding the lock, a commit reads the left siblings it lacks
+   (none when the previous commit was this process's: it keeps the tree's right edge), then
+   writes the entries, nodes and head with the COMMIT in one round trip on PostgreSQL;
 3. each caller returns once the commit holding its entry is durable, with its index. If that
    commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
    not durable (fail closed), and a failed batch leaves no entry and no gap.
 
 Several processes (uvicorn workers) each group their own appends; their batches queue on the
-log head's row lock (``store.log.lock_head``), so the tree stays one gapless sequence.
+log head's row lock (``store.log.hold_head``), so the tree stays one gapless sequence.
 
     group = GroupCommit(engine, window=0.002)
     index = group.append(b'{"kind":"decision",...}', at=now)   # durable when it returns

@@ -12,6 +12,10 @@ hash. An append, in the caller's transaction:
     with engine.begin() as conn:
         index = append(conn, entry_bytes)
 
+A group commit (``audit/group.py``) takes the lock first (:func:`hold_head`, which says the
+size) and then appends its batch with :func:`append_held`: the head moves in the statement that
+writes the entries, sent with the COMMIT on PostgreSQL.
+
 Roots and RFC 9162 proofs are composed from the stored complete nodes by :class:`LogReader`,
 which caches them (complete nodes never change); a proof, cold or warm, is one statement: the
 tree size and the uncached nodes it needs. (``bench/log.py`` measures both; see

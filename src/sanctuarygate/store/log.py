@@ -12,6 +12,11 @@ the entries and works out the tree's new nodes, and calls the three steps of an 
    combine with.
 3. :func:`insert_entries`: the entries and their new nodes, one statement on PostgreSQL.
 
+A group commit (``audit/group.py``) instead takes the lock with :func:`hold_head` (which moves
+nothing and returns the size), reads the left siblings it lacks, and writes with
+:func:`write_held`: the entries, the nodes and the head's move in one statement, sent with the
+COMMIT in one round trip on PostgreSQL (the head's lock is held for the fewest round trips).
+
 Only complete, aligned subtree hashes are stored (``log_node``); roots and RFC 9162 proofs are
 composed from them by the audit package. Complete nodes never change, so readers may cache
 them. Checkpoints are stored once per tree size, whoever signs first.
