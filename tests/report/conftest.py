@@ -6,6 +6,13 @@ FEMA asks for a city garage as a staging area 3 times (review: the rules of that
 a person); the FBI runs one gateway query (12 rows); one FBI key is issued and used once.
 2025-04: ICE-ERO asks to be told of a release 6 times (deny); FEMA asks for the garage under the
 rules of 2025-11-01 once (allow); one query by ICE-ERO is refused.
+
+``answer`` (the ``answered`` fixture) adds what people did after: two reviews of FEMA's garage
+(allowed with conditions in March, refused in April) and one of ICE-ERO's refused query
+(refused, April); four exceptions: one that turned a deny into an allow, approved by a second
+reviewer, for 4 hours (expired by the log's last entry), one that needed a second approver and
+never got one (expired), one on an emergency power in the city's own words by an actor that is
+no pseudonymous id (both left in the entry), and the last entry, in force.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ import pytest
 
 from sanctuarygate.audit.bundle import export_bundle, published_policy
 from sanctuarygate.audit.entries import (
+    ExceptionApprovalEntry,
+    ExceptionEntry,
     KeyIssueEntry,
     KeyUseEntry,
     QueryCompleteEntry,
     QueryEntry,
+    ReviewEntry,
 )
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
@@ -94,17 +104,68 @@ def fill(log: DecisionLog, *, actor: str = "desk") -> None:
         record(conn, query("refused", "ICE-ERO", at(4, 20)))
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
+#: The clause the exceptions rely on: a citation the log's decisions give.
+CITED = "MCC 2-173-020(a)(3)"
+REVIEWER, SECOND = "staff:s-0a1b2c3d", "staff:s-11223344"
+
+
+def exception(case: int, decision: int, when: dt.datetime, hours: int, *, rules: str,
+              outcome: str, second: bool, clause: str = CITED,
+              actor: str = REVIEWER) -> ExceptionEntry:
+    return ExceptionEntry(time=when, actor=actor, case=case, decision=decision,
+                          rules_outcome=rules, outcome=outcome, conditions=(), clause=clause,
+                          expires=when + dt.timedelta(hours=hours), needs_second=second)
+
+
+def answer(log: DecisionLog) -> dict[str, int]:
+    """Reviews and exceptions on ``fill``'s log (entries 0-26); the new entries' indexes."""
+    made: dict[str, int] = {}
+    with log.engine.begin() as conn:
+        for name, decision, month, outcome in (("review-1", 12, 3, "allow-with-conditions"),
+                                               ("review-2", 13, 4, "deny"),
+                                               ("review-q", 26, 4, "deny")):
+            made[name] = record(conn, ReviewEntry(
+                time=at(month, 21), actor=REVIEWER, case=decision, decision=decision,
+                outcome=outcome, conditions=("no-onward-sharing",)
+                if outcome == "allow-with-conditions" else (), clause=CITED))
+        made["approved"] = record(conn, exception(1, 0, at(4, 10), 4, rules="deny",
+                                                  outcome="allow", second=True))
+        made["approval"] = record(conn, ExceptionApprovalEntry(
+            time=at(4, 10) + dt.timedelta(hours=1), actor=SECOND, case=1,
+            exception=made["approved"]))
+        made["unapproved"] = record(conn, exception(2, 1, at(4, 12), 2, rules="deny",
+                                                    outcome="allow", second=True))
+        made["own-words"] = record(conn, exception(
+            3, 2, at(4, 14), 6, rules="deny", outcome="deny", second=False,
+            clause="Emergency order read out by Jane Roe", actor="jroe"))
+        made["in-force"] = record(conn, exception(4, 21, at(4, 25), 24, rules="allow",
+                                                  outcome="deny", second=False))
+    return made
+
+
+def build(tmp_path: Path, *, answered: bool = False) -> Built:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     upgrade(engine)
     log = DecisionLog(engine, origin="test.example/log", data_dir=tmp_path / "data")
     fill(log)
+    if answered:
+        answer(log)
     export_bundle(log, tmp_path / "export")
     trust = published_policy(log)
     policy_file = tmp_path / "policy"
     policy_file.write_text(trust.text(), encoding="utf-8")
     return Built(log, tmp_path / "export", trust, policy_file)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Built:
+    return build(tmp_path)
+
+
+@pytest.fixture
+def answered(tmp_path: Path) -> Built:
+    """``built``, with ``answer``'s reviews and exceptions."""
+    return build(tmp_path, answered=True)
 
 
 @pytest.fixture(scope="session")

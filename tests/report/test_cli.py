@@ -25,14 +25,29 @@ def test_a_verified_export_gives_the_tables_and_csv(built: Built, tmp_path: Path
     assert "27 log entries of test.example/log, verified" in done.stdout
     assert "Requests decided, by month" in done.stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "decisions.csv", "key_events.csv", "queries.csv", "refusals.csv", "reviews.csv",
-        "rows_released.csv"]
+        "decisions.csv", "exceptions.csv", "key_events.csv", "queries.csv", "refusals.csv",
+        "review_outcomes.csv", "reviews.csv", "rows_released.csv"]
     rows = list(csv.reader((out / "decisions.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["month", "family", "action", "allow", "allow-with-conditions", "deny",
                        "review", "total"]
     assert ["2025-03", "ICE", "notify-release", "0", "0", "7", "0", "7"] in rows
     assert ["2025-03", "CBP", "notify-release", "0", "0", "<5", "0", "<5"] in rows
     assert rows[-1] == ["total", "", "", "<5", "0", "18", "<5", "22"]
+
+
+def test_the_exceptions_and_reviews_offline(answered: Built, tmp_path: Path) -> None:
+    out = tmp_path / "csv"
+    done = sg("--from-export", str(answered.export), "--policy", str(answered.policy_file),
+              "--csv-dir", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Reviews decided, by month, agency family and how they ended" in done.stdout
+    assert "Exceptions granted (break-glass), each listed; expired or not as of " \
+        "2025-04-25T10:00:00Z" in done.stdout
+    rows = list(csv.reader((out / "exceptions.csv").read_text(encoding="utf-8").splitlines()))
+    assert [(r[2], r[-1]) for r in rows[1:]] == [("1", "expired"), ("2", "expired-unapproved"),
+                                                ("3", "expired"), ("4", "in-force")]
+    outcomes = (out / "review_outcomes.csv").read_text(encoding="utf-8").splitlines()
+    assert outcomes[0] == "month,family,allow,allow-with-conditions,deny,total"
 
 
 def test_a_pinned_key_file_works_too(built: Built, tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ from .conftest import TestClient
 from .test_publisher import Witnesses
 
 SPANISH = {"accept-language": "es"}
-TABLES = ("decisions", "reviews", "refusals", "queries", "rows_released", "key_events")
+TABLES = ("decisions", "reviews", "review_outcomes", "refusals", "queries", "rows_released",
+          "key_events")
 
 
 def _at(month: int, day: int) -> dt.datetime:

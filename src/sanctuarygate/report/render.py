@@ -1,4 +1,5 @@
-"""The transparency report as CSV files (one per table) and as plain text for a terminal.
+"""The transparency report as CSV files (one per table, and ``exceptions.csv``: every exception
+granted, one row each) and as plain text for a terminal.
 
 A shown count is written as its number; a small one as ``<N`` (fewer than N); a withheld one as
 ``withheld`` (not shown so that a small one cannot be worked out from the totals).
@@ -15,11 +16,21 @@ import csv
 import io
 from pathlib import Path
 
+from sanctuarygate.report.exceptions import ListedException
 from sanctuarygate.report.transparency import Count, Table, TransparencyReport
 
-__all__ = ["WITHHELD", "cell_text", "render_text", "table_csv", "write_csv"]
+__all__ = ["EXCEPTIONS", "EXCEPTION_COLUMNS", "WITHHELD", "cell_text", "exception_cells",
+           "exceptions_csv", "render_text", "table_csv", "write_csv"]
 
 WITHHELD = "withheld"
+#: The name of the exceptions' CSV file (``exceptions.csv``), beside the tables'.
+EXCEPTIONS = "exceptions"
+#: The exceptions' columns, as the CSV file and the text name them.
+EXCEPTION_COLUMNS = ("log_index", "date", "case", "rules_answer", "granted", "clause", "hours",
+                     "approver", "second_approval_required", "second_approval_entry",
+                     "expires", "expired", "state")
+#: What stands for a field the list leaves in the log entry (``report/exceptions.py``).
+IN_ENTRY = "(in the log entry)"
 
 
 def cell_text(count: Count, min_cell: int) -> str:
@@ -59,13 +70,34 @@ def table_csv(table: Table, min_cell: int) -> str:
     return out.getvalue()
 
 
+def exception_cells(row: ListedException) -> list[str]:
+    """One exception's cells, in :data:`EXCEPTION_COLUMNS` order."""
+    return [str(row.index), row.date, str(row.case), row.rules_outcome, row.outcome,
+            row.clause or IN_ENTRY, row.hours, row.approver or IN_ENTRY,
+            "yes" if row.second_required else "no",
+            "" if row.second_approval is None else str(row.second_approval), row.expires,
+            "yes" if row.expired else "no", row.state]
+
+
+def exceptions_csv(report: TransparencyReport) -> str:
+    """The exceptions granted as CSV text: a header and a line per exception (no totals: they
+    are listed, not counted)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXCEPTION_COLUMNS)
+    writer.writerows(exception_cells(row) for row in report.exceptions)
+    return out.getvalue()
+
+
 def write_csv(report: TransparencyReport, folder: Path) -> list[Path]:
-    """Write ``<table>.csv`` for every table into ``folder`` (created); returns the paths."""
+    """Write ``<table>.csv`` for every table, and ``exceptions.csv``, into ``folder``
+    (created); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for table in report.tables:
-        path = folder / f"{table.name}.csv"
-        path.write_text(table_csv(table, report.min_cell), encoding="utf-8", newline="")
+    files = [(table.name, table_csv(table, report.min_cell)) for table in report.tables]
+    for name, text in [*files, (EXCEPTIONS, exceptions_csv(report))]:
+        path = folder / f"{name}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
         paths.append(path)
     return paths
 
@@ -91,6 +123,10 @@ def render_text(report: TransparencyReport) -> str:
     for table in report.tables:
         lines += ["", table.title, ""]
         lines += _aligned(_grid(table, n), len(table.key_names)) if table.rows else ["(none)"]
+    lines += ["", "Exceptions granted (break-glass), each listed"
+              + (f"; expired or not as of {report.as_of}" if report.as_of else ""), ""]
+    rows = [list(EXCEPTION_COLUMNS), *(exception_cells(r) for r in report.exceptions)]
+    lines += _aligned(rows, len(EXCEPTION_COLUMNS)) if report.exceptions else ["(none)"]
     return "\n".join(lines) + "\n"
 
 

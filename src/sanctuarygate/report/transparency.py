@@ -2,24 +2,30 @@
 
 Anyone holding the public export computes the same numbers (``sanctuarygate report
 transparency --from-export DIR``); the web page computes them from the live log with the same
-code (:func:`report_from_log`). Six tables, each with row totals, column totals and a grand
+code (:func:`report_from_log`). Seven tables, each with row totals, column totals and a grand
 total (``docs/transparency.md`` says what each counts):
 
-=================  ========================================  =================================
-table              rows                                      columns
-=================  ========================================  =================================
-``decisions``      month x agency family x action            outcome
-``reviews``        month                                     agency family (outcome review)
-``refusals``       clause that decided a deny                agency family
-``queries``        agency family x dataset                   released / refused / rejected
-``rows_released``  agency family                             dataset (rows sent)
-``key_events``     month x agency family                     key issued / used / revoked
-=================  ========================================  =================================
+===================  ========================================  =================================
+table                rows                                      columns
+===================  ========================================  =================================
+``decisions``        month x agency family x action            outcome
+``reviews``          month                                     agency family (outcome review)
+``review_outcomes``  month x agency family                     how the review ended
+``refusals``         clause that decided a deny                agency family
+``queries``          agency family x dataset                   released / refused / rejected
+``rows_released``    agency family                             dataset (rows sent)
+``key_events``       month x agency family                     key issued / used / revoked
+===================  ========================================  =================================
 
 Every count goes through small-cell suppression (``report/suppress.py``) before it leaves this
 module: the typed result holds no suppressed value. ``reviews`` sums the ``decisions`` table's
 review column, so both are suppressed as one system (its lines join them): a suppressed review
 count cannot be recovered by setting one table against the other.
+
+``review_outcomes`` counts the ``review`` entries (a reviewer's answer), by the month it was
+given and the family of the request it answers. Beside the tables,
+:attr:`TransparencyReport.exceptions` lists every exception granted
+(``report/exceptions.py``): public entries listed one by one, not counts, so not suppressed.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sanctuarygate.audit.entries import stamp
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.trust import TrustPolicy
 from sanctuarygate.domain.vocabulary import OUTCOMES
+from sanctuarygate.report.exceptions import ListedException, listed
 from sanctuarygate.report.family import Families
 from sanctuarygate.report.source import Source, log_entries, read_export
 from sanctuarygate.report.suppress import GridKey, Line, Suppression, grid, suppress
-from sanctuarygate.report.tally import KEY_KINDS, QUERY_STATUSES, Tally, tally
+from sanctuarygate.report.tally import DECIDED, KEY_KINDS, QUERY_STATUSES, Tally, tally
 
 __all__ = ["Count", "Row", "Table", "TransparencyReport", "publish_tally", "report_from_export",
            "report_from_log", "transparency_report"]
@@ -81,10 +89,15 @@ class TransparencyReport:
     months: tuple[str, ...]
     decisions: Table
     reviews: Table
+    review_outcomes: Table
     refusals: Table
     queries: Table
     rows_released: Table
     key_events: Table
+    #: Every exception granted, in log order (listed, not counted).
+    exceptions: tuple[ListedException, ...] = ()
+    #: The time the exceptions' expiry is judged at: the newest entry counted (ISO 8601).
+    as_of: str | None = None
     #: Entries skipped because they were what-ifs (never recorded by this version).
     hypothetical: int = 0
     #: Entries of the log's other kinds (not requests), by kind.
@@ -94,8 +107,8 @@ class TransparencyReport:
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return (self.decisions, self.reviews, self.refusals, self.queries, self.rows_released,
-                self.key_events)
+        return (self.decisions, self.reviews, self.review_outcomes, self.refusals,
+                self.queries, self.rows_released, self.key_events)
 
 
 def transparency_report(entries: Iterable[bytes], *, families: Families, min_cell: int,
@@ -122,7 +135,9 @@ def publish_tally(counted: Tally, *, families: Families, min_cell: int,
         min_cell=min_cell, source=source or Source(entries=counted.entries),
         months=tuple(sorted(counted.months)), hypothetical=counted.hypothetical,
         other=tuple(sorted(counted.other.items())),
-        unknown=tuple(sorted(counted.unknown.items())), **tables)
+        unknown=tuple(sorted(counted.unknown.items())),
+        exceptions=listed(counted.exceptions, citations=counted.citations, as_of=counted.latest),
+        as_of=None if counted.latest is None else stamp(counted.latest), **tables)
 
 
 def report_from_export(folder: Path, *, trust: TrustPolicy | None, families: Families,
@@ -152,6 +167,7 @@ def report_from_log(log: DecisionLog, *, families: Families, min_cell: int,
 _TITLES = {
     "decisions": "Requests decided, by month, agency family, action and outcome",
     "reviews": "Requests sent to a person for review, by month and agency family",
+    "review_outcomes": "Reviews decided, by month, agency family and how they ended",
     "refusals": "Refusals (deny) by the clause of law that decided them, by agency family",
     "queries": "Data gateway queries by agency family and dataset",
     "rows_released": "Rows released by the data gateway, by agency family and dataset",
@@ -230,6 +246,10 @@ def _add_tables(b: _Builder, t: Tally, families: Families) -> None:
     for (m, f), members in of_month_family.items():
         b.link(("reviews", "cell", m, f), members)
     b.link(("reviews", "all", None, None), [("decisions", "column", None, "review")])
+
+    reviewed_rows = sorted({(m, f) for m, f, _ in t.reviewed}, key=lambda r: (r[0], rank[r[1]]))
+    b.table("review_outcomes", ("month", "family"), reviewed_rows, list(DECIDED),
+            {((m, f), o): n for (m, f, o), n in t.reviewed.items()})
 
     clauses = sorted({c for c, _ in t.refusals})
     b.table("refusals", ("clause",), clauses, fam, dict(t.refusals))
