@@ -172,6 +172,22 @@ def test_a_range_with_more_decisions_than_the_setting_is_refused(
     assert narrow.status_code == 200 and "Of 0 logged decisions replayed" in narrow.text
 
 
+def test_one_replay_at_a_time_the_other_is_told_to_retry(site: Site) -> None:
+    client, token = site.client("auditor")
+    assert post(client, token, **YEAR, add=[OCAD]).status_code == 200
+    slot = site.app.state.replay_slot  # held, as by a replay running in another thread
+    assert slot.acquire(blocking=False)
+    try:
+        for path in ("/replay", "/replay/pdf"):
+            busy = post(client, token, path, **YEAR, add=[OCAD])
+            assert busy.status_code == 429 and busy.headers["retry-after"] == "30"
+            assert "Another replay is running" in busy.text
+            assert 'id="replay-report"' not in busy.text
+    finally:
+        slot.release()
+    assert post(client, token, **YEAR, add=[OCAD]).status_code == 200
+
+
 def test_the_page_in_spanish(site: Site) -> None:
     client, token = site.client("reviewer")
     client.cookies.set("lang", "es")

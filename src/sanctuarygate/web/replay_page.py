@@ -10,12 +10,15 @@
 A bad value (a date that is no day, an unknown pack, no change, a range too long) is the form
 again with the error and no report (422), never an earlier report. Each request is bounded by
 the settings ``replay_max_days`` and ``replay_max_decisions``: a longer range is refused before
-any decision is made. Works without JavaScript: plain forms, two submit buttons.
+any decision is made, and a worker runs one replay at a time (another asked meanwhile is
+answered 429 with ``Retry-After``, never queued). Works without JavaScript: plain forms, two
+submit buttons.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -50,6 +53,11 @@ ROLE_MAY_NOT_REPLAY = N_("Your role may not replay the log's decisions: that nee
                          "or auditor role.")
 #: The form's fields, as errors name them (the CLI's options -> the page's inputs).
 FIELDS = {"profile": "profile", "start": "date_from", "end": "date_to", "as_of": "as_of"}
+#: One replay at a time per worker: another asked meanwhile is answered 429, never queued.
+BUSY = N_("Another replay is running on this server. Nothing was replayed: try again in a "
+          "minute.")
+RETRY_AFTER = 30
+_SLOT_MADE = threading.Lock()
 #: The form's inputs by the names errors give them (the page's or the CLI's), with their labels.
 INPUTS = {"profile": ("profile", N_("Place")), "--profile": ("profile", N_("Place")),
           "date_from": ("date_from", N_("Requests dated from")),
@@ -104,11 +112,10 @@ def replay_form(request: Request, decider: DeciderDep, settings: SettingsDep,
 def replay_report(request: Request, log_: LogDep, decider: DeciderDep, settings: SettingsDep,
                   member: Replayer, form: Annotated[ReplayForm, Form()]) -> Response:
     """Run the replay; the page with its report, or with the error and no report."""
-    try:
-        document = _run(log_, decider, settings, form)
-    except SanctuaryGateError as exc:
-        return _page(request, decider, settings, member, form, error=exc)
-    return _page(request, decider, settings, member, form, document=document)
+    done = _replayed(request, log_, decider, settings, member, form)
+    if isinstance(done, Response):
+        return done
+    return _page(request, decider, settings, member, form, document=done)
 
 
 @router.post("/replay/pdf", response_class=HTMLResponse)
@@ -116,14 +123,45 @@ def replay_report_pdf(request: Request, log_: LogDep, decider: DeciderDep,
                       settings: SettingsDep, member: Replayer,
                       form: Annotated[ReplayForm, Form()]) -> Response:
     """Run the replay; the council-ready PDF, or the page with the error."""
+    slot = _slot(request)
+    if not slot.acquire(blocking=False):
+        return _page(request, decider, settings, member, form, busy=True)
     try:
         document = _run(log_, decider, settings, form)
+        data = replay_pdf(document)
     except SanctuaryGateError as exc:
         return _page(request, decider, settings, member, form, error=exc)
+    finally:
+        slot.release()
     q = document.question
     name = f"replay-{q.profile}-{q.start}-{q.end}.pdf"
-    return Response(replay_pdf(document), media_type="application/pdf", headers={
+    return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _slot(request: Request) -> threading.BoundedSemaphore:
+    """The worker's one replay slot (kept on the app, made on first use)."""
+    state = request.app.state
+    with _SLOT_MADE:
+        slot: threading.BoundedSemaphore | None = getattr(state, "replay_slot", None)
+        if slot is None:
+            slot = state.replay_slot = threading.BoundedSemaphore(1)
+    return slot
+
+
+def _replayed(request: Request, log_: Any, decider: Decider, settings: Settings,
+              member: StaffMember, form: ReplayForm) -> ReplayDocument | Response:
+    """The replay's document, or the page answering why there is none (an error, or the
+    worker busy with another replay)."""
+    slot = _slot(request)
+    if not slot.acquire(blocking=False):
+        return _page(request, decider, settings, member, form, busy=True)
+    try:
+        return _run(log_, decider, settings, form)
+    except SanctuaryGateError as exc:
+        return _page(request, decider, settings, member, form, error=exc)
+    finally:
+        slot.release()
 
 
 def _run(log_: Any, decider: Decider, settings: Settings, form: ReplayForm) -> ReplayDocument:
@@ -137,18 +175,23 @@ def _run(log_: Any, decider: Decider, settings: Settings, form: ReplayForm) -> R
 
 def _page(request: Request, decider: Decider, settings: Settings, member: StaffMember,
           form: ReplayForm, *, document: ReplayDocument | None = None,
-          error: SanctuaryGateError | None = None) -> Response:
+          error: SanctuaryGateError | None = None, busy: bool = False) -> Response:
     library = decider.library
     problem: Problem | None = problem_for(error) if error is not None else None
     if error is not None:
         log.info("replay refused: %s", error)
+    if busy:
+        log.info("replay refused: another replay is running in this worker")
+        problem = Problem(429, "Busy", BUSY)
     return templates.TemplateResponse(request, "replay.html", {
         "member": member, "form": form, "document": document, "problem": problem,
         "error_detail": cut(getattr(error, "message", None) or str(error)) if error else "",
+        "busy": busy,
         "error_input": INPUTS.get(getattr(error, "field", None) or ""),
         "profiles": sorted(library.profiles.values(), key=lambda p: p.title),
         "packs": sorted(library.packs.values(), key=lambda p: (p.kind != "proposal", p.title)),
         "max_days": settings.replay_max_days, "max_decisions": settings.replay_max_decisions,
         "outcome_words": OUTCOME_WORDS, "change_words": CHANGE_WORDS,
         "example_words": example_words,
-    }, status_code=problem.status if problem is not None else 200)
+    }, status_code=problem.status if problem is not None else 200,
+        headers={"Retry-After": str(RETRY_AFTER)} if busy else None)
