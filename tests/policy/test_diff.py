@@ -59,7 +59,7 @@ def _day_before(day: dt.date) -> dt.date:
 
 def _pack_start(pack: str) -> dt.date:
     start = default_library().packs[pack].effective_from
-    assert start is not None
+    assert isinstance(start, dt.date)
     return start
 
 
@@ -79,9 +79,15 @@ def _pack_start(pack: str) -> dt.date:
     (Side("illinois", dt.date(2025, 1, 1)),
      Side("illinois", dt.date(2025, 1, 1), ("ocad-proposed-eo-2019",)),
      ["grant-database-access", "transfer-custody"]),
-], ids=["chicago-o2021-117", "illinois-2021", "cook-eo-2025", "illinois-ocad"])
+    # New York City's detainer law and Waukegan's 2025 resolution, every action
+    (Side("new-york-city", _day_before(_pack_start("nyc-9-131"))),
+     Side("new-york-city", _pack_start("nyc-9-131")), None),
+    (Side("waukegan", _day_before(_pack_start("wk-res-2025"))),
+     Side("waukegan", _pack_start("wk-res-2025")), None),
+], ids=["chicago-o2021-117", "illinois-2021", "cook-eo-2025", "illinois-ocad", "nyc-9-131",
+        "waukegan-2025"])
 def test_diff_equals_deciding_every_request(before: Side, after: Side,
-                                            actions: list[str]) -> None:
+                                            actions: list[str] | None) -> None:
     """The fast diff (each rule decided over its own classes, the space walked without the
     engine) gives the report of deciding every request of the space on both sides: the same
     changes, counts, agencies, rules and examples, with far fewer engine requests."""
