@@ -43,8 +43,8 @@ deciding each request, by this argument:
    in the space's order, decided again on both sides.
 
 So the report (changes, counts, agencies, rules, examples) is :func:`diff_by_enumeration`'s,
-and the engine is asked about each rule's classes and each group, not each request (a whole
-profile: a few thousand engine requests for some hundred thousand requests of the space).
+and the engine is asked about each rule's classes and each group, not each request (Chicago
+across O2021-117, every action: 14,668 engine requests for 408,184 requests on each side).
 ``tests/policy/test_diff.py`` checks the two agree on several pairs of days and packs.
 """
 
