@@ -44,7 +44,7 @@ deciding each request, by this argument:
 
 So the report (changes, counts, agencies, rules, examples) is :func:`diff_by_enumeration`'s,
 and the engine is asked about each rule's classes and each group, not each request (Chicago
-across O2021-117, every action: 14,668 engine requests for 408,184 requests on each side).
+across O2021-117, every action: 14,756 engine requests for 408,184 requests on each side).
 ``tests/policy/test_diff.py`` checks the two agree on several pairs of days and packs.
 """
 
@@ -191,6 +191,7 @@ def diff(decider: Decider, before: Side, after: Side,
         shown = [make_request(before.profile, before.day, action,
                               [d[i] for d, i in zip(dims, examples[k], strict=True)],
                               before.extra_packs) for k in keys]
+        report.evaluated += 2 * len(shown)
         for key, request, (a, b) in zip(keys, shown, _both_sides(decider, after, shown),
                                         strict=True):
             groups[key].example = (request, a, b)
