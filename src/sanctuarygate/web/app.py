@@ -64,6 +64,7 @@ from sanctuarygate.web.problem import (
     problem_response,
 )
 from sanctuarygate.web.property_pages import router as property_router
+from sanctuarygate.web.property_sign import router as property_sign_router
 from sanctuarygate.web.publisher import publishing, witnesses_of
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
                        dependencies=[Security(agency_bearer), Security(agency_api_key)])
     app.include_router(pages.router)
     app.include_router(property_router)  # public: /property, the city's property registry
+    app.include_router(property_sign_router)  # staff: a property's printable sign
     app.include_router(log_pages.router)
     app.include_router(cases.router)  # the review queue's pages (staff)
     app.include_router(case_api.router)  # the review queue in the API (staff tokens)

@@ -35,6 +35,8 @@ RUN_REPLAY: Final = "run-replay"
 READ_REPORTS: Final = "read-reports"
 #: Mark a misuse report reviewed, or link it to a case.
 REVIEW_REPORTS: Final = "review-reports"
+#: Print a registered property's sign (PDF).
+PRINT_SIGN: Final = "print-sign"
 
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
@@ -46,6 +48,7 @@ ACTIONS: Final[dict[str, frozenset[Role]]] = {
     RUN_REPLAY: frozenset({Role.REVIEWER, Role.AUDITOR}),
     READ_REPORTS: frozenset({Role.PROPERTY, Role.AUDITOR}),
     REVIEW_REPORTS: frozenset({Role.PROPERTY}),
+    PRINT_SIGN: frozenset({Role.PROPERTY}),
 }
 
 
@@ -92,6 +95,11 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", "/residents", None, "yes",
           "what the city promises residents, their rights, where to get help (four languages)"),
     Route("GET", "/residents/{place}", None, "yes", "the same for another place"),
+    Route("GET", "/property", None, "yes",
+          "the city's property registry: a list and a map, by place, department and sign"),
+    Route("GET", "/property/{property_id}", None, "yes", "one registered property"),
+    Route("GET", "/property/{property_id}/sign.pdf", PRINT_SIGN, "no",
+          "a property's printable sign (the order's text, QR codes)"),
     Route("GET", "/cases", READ_CASES, "no", "the review queue and cases, filtered"),
     Route("GET", "/cases/{case_id}", READ_CASES, "no",
           "a case: the facts, the rules on each side, its history, the review form"),
