@@ -22,21 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain.decision import RuleRef
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.policy.library import PolicyLibrary
 from sanctuarygate.policy.pack import Pack
-from sanctuarygate.report.pdf import html_to_pdf, write_pdf
+from sanctuarygate.report.pdf import TEMPLATES, html_to_pdf, render_document, write_pdf
 from sanctuarygate.report.replay import Replay, replay
 
 __all__ = ["ReplayDocument", "ReplayQuestion", "ResponsibleRule", "document_of",
            "example_words", "render_html", "replay_pdf", "run_replay", "write_replay_pdf"]
 
-TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "replay_council.html"
 
 #: The confidence tags of packs and rules, in words (``packs/`` manifests: C, P or U).
@@ -46,8 +43,6 @@ CONFIDENCE = {"C": "confirmed in the source text", "P": "partly confirmed",
 OUTCOME_WORDS = {"allow": "allowed", "allow-with-conditions": "allowed with conditions",
                  "deny": "refused", "review": "sent to a person"}
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +179,9 @@ def _rule(library: PolicyLibrary, rid: str, default: RuleRef | None) -> RuleRef 
 
 def render_html(document: ReplayDocument) -> str:
     """The council report as one HTML page (what the PDF prints)."""
-    return _env.get_template(TEMPLATE).render(d=document, q=document.question,
-                                              r=document.result, confidence=CONFIDENCE,
-                                              words=OUTCOME_WORDS, example_words=example_words)
+    return render_document(TEMPLATE, d=document, q=document.question, r=document.result,
+                           confidence=CONFIDENCE, words=OUTCOME_WORDS,
+                           example_words=example_words)
 
 
 def replay_pdf(document: ReplayDocument) -> bytes:
