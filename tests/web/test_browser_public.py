@@ -83,8 +83,8 @@ def test_the_charts_load_with_alt_text_and_their_tables(browser: Browser,  # noq
     page = context.new_page()
     page.goto(public_url + "/transparency")
     sections = page.locator("section.report-table:has(figure.chart)")
-    expect(sections).to_have_count(5)
-    for i in range(5):
+    expect(sections).to_have_count(6)
+    for i in range(6):
         section = sections.nth(i)
         chart = section.locator("figure.chart img")
         assert chart.evaluate("img => img.complete && img.naturalWidth > 100"), "not drawn"
@@ -92,6 +92,9 @@ def test_the_charts_load_with_alt_text_and_their_tables(browser: Browser,  # noq
         expect(section.locator("table.counts")).to_have_count(1)  # its table beside it
     decisions = page.locator("#table-decisions table")
     expect(decisions).to_contain_text("fewer than 5")
+    exceptions = page.locator("#exceptions tbody tr")
+    expect(exceptions).to_have_count(3)
+    expect(exceptions.nth(2)).to_contain_text("in force")
     context.close()
 
 
@@ -122,11 +125,15 @@ def test_the_pages_work_without_javascript(browser: Browser, public_url: str) ->
     page = context.new_page()
     page.goto(public_url + "/transparency?lang=es")
     expect(page.locator("h1")).to_contain_text("Lo que se pidió a la ciudad")
-    expect(page.locator("figure.chart img")).to_have_count(5)
+    expect(page.locator("figure.chart img")).to_have_count(6)
+    expect(page.locator("#exceptions tbody tr").first).to_contain_text("vencida")
     expect(page.locator("#table-decisions table")).to_contain_text("menos de 5")
     with page.expect_download() as download:
         page.click("a[href='/transparency/decisions.csv']")
     assert download.value.suggested_filename == "decisions.csv"
+    with page.expect_download() as listed:
+        page.click("a[href='/transparency/exceptions.csv']")
+    assert listed.value.suggested_filename == "exceptions.csv"
     page.goto(public_url + "/rules/chicago")
     expect(page.locator("h1")).to_contain_text("City of Chicago")
     context.close()

@@ -1,9 +1,12 @@
 """The public transparency page: the numbers of the offline report, at a checkpoint it names.
 
 A private log gets a hand-counted history (ICE-ERO asks 7 times to be told of a release, CBP-USBP
-twice, ICE-HSI 3 times to interview someone; one FBI gateway query of 12 rows); the page's
-tables and CSV files must be those ``report transparency --from-export`` computes from the
-export of the checkpoint the page shows.
+twice, ICE-HSI 3 times to interview someone; one FBI gateway query of 12 rows; FEMA's request
+for a city garage goes to a reviewer 5 times, who allows one with conditions; three
+exceptions: one approved by a second reviewer and expired, one that never got its second
+approval and expired, one in force at the last entry); the page's tables, list and CSV files
+must be those ``report transparency --from-export`` computes from the export of the
+checkpoint the page shows.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from typing import Any
 import pytest
 
 from sanctuarygate.audit.bundle import export_bundle, published_policy
-from sanctuarygate.audit.entries import KeyIssueEntry, QueryCompleteEntry, QueryEntry
+from sanctuarygate.audit.entries import (
+    ExceptionApprovalEntry,
+    ExceptionEntry,
+    KeyIssueEntry,
+    QueryCompleteEntry,
+    QueryEntry,
+    ReviewEntry,
+)
 from sanctuarygate.audit.keys import Verifier, generate_key
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
@@ -27,7 +37,7 @@ from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report import Families, report_from_export, report_from_log
-from sanctuarygate.report.render import table_csv
+from sanctuarygate.report.render import exceptions_csv, table_csv
 from sanctuarygate.settings import load_settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.web import transparency
@@ -76,6 +86,38 @@ def fill(log: DecisionLog, decider: Decider) -> None:
             decision=Decision("allow"), terms=[], watermark_key="abc"))
         record(conn, QueryCompleteEntry(query=q, rows=12))
         record(conn, KeyIssueEntry(time=_at(3, 1), key_id="0a1b2c3d", agency="FBI"))
+        answer(conn, decider)
+
+
+#: The clause the reviews and exceptions rely on (a citation of the log's decisions).
+CITED = "MCC 2-173-020(a)(3)"
+
+
+def answer(conn: Any, decider: Decider) -> None:
+    """Five requests sent to a person, one review, and three exceptions (cases 1-3: approved
+    and expired; never approved and expired; in force at the last entry, which is its own)."""
+    garage = _ask("FEMA", "use-property", {"type": "Property", "kind": "garage",
+                                           "owner": "city"}, "disaster-relief",
+                  use="staging-area")
+    decided = decider.decide(garage)
+    assert decided.outcome == "review"
+    sent = record_decision(conn, garage, decided, actor="desk", at=_at(3, 22))
+    for _ in range(4):
+        record_decision(conn, garage, decided, actor="desk", at=_at(3, 22))
+    record(conn, ReviewEntry(time=_at(3, 23), actor="staff:s-0a1b2c3d", case=4, decision=sent,
+                             outcome="allow-with-conditions", conditions=("no-onward-sharing",),
+                             clause=CITED))
+    plan = [(1, _at(3, 24), 4, True), (2, _at(3, 26), 2, True), (3, _at(3, 28), 24, False)]
+    granted: list[int] = []
+    for case, when, hours, second in plan:
+        granted.append(record(conn, ExceptionEntry(
+            time=when, actor="staff:s-0a1b2c3d", case=case, decision=case - 1,
+            rules_outcome="deny", outcome="allow" if second else "deny", conditions=(),
+            clause=CITED, expires=when + dt.timedelta(hours=hours), needs_second=second)))
+        if case == 1:
+            record(conn, ExceptionApprovalEntry(time=when + dt.timedelta(hours=1),
+                                                actor="staff:s-11223344", case=1,
+                                                exception=granted[0]))
 
 
 @pytest.fixture
@@ -136,6 +178,9 @@ def test_the_csv_files_are_the_offline_reports(client: TestClient, log: Decision
         assert served.text == table_csv(table, 5), table.name
         assert served.headers["x-log-size"] == str(log.size())
     assert [t.name for t in offline.tables] == list(TABLES)
+    served = client.get("/transparency/exceptions.csv")
+    assert served.status_code == 200 and served.text == exceptions_csv(offline)
+    assert len(offline.exceptions) == 3 and served.headers["x-log-size"] == str(log.size())
     assert "<5" in client.get("/transparency/decisions.csv").text
     assert "cpd-arrests" in client.get("/transparency/rows_released.csv").text
 
@@ -160,6 +205,41 @@ def test_an_unknown_table_is_a_404(client: TestClient) -> None:
     assert missing.headers["content-type"].startswith("application/problem+json")
 
 
+def _exceptions(html: str) -> list[str]:
+    listed = html[html.index('<table class="counts" id="exceptions">'):]
+    return re.findall(r'<tr data-state="[^"]+">(.*?)</tr>', listed[:listed.index("</table>")],
+                      re.S)
+
+
+def test_each_exception_is_listed_with_its_state(client: TestClient) -> None:
+    html = client.get("/transparency").text
+    assert "Exceptions granted (break-glass), each listed" in html
+    assert "judged at the time of the newest entry counted: 2025-03-28T10:00:00Z" in html
+    approved, unapproved, in_force = _exceptions(html)
+    assert re.findall(r'data-state="([^"]+)"', html) == ["expired", "expired-unapproved",
+                                                         "in-force"]
+    assert "<td>1</td>" in approved and ">4</td>" in approved  # case 1, 4 hours
+    assert "given (log entry" in approved and "staff:s-0a1b2c3d" in approved
+    assert ">refused</td>" in approved and ">allowed</td>" in approved  # rules, granted
+    assert CITED in approved
+    assert "required, not given" in unapproved and "expired without a second approval" in \
+        unapproved
+    assert "not required" in in_force and ">in force</td>" in in_force
+    reviews = html[html.index('id="table-review_outcomes"'):html.index('id="table-refusals"')]
+    assert "Reviews decided, by month, agency family and how they ended" in reviews
+    assert "other DHS" in reviews and "fewer than 5" in reviews and ">1<" not in reviews
+
+
+def test_the_exceptions_in_spanish(client: TestClient) -> None:
+    html = client.get("/transparency", headers=SPANISH).text
+    approved, unapproved, in_force = _exceptions(html)
+    assert "Excepciones concedidas (de emergencia), una por una" in html
+    assert "dada (entrada del registro" in approved and ">vencida</td>" in approved
+    assert "requerida, no dada" in unapproved and "nunca se aplicó" in unapproved
+    assert ">en vigor</td>" in in_force and "no requerida" in in_force
+    assert "Revisiones decididas, por mes" in html
+
+
 def test_the_page_in_spanish(client: TestClient) -> None:
     html = client.get("/transparency", headers=SPANISH).text
     assert '<html lang="es">' in html
@@ -178,11 +258,14 @@ def test_the_masthead_links_the_public_pages(client: TestClient) -> None:
 def test_charts_are_images_with_alt_text_and_no_small_numbers(client: TestClient) -> None:
     html = client.get("/transparency").text
     images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', html)
-    assert len(images) == 5  # decisions, reviews, refusals, queries, rows released; no keys
+    assert len(images) == 6  # decisions, reviews (sent, ended), refusals, queries, rows
+    # released; no keys
     alts = [alt for _, alt in images]
     assert alts[0] == ("All requests, by answer: allowed 0; allowed with conditions 0; "
-                       "refused 12; sent to a person 0.")
-    assert alts[4] == "Rows released, by agency family: DOJ 12."
+                       "refused 12; sent to a person 5.")
+    assert alts[2] == ("Reviews decided, by how they ended: allowed 0; allowed with conditions "
+                       "fewer than 5; refused 0.")
+    assert alts[5] == "Rows released, by agency family: DOJ 12."
     for data, _ in images:
         svg = base64.b64decode(data).decode()
         assert svg.startswith("<svg") and "<script" not in svg
@@ -280,7 +363,7 @@ def test_a_chart_is_drawn_again_only_when_its_counts_change(
 
     monkeypatch.setattr(transparency, "table_chart", drawing)
     client.get("/transparency")
-    charted = ["decisions", "reviews", "refusals", "queries", "rows_released"]
+    charted = ["decisions", "reviews", "review_outcomes", "refusals", "queries", "rows_released"]
     assert drawn == charted
     client.get("/transparency")
     assert drawn == charted  # nothing drawn again
@@ -290,4 +373,5 @@ def test_a_chart_is_drawn_again_only_when_its_counts_change(
                    "civil-immigration-enforcement")
     log.record(request, decider.decide(request), actor="desk")
     client.get("/transparency")
-    assert drawn[10:] == ["decisions", "reviews", "refusals"]  # the gateway's did not change
+    # the reviews decided and the gateway's did not change
+    assert drawn[12:] == ["decisions", "reviews", "refusals"]

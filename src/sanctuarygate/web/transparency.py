@@ -7,7 +7,8 @@ counts the first ``size`` entries with the report package's own code
 (:func:`~sanctuarygate.report.report_from_log`) and shows the checkpoint beside the tables, so
 that ``sanctuarygate report transparency --from-export DIR`` on the export of that checkpoint
 prints the very same numbers. Each table is also a CSV file, ``/transparency/<table>.csv``,
-byte for byte the file ``--csv-dir`` writes.
+byte for byte the file ``--csv-dir`` writes; so is the list of exceptions granted,
+``/transparency/exceptions.csv``.
 
 >>> sorted(r.path for r in router.routes)
 ['/transparency', '/transparency/{name}.csv']
@@ -33,7 +34,7 @@ from sanctuarygate.domain.advice import N_
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report import Families, Table, TransparencyReport, report_from_log
 from sanctuarygate.report.chart import Chart, table_chart
-from sanctuarygate.report.render import table_csv
+from sanctuarygate.report.render import EXCEPTIONS, exceptions_csv, table_csv
 from sanctuarygate.report.source import Kept, Source, tally_log
 from sanctuarygate.report.tally import NO_CLAUSE
 from sanctuarygate.report.transparency import publish_tally
@@ -66,6 +67,10 @@ WORDS: Final = {
     "local": N_("local"),
     "city staff": N_("city staff"),
     "other": N_("other"),
+    "in-force": N_("in force"),
+    "awaiting-approval": N_("awaiting a second approval (does not apply yet)"),
+    "expired": N_("expired"),
+    "expired-unapproved": N_("expired without a second approval (never applied)"),
     NO_CLAUSE: N_("(no clause cited: refused because nothing allowed it)"),
 }
 
@@ -74,6 +79,7 @@ WORDS: Final = {
 TITLES: Final = {
     "decisions": N_("Requests decided, by month, agency family, what they asked and answer"),
     "reviews": N_("Requests sent to a person for review, by month and agency family"),
+    "review_outcomes": N_("Reviews decided, by month, agency family and how they ended"),
     "refusals": N_("Refusals by the clause of law that decided them, by agency family"),
     "queries": N_("Data gateway queries by agency family and dataset"),
     "rows_released": N_("Rows of data released by the gateway, by agency family and dataset"),
@@ -85,6 +91,7 @@ TITLES: Final = {
 CHARTS: Final[dict[str, tuple[Literal["rows", "columns"], str, str]]] = {
     "decisions": ("columns", N_("All requests, by answer"), N_("Requests")),
     "reviews": ("rows", N_("Requests sent to a person, by month"), N_("Requests")),
+    "review_outcomes": ("columns", N_("Reviews decided, by how they ended"), N_("Reviews")),
     "refusals": ("rows", N_("Refusals by the clause that decided them"), N_("Refusals")),
     "queries": ("rows", N_("Gateway queries by agency family and dataset"), N_("Queries")),
     "rows_released": ("rows", N_("Rows released, by agency family"), N_("Rows")),
@@ -244,16 +251,20 @@ def transparency_page(request: Request, log: LogDep, decider: DeciderDep,
 @router.get("/transparency/{name}.csv")
 def transparency_csv(request: Request, name: str, log: LogDep, decider: DeciderDep,
                      settings: SettingsDep) -> Response:
-    """One table as CSV, the same file ``report transparency --csv-dir`` writes; 404 when
-    there is no such table."""
+    """One table (or ``exceptions``) as CSV, the same file ``report transparency --csv-dir``
+    writes; 404 when there is no such table."""
     shown = published(log, decider, min_cell=settings.report_min_cell,
                       witnesses=witnesses_of(request), counted=counted_of(request))
     tables = {t.name: t for t in shown.report.tables}
+    if name == EXCEPTIONS:
+        return _csv(name, exceptions_csv(shown.report), shown)
     if name not in tables:
         raise HTTPException(404, f"There is no table {name!r}; the tables are "
                                  f"{', '.join(tables)}.")
-    return Response(table_csv(tables[name], shown.report.min_cell),
-                    media_type="text/csv; charset=utf-8", headers={
-                        "Content-Disposition": f'attachment; filename="{name}.csv"',
-                        "X-Log-Size": str(shown.checkpoint.size),
-                        "X-Log-Root-Hash": shown.root_hash})
+    return _csv(name, table_csv(tables[name], shown.report.min_cell), shown)
+
+
+def _csv(name: str, text: str, shown: Published) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}.csv"',
+        "X-Log-Size": str(shown.checkpoint.size), "X-Log-Root-Hash": shown.root_hash})
