@@ -53,9 +53,10 @@ def transparency(
 ) -> None:
     """The transparency tables, from a log export verified first against keys you pinned.
 
-    Decisions, reviews, refusals by clause, gateway queries, rows released and key events, by
-    month and agency family (docs/transparency.md). Small counts are shown as '<N' and enough
-    others withheld that the totals cannot give them back. Exit 1 when the export does not
+    Decisions, reviews and how they ended, refusals by clause, gateway queries, rows released
+    and key events, by month and agency family, and every exception granted listed
+    (docs/transparency.md). Small counts are shown as '<N' and enough others withheld that the
+    totals cannot give them back. Exit 1 when the export does not
     verify (nothing is counted), 2 on bad input."""
     if no_verify and (policy or key):
         raise InputError("give --no-verify or a trust anchor (--policy, --key), not both")

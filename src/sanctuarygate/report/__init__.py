@@ -1,8 +1,9 @@
 """Reports computed from the decision log alone, so anyone holding its export can recompute them.
 
 - ``transparency``: the public tables (decisions by month, agency family, action and outcome;
-  reviews; refusals by clause; gateway queries and rows released; key events), from a verified
-  export (:func:`report_from_export`) or the live log (:func:`report_from_log`).
+  reviews sent and how they ended; refusals by clause; gateway queries and rows released; key
+  events) and the exceptions granted, listed (``exceptions``), from a verified export
+  (:func:`report_from_export`) or the live log (:func:`report_from_log`).
 - ``suppress``: small-cell suppression that the published totals cannot undo.
 - ``family``: agency families (ICE, CBP, other DHS, DOJ, state, local, ...) from the directory.
 - ``chart``: bar charts of the published counts (Altair, drawn to SVG by vl-convert).
