@@ -1,4 +1,4 @@
-"""``sanctuarygate property import|list|show|sign``: the city's property registry.
+"""``sanctuarygate property import|list|show|sign|posted``: the city's property registry.
 
 ``import`` reads a GeoJSON FeatureCollection (the format cities publish open data in), checks
 every feature (``domain/property_file.py``) and keeps all of them in one transaction, or, when
@@ -7,6 +7,7 @@ any is bad, none: each bad feature is one line on stderr, then exit 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,13 @@ from sanctuarygate.domain.property import Property
 from sanctuarygate.domain.property_file import read_features
 from sanctuarygate.errors import FieldErrors, InputError
 from sanctuarygate.policy.default import default_library
-from sanctuarygate.store.property import get_property, import_properties, list_properties
+from sanctuarygate.settings import get_settings
+from sanctuarygate.store.property import (
+    get_property,
+    import_properties,
+    list_properties,
+    record_sign,
+)
 
 app = typer.Typer(help="The city's property registry (lots, garages, buildings): import it "
                        "from GeoJSON, list it, show one property, print its sign.",
@@ -118,6 +125,25 @@ def show(
              "geometry": prop.geometry.get("type", "-")}
     for name, value in lines.items():
         typer.echo(f"{name + ':':<16}{value}")
+
+
+@app.command("posted")
+def posted(
+    property_id: Annotated[str, typer.Argument(metavar="ID", help="The property's id.")],
+    by: Annotated[str, typer.Option(
+        metavar="WHO", help="Who posted it: a department or team (never a resident).")],
+    on: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD", help="The day it was posted (default: the city's today).")] = None,
+) -> None:
+    """Record that the order's sign was posted on a property (the registry's sign date and who
+    posted it; the public property pages and `property list --unsigned` read it)."""
+    try:
+        day = dt.date.fromisoformat(on) if on else get_settings().today()
+    except ValueError:
+        raise InputError(f"--on is a date (YYYY-MM-DD), not {on!r}", field="on") from None
+    with default_log().engine.begin() as conn:
+        prop = record_sign(conn, property_id, day, by)
+    typer.echo(f"{prop.id}: sign posted on {prop.sign_posted_on} by {prop.sign_posted_by}")
 
 
 def _brief(prop: Property) -> dict[str, Any]:

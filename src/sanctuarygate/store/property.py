@@ -1,5 +1,5 @@
-"""The city's property registry: import (whole or nothing), list, show, and the facts a
-decision about a registered property reads.
+"""The city's property registry: import (whole or nothing), list, show, record a posted sign,
+and the facts a decision about a registered property reads.
 
     with engine.begin() as conn:          # one transaction: a failure keeps nothing
         import_properties(conn, "north-chicago", read_features(data, "north-chicago"))
@@ -56,6 +56,27 @@ def import_properties(conn: Connection, place: str, properties: Sequence[Propert
     if known:
         conn.execute(update(city_property).where(city_property.c.id == bindparam("key")), known)
     return Imported(place, len(new), len(known))
+
+
+def record_sign(conn: Connection, property_id: str, on: dt.date, by: str,
+                *, at: dt.datetime | None = None) -> Property:
+    """Record that a sign was posted on the property ``on`` a day, ``by`` whom (a department
+    or a team, as the registry says it; never a resident). :class:`InputError` for an id the
+    registry lacks, a day in the future or an empty ``by``."""
+    by = " ".join(by.split())
+    if not by or len(by) > 200:
+        raise InputError("say who posted the sign (a department or team, up to 200 characters)",
+                         field="by")
+    if on > dt.date.today() + dt.timedelta(days=1):  # a day of slack for time zones
+        raise InputError(f"{on.isoformat()} is in the future: record a sign once it is posted",
+                         field="on")
+    done = conn.execute(update(city_property).where(city_property.c.id == property_id).values(
+        sign_posted_on=on, sign_posted_by=by, updated_at=at or dt.datetime.now(dt.UTC)))
+    if done.rowcount != 1:
+        raise InputError(f"{property_id!r} is not in the city's property registry", field="ID")
+    found = get_property(conn, property_id)
+    assert found is not None
+    return found
 
 
 def list_properties(conn: Connection, *, place: str | None = None,
