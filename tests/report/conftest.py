@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from sanctuarygate.audit.bundle import export_bundle, published_policy
 from sanctuarygate.audit.entries import (
@@ -143,8 +144,9 @@ def answer(log: DecisionLog) -> dict[str, int]:
     return made
 
 
-def build(tmp_path: Path, *, answered: bool = False) -> Built:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def build(tmp_path: Path, *, answered: bool = False, engine: Engine | None = None) -> Built:
+    """``fill``'s log (and ``answer``'s), exported; on SQLite unless ``engine`` is given."""
+    engine = engine or make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     upgrade(engine)
     log = DecisionLog(engine, origin="test.example/log", data_dir=tmp_path / "data")
     fill(log)
