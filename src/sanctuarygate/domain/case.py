@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, Literal
@@ -434,6 +435,64 @@ class CaseException:
                 "needs_second": self.needs_second, "approved_by": self.approved_by,
                 "approved_at": _stamp(self.approved_at),
                 "approval_index": self.approval_index, "status": self.status(at)}
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInForce:
+    """What a case's answer is at a moment: the rules', a reviewer's, or an exception's while it
+    is in force (an expired or unapproved one never applies)."""
+
+    source: Literal["rules", "review", "exception"]
+    outcome: str
+    conditions: tuple[str, ...] = ()
+    clause: str = ""
+    by: str | None = None
+    until: dt.datetime | None = None
+    #: The exception behind it, or one that waits for its second approver (shown, not applied).
+    exception: CaseException | None = None
+    pending: CaseException | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "outcome": self.outcome,
+                "conditions": list(self.conditions), "clause": self.clause, "by": self.by,
+                "until": _stamp(self.until),
+                "exception": self.exception.id if self.exception else None,
+                "awaiting_approval": self.pending.id if self.pending else None}
+
+
+def answer_in_force(case: Case, exceptions: Iterable[CaseException],
+                    at: dt.datetime) -> AnswerInForce:
+    """The answer that holds for ``case`` at ``at``: the newest exception in force (granted
+    last wins), else the reviewer's answer, else the rules' outcome. An exception waiting for
+    its second approver is reported as pending and changes nothing; one that expired is gone.
+
+    >>> t = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    >>> case = Case(7, CaseState.DECIDED, "desk", t, t, "staff:s-1", "ICE-ERO", {}, "deny", {},
+    ...             3)
+    >>> allow = CaseException(1, 7, "allow", (), "emergency", "r", "deny", "staff:s-2", t,
+    ...                       t + dt.timedelta(hours=2), 9, needs_second=True,
+    ...                       approved_by="staff:s-3")
+    >>> [answer_in_force(case, [allow], t + dt.timedelta(hours=h)).source for h in (0, 2)]
+    ['exception', 'rules']
+    >>> import dataclasses
+    >>> waiting = dataclasses.replace(allow, approved_by=None)
+    >>> a = answer_in_force(case, [waiting], t)
+    >>> (a.source, a.outcome, a.pending.id)
+    ('rules', 'deny', 1)
+    """
+    live = [e for e in exceptions if e.case_id == case.id]
+    in_force = [e for e in live if e.applies(at)]
+    pending = next((e for e in sorted(live, key=lambda e: e.granted_at, reverse=True)
+                    if e.status(at) == "awaiting-approval"), None)
+    if in_force:
+        newest = max(in_force, key=lambda e: (e.granted_at, e.id))
+        return AnswerInForce("exception", newest.outcome, newest.conditions, newest.clause,
+                             newest.approved_by or newest.granted_by, newest.expires_at,
+                             exception=newest, pending=pending)
+    if case.review is not None:
+        return AnswerInForce("review", case.review.outcome, case.review.conditions,
+                             case.review.clause, case.reviewed_by, pending=pending)
+    return AnswerInForce("rules", case.outcome, pending=pending)
 
 
 def _utc(when: dt.datetime) -> dt.datetime:

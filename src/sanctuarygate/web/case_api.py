@@ -28,6 +28,7 @@ from sanctuarygate.domain.case import (
     EXCEPTION_MAX_HOURS,
     REVIEW_CONDITIONS,
     CaseState,
+    answer_in_force,
     parse_exception,
     parse_review,
 )
@@ -85,9 +86,13 @@ def api_list_cases(
 def api_get_case(log: LogDep, case_id: int,
                  member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))]
                  ) -> dict[str, Any]:
-    """One case with its history and, once decided, the review."""
+    """One case with its history and, once decided, the review; ``answer_in_force`` is what
+    holds now: an exception in force, else the review, else the rules' outcome."""
     with log.engine.connect() as conn:
-        return get_case(conn, case_id).to_dict()
+        case = get_case(conn, case_id)
+        exceptions = list_exceptions(conn, case_id=case_id)
+    now = dt.datetime.now(dt.UTC)
+    return {**case.to_dict(), "answer_in_force": answer_in_force(case, exceptions, now).to_dict()}
 
 
 @router.post("/cases/{case_id}/review", summary="Decide a review",

@@ -37,6 +37,7 @@ from sanctuarygate.domain.case import (
     REVIEW_OUTCOMES,
     CaseState,
     UnknownCaseError,
+    answer_in_force,
     parse_exception,
     parse_review,
 )
@@ -205,7 +206,9 @@ def case_status(request: Request, case_id: int, log: LogDep,
     """The case's status as the desk card shows it (a fragment for htmx, else a page)."""
     with log.engine.connect() as conn:
         case = get_case(conn, case_id)
-    context = {"case": case, "poll_seconds": POLL_SECONDS, "member": member,
+        exceptions = list_exceptions(conn, case_id=case_id)
+    answer = answer_in_force(case, exceptions, dt.datetime.now(dt.UTC))
+    context = {"case": case, "answer": answer, "poll_seconds": POLL_SECONDS, "member": member,
                "review_labels": REVIEW_LABELS, "condition_labels": CONDITION_LABELS,
                "state_labels": STATE_LABELS, "may_read": may(member, READ_CASES)}
     if "HX-Request" in request.headers:
