@@ -23,11 +23,13 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
 from sanctuarygate.domain.case import Case, ReviewAnswer, check_columns, check_review
 from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.intake import Intake
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.review.split import Side, clauses, sides
 from sanctuarygate.store import case as store
+from sanctuarygate.store.case_document import record_verification
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +42,15 @@ class Recorded:
 
 def record_and_queue(log: DecisionLog, request: Request, decision: Decision, *, actor: str,
                      source: str, asked_by: str | None = None,
-                     contact: str | None = None) -> Recorded:
+                     contact: str | None = None, intake: Intake | None = None) -> Recorded:
     """Record ``decision`` in the log and, when it is a ``review``, open its case in the same
     transaction (both or neither). Any other outcome is recorded as ``DecisionLog.record``
-    does (with the decisions other requests record at the same moment)."""
+    does (with the decisions other requests record at the same moment).
+
+    ``intake`` (who asked, about whom, the document's verification: ``domain/intake.py``)
+    goes into the case only, never into the log entry; an answer that opens no case keeps
+    none of it. ``asked_by`` and ``contact`` are the same facts given one by one."""
+    told = intake or Intake()
     if decision.outcome != "review":
         return Recorded(log.record(request, decision, actor=actor), None)
     _ = log.signer  # the first append makes sure a key exists, and says so
@@ -51,7 +58,9 @@ def record_and_queue(log: DecisionLog, request: Request, decision: Decision, *, 
         index = record_decision(conn, request, decision, actor=actor)
         case_id = store.open_case(
             conn, request.to_dict(), case_decision(decision), agency=request.principal.id,
-            log_index=index, source=source, actor=actor, asked_by=asked_by, contact=contact)
+            log_index=index, source=source, actor=actor, asked_by=told.asked_by or asked_by,
+            contact=told.contact or contact, person_ref=told.person_ref)
+        record_verification(conn, case_id, told)
     return Recorded(index, case_id)
 
 

@@ -236,6 +236,22 @@ case_exception = Table(
     Column("approval_index", BigInteger, nullable=True),
 )
 
+#: The document shown for a case, beside the request's kind and ``verified``: who at the city
+#: verified it and when, and an uploaded copy (a random file name under the data directory, its
+#: media type checked by content, its size, who uploaded it and when). Never in the public log.
+case_document = Table(
+    "case_document",
+    metadata,
+    Column("case_id", Integer, primary_key=True, autoincrement=False),
+    Column("verified_by", String(200), nullable=True),
+    Column("checked_at", DateTime(timezone=True), nullable=True),
+    Column("file_name", String(64), nullable=True),
+    Column("media_type", String(32), nullable=True),
+    Column("size", Integer, nullable=True),
+    Column("uploaded_by", String(64), nullable=True),
+    Column("uploaded_at", DateTime(timezone=True), nullable=True),
+)
+
 # --- the city's property registry (see store/property.py) -------------------------------------
 
 #: One row per registered property: the city's id, the place whose rules bind it, name and
