@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.web.app import create_app
 
 from .conftest import TestClient
+from .test_signin import _api_routes
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):  # FastAPI's included router
-            yield from _api_routes(route.original_router.routes)
-        elif hasattr(route, "routes") and not hasattr(route, "app"):
-            yield from _api_routes(route.routes)
 
 
 def _writing_routes(decider: Decider) -> list[tuple[str, str]]:
