@@ -55,7 +55,6 @@ def decision_body(asked: PolicyRequest, decision: Decision,
     Later fields (the audit log's ``log_index``) join here, in one place.
 
     >>> from sanctuarygate.domain.decision import Decision
-from sanctuarygate.domain.property import property_id_of
     >>> from sanctuarygate.domain.request import parse_request
     >>> body = decision_body(parse_request(EXAMPLE_REQUEST), Decision("deny"))
     >>> body["outcome"], body["request"]["action"]
