@@ -18,11 +18,13 @@ are problem+json (``web/problem.py``); no error is ever an allow.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.intake import parse_intake
 from sanctuarygate.domain.property import property_id_of
 from sanctuarygate.domain.request import Request as PolicyRequest
 from sanctuarygate.review.queue import record_and_queue
@@ -89,8 +91,14 @@ def create_decision(
     place) is a 422 problem listing every bad field; no error is ever an allow. A Property or
     Facility may be named by ``resource.property_id``, an id of the city's property registry,
     which supplies its kind and owner; an unknown id, or a fact that contradicts the registry,
-    is a 422."""
+    is a 422. ``case`` (optional, beside the request) is what the city's case records when
+    the answer is a review: who asked (``asked_by``, ``contact``), the city's own reference
+    for the person (``person_ref``) and who verified the document and when; kept in the case
+    only, never in the log entry or the answer; a status word in it is a 422 naming the
+    field."""
     asked = body.request
+    told = parse_intake(None if body.case is None else body.case.model_dump(exclude_none=True),
+                        zone=ZoneInfo(settings.timezone))
     if property_id_of(asked) is not None:  # a registered property: the registry's facts
         with log.engine.connect() as conn:
             asked = registered(conn, asked)
@@ -101,7 +109,8 @@ def create_decision(
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
     if not caller.record or caller.member is None:
         return {**decision_body(asked, decision), "dry_run": True, "recorded": False}
-    recorded = record_and_queue(log, asked, decision, actor=caller.member.actor, source="api")
+    recorded = record_and_queue(log, asked, decision, actor=caller.member.actor, source="api",
+                                intake=told)
     answer = {**decision_body(asked, decision, recorded.log_index), "recorded": True}
     if recorded.case_id is not None:  # a review: its case waits in the review queue
         answer["case_id"] = recorded.case_id

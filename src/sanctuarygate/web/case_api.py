@@ -36,6 +36,7 @@ from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.review.queue import decide_case
 from sanctuarygate.store.case import LIST_MAX, get_case, list_cases, list_exceptions
+from sanctuarygate.store.case_document import get_document
 from sanctuarygate.web.api import DeciderDep, require_json
 from sanctuarygate.web.case_guard import StaffToken
 from sanctuarygate.web.log_api import LogDep
@@ -87,12 +88,17 @@ def api_get_case(log: LogDep, case_id: int,
                  member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))]
                  ) -> dict[str, Any]:
     """One case with its history and, once decided, the review; ``answer_in_force`` is what
-    holds now: an exception in force, else the review, else the rules' outcome."""
+    holds now: an exception in force, else the review, else the rules' outcome. Who asked
+    (``asked_by``, ``contact``), the city's reference for the person (``person_ref``) and
+    ``document`` (who verified it, when, an uploaded copy's link; null when nothing was
+    recorded) are the case's own, never in the public log."""
     with log.engine.connect() as conn:
         case = get_case(conn, case_id)
         exceptions = list_exceptions(conn, case_id=case_id)
+        document = get_document(conn, case_id)
     now = dt.datetime.now(dt.UTC)
-    return {**case.to_dict(), "answer_in_force": answer_in_force(case, exceptions, now).to_dict()}
+    return {**case.to_dict(), "answer_in_force": answer_in_force(case, exceptions, now).to_dict(),
+            "document": None if document is None else document.to_dict()}
 
 
 @router.post("/cases/{case_id}/review", summary="Decide a review",

@@ -46,6 +46,7 @@ from sanctuarygate.errors import InputError
 from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.review.queue import decide_case, view_case
 from sanctuarygate.store.case import close_case, get_case, list_cases, list_exceptions
+from sanctuarygate.store.case_document import get_document
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.case_guard import StaffPage
 from sanctuarygate.web.log_api import LogDep
@@ -224,8 +225,9 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
     view = view_case(log, decider, case_id)
     with log.engine.connect() as conn:
         exceptions = list_exceptions(conn, case_id=case_id)
+        document = get_document(conn, case_id)  # who verified it, when; an uploaded copy
     return templates.TemplateResponse(request, "case.html", {
-        "exceptions": exceptions, "now": dt.datetime.now(dt.UTC),
+        "exceptions": exceptions, "now": dt.datetime.now(dt.UTC), "document": document,
         "exception_status": EXCEPTION_STATUS, "exception_form": exception_form or ReviewForm(),
         "exception_error": exception_error, "max_hours": EXCEPTION_MAX_HOURS,
         "may_grant": may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -28,6 +29,8 @@ from starlette.responses import Response
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.advice import FACT_QUESTIONS, N_, Text, obligation_text, what_if_banner
+from sanctuarygate.domain.intake import FIELDS as INTAKE_FIELDS
+from sanctuarygate.domain.intake import Intake, parse_intake
 from sanctuarygate.domain.property import property_id_of, with_registry
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.domain.staff import StaffMember
@@ -85,6 +88,11 @@ FIELD_INPUTS: dict[str, tuple[str, str]] = {
     "context.document.kind": ("document_kind", N_("Document shown")),
     "context.document.verified": ("verified", N_("Has the document been checked?")),
     "context.document.attachments": ("attachment", N_("Anything attached")),
+    "case.asked_by": ("case_asked_by", N_("Agent's name or badge, as told")),
+    "case.contact": ("case_contact", N_("Their phone or e-mail")),
+    "case.person_ref": ("case_person_ref", N_("Our reference for the person")),
+    "case.document_verified_by": ("case_document_verified_by", N_("Document verified by")),
+    "case.document_checked_at": ("case_document_checked_at", N_("Verified when")),
     **{f"resource.{name}": (name, N_("About the person"))
        for name in ("has_detainer", "outstanding_criminal_warrant", "felony_conviction",
                     "pending_felony_charge", "gang_database", "violent_conviction_within_5_years",
@@ -139,6 +147,19 @@ class DeskForm(BaseModel):
     posted_bond: str = ""
     minor: str = ""
     leased: str = ""
+    # For the case (domain/intake.py): kept in the city's case when the answer is a review,
+    # never in the public log.
+    case_asked_by: str = ""
+    case_contact: str = ""
+    case_person_ref: str = ""
+    case_document_verified_by: str = ""
+    case_document_checked_at: str = ""
+
+    def intake(self, zone: dt.tzinfo) -> Intake:
+        """The form's "for the case" fields, read by ``parse_intake`` (errors name
+        ``case.*``, which :data:`FIELD_INPUTS` links to the inputs)."""
+        return parse_intake({name: getattr(self, f"case_{name}") for name in INTAKE_FIELDS},
+                            zone=zone)
 
     def to_mapping(self) -> dict[str, Any]:
         """The scenario-case mapping for ``parse_request``.
@@ -265,6 +286,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
             with log.engine.connect() as conn:
                 found = get_property(conn, picked)
             asked = with_registry(asked, found)
+        told = form.intake(ZoneInfo(settings.timezone))  # for the case only, never the log
         decision = decider.decide(asked)
         place = decider.library.profiles[asked.profile].title  # decide checked the profile
         # A what-if (another day than today) is answered under a banner and never recorded.
@@ -273,7 +295,7 @@ def decide(request: Request, decider: DeciderDep, log: LogDep, settings: Setting
         if caller.record and caller.member is not None and not reasons:
             # A review opens a case in the review queue, with its log entry.
             recorded = record_and_queue(log, asked, decision, actor=caller.member.actor,
-                                        source="desk")
+                                        source="desk", intake=told)
             index, case_id = recorded.log_index, recorded.case_id
         words = condition_words(decider, i18n.catalog(i18n.language_of(request)).gettext)
         answer = {"asked": asked, "decision": decision, "place": place, "log_index": index,

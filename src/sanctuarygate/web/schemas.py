@@ -34,8 +34,9 @@ from sanctuarygate.domain import vocabulary as voc
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.errors import InputError
 
-__all__ = ["EXAMPLE_REQUEST", "AgencyList", "ConsistencyProof", "DecisionAnswer", "DecisionBody",
-           "DecisionRequest", "InclusionProof", "LogEntries", "ProfileList", "QueryBody"]
+__all__ = ["EXAMPLE_REQUEST", "AgencyList", "CaseIntakeBody", "ConsistencyProof",
+           "DecisionAnswer", "DecisionBody", "DecisionRequest", "InclusionProof", "LogEntries",
+           "ProfileList", "QueryBody"]
 
 EXAMPLE_REQUEST: dict[str, Any] = {
     "profile": "illinois",
@@ -188,9 +189,30 @@ class DecisionBody(_Closed):
                                            "(a proposal): answered, never recorded.")
 
 
+class CaseIntakeBody(_Closed):
+    """What the city's case records at intake when the answer is a ``review`` (read by
+    ``domain/intake.py``): never part of the request, never in the public log entry."""
+
+    asked_by: str | None = Field(None, max_length=200, examples=["SA R. Roe, badge 4411"],
+                                 description="The agent's name or badge, as told.")
+    contact: str | None = Field(None, max_length=200,
+                                description="A phone or an e-mail, as given.")
+    person_ref: str | None = Field(None, max_length=64, examples=["CB-2025-004512"],
+                                   description="The city's own reference for the person (a "
+                                   "booking number); never a name.")
+    document_verified_by: str | None = Field(None, max_length=200, description="Who at the "
+                                             "city verified the document shown.")
+    document_checked_at: str | None = Field(None, max_length=40, examples=["2025-11-03T09:05"],
+                                            description="When it was verified (ISO 8601; "
+                                            "without an offset, the city's time).")
+
+
 class DecisionRequest(DecisionBody):
     """A decision request as a route takes it: read by the domain's parser first (all its
     problems at once, as a 422), then checked against the model in its normal form.
+
+    ``case`` (:class:`CaseIntakeBody`) rides beside the request: it is taken off before the
+    request is read, so the request, its echo and its log entry never carry it.
 
     >>> try:
     ...     DecisionRequest.model_validate({**EXAMPLE_REQUEST, "action": "deport", "date": "x"})
@@ -200,6 +222,9 @@ class DecisionRequest(DecisionBody):
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REQUEST]})
+    case: CaseIntakeBody | None = Field(None, description="For the city's case, when the "
+                                        "answer is a review: who asked, about whom, the "
+                                        "document's verification. Kept in the case only.")
     _request: Request = PrivateAttr()
 
     @property
@@ -213,6 +238,10 @@ class DecisionRequest(DecisionBody):
                ) -> DecisionRequest:
         if isinstance(data, DecisionRequest):
             return data
+        told = None
+        if isinstance(data, dict) and "case" in data:
+            data = dict(data)
+            told = data.pop("case")
         try:
             request = parse_request(data)
         except InputError as exc:
@@ -221,7 +250,8 @@ class DecisionRequest(DecisionBody):
                                                           {"message": str(message)}),
                                  loc=(field,) if field else (), input=data)
                 for field, message in exc.field_errors]) from None
-        body = handler(request.to_dict())
+        body = handler(request.to_dict() if told is None else {**request.to_dict(),
+                                                               "case": told})
         body._request = request
         return body
 
