@@ -42,7 +42,7 @@ from sanctuarygate.policy.pack import Pack
 from sanctuarygate.report.pdf import render_document, write_pdf
 
 __all__ = ["LANGUAGES", "PAPERS", "Sign", "SignRefused", "make_sign", "sign_html", "sign_pack",
-           "sign_texts", "write_sign"]
+           "sign_texts", "staging_outcome", "write_sign"]
 
 #: The languages a sign is printed in (those of the residents' catalogs).
 LANGUAGES: Final = ("en", "es", "pl", "zh")
@@ -89,17 +89,23 @@ def sign_pack(library: PolicyLibrary, place: str, day: dt.date) -> Pack:
                       "packs hold none); a sign needs the order's own words", field="place")
 
 
-def _covered(decider: Decider, prop: Property, day: dt.date) -> None:
-    """Refuse unless the rules deny Border Patrol staging on the property (the order covers it)."""
+def staging_outcome(decider: Decider, prop: Property, day: dt.date) -> str:
+    """The rules' answer on ``day`` to "may Border Patrol stage here?" for ``prop`` (its
+    registry facts), through the one door: ``deny`` when the order covers the property."""
     asked = parse_request({
         "profile": prop.place, "date": day.isoformat(), "principal": {"agency": "CBP-USBP"},
         "action": "use-property",
         "resource": {"type": "Property", "property_id": prop.id},
         "context": {"purpose": "civil-immigration-enforcement", "use": "staging-area",
                     "document": {"kind": "none"}}})
-    decision = decider.decide(with_registry(asked, prop))
-    if decision.outcome != "deny":
-        raise SignRefused(f"the rules answer {decision.outcome} (not deny) for staging on "
+    return decider.decide(with_registry(asked, prop)).outcome
+
+
+def _covered(decider: Decider, prop: Property, day: dt.date) -> None:
+    """Refuse unless the rules deny Border Patrol staging on the property (the order covers it)."""
+    outcome = staging_outcome(decider, prop, day)
+    if outcome != "deny":
+        raise SignRefused(f"the rules answer {outcome} (not deny) for staging on "
                           f"{prop.id} ({prop.kind}, {prop.owner}{', leased' if prop.leased else ''}"
                           "): the order does not clearly cover it, so a person decides before "
                           "a sign goes up", field="property")
