@@ -23,6 +23,7 @@ from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.queue import decide_case, view_case
 from sanctuarygate.store.case import get_case, list_cases
+from sanctuarygate.store.case_document import get_document
 from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
 
 app = typer.Typer(help="The review queue: cases the rules left to a person, and their reviews.",
@@ -72,15 +73,27 @@ def show(
 ) -> None:
     """Show a case: what was asked, the rules on each side, the clauses, its history."""
     staff_member(token_file, token_env, READ_CASES)
-    if as_json:
-        with default_log().engine.connect() as conn:
-            typer.echo(json.dumps(get_case(conn, case_id).to_dict(), indent=2))
-        return
+    with default_log().engine.connect() as conn:
+        document = get_document(conn, case_id)
+        if as_json:
+            typer.echo(json.dumps({**get_case(conn, case_id).to_dict(), "document": (
+                None if document is None else document.to_dict())}, indent=2))
+            return
     view = view_case(default_log(), default_decider(), case_id)
     case = view.case
     typer.echo(f"case {case.id}: {case.state.value}; {case.agency} asks to "
                f"{view.request.action} ({view.request.resource.type}); the rules give "
                f"{view.decision.outcome}")
+    told = [("asked by", case.asked_by), ("contact", case.contact),
+            ("person (city reference)", case.person_ref)]
+    if document is not None:
+        shown = document.to_dict()
+        told += [("document verified by", shown["verified_by"]),
+                 ("document checked at", shown["checked_at"]),
+                 ("document copy", shown["copy"] and shown["copy"]["media_type"])]
+    for label, value in told:
+        if value:
+            typer.echo(f"  {label}: {value}")
     for side in view.sides:
         cites = ", ".join(r.citation for r in side.rules) or "no rule"
         typer.echo(f"  if {side.fact} is {side.value}: {side.outcome} ({cites})")

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 import yaml
@@ -20,6 +21,7 @@ from sanctuarygate.audit.default import default_log
 from sanctuarygate.cli.token import staff_member
 from sanctuarygate.domain.advice import obligation_text, what_if_banner
 from sanctuarygate.domain.decision import Decision
+from sanctuarygate.domain.intake import Intake, parse_intake
 from sanctuarygate.domain.property import property_id_of
 from sanctuarygate.domain.request import Request, parse_request
 from sanctuarygate.domain.staff import StaffMember
@@ -69,6 +71,22 @@ def decide(
         "--staff-token", hidden=True, envvar="SANCTUARYGATE_STAFF_TOKEN",
         show_envvar=False)] = None,
     actor: Annotated[str | None, typer.Option(hidden=True)] = None,
+    asked_by: Annotated[str | None, typer.Option(
+        "--asked-by", metavar="TEXT", help="With --record, for the case of a review: the "
+        "agent's name or badge, as told (kept in the case, never in the log).")] = None,
+    contact: Annotated[str | None, typer.Option(
+        "--contact", metavar="TEXT", help="With --record: their phone or e-mail, as given "
+                                          "(case only).")] = None,
+    person_ref: Annotated[str | None, typer.Option(
+        "--person-ref", metavar="REF", help="With --record: the city's own reference for the "
+                                           "person, e.g. a booking number (case only).")] = None,
+    verified_by: Annotated[str | None, typer.Option(
+        "--document-verified-by", metavar="TEXT", help="With --record: who at the city "
+                                                      "verified the document (case only).")
+    ] = None,
+    checked_at: Annotated[str | None, typer.Option(
+        "--document-checked-at", metavar="WHEN", help="With --record: when it was verified "
+        "(ISO 8601; without an offset, the city's time).")] = None,
 ) -> None:
     """Decide one request and print the answer with the clauses that decide it.
 
@@ -84,6 +102,11 @@ def decide(
     if actor is not None:
         raise InputError("--actor is gone: a recorded answer names the account of the staff "
                          "token (--token-file F or SANCTUARYGATE_STAFF_TOKEN)", field="--actor")
+    told = _intake({"asked_by": asked_by, "contact": contact, "person_ref": person_ref,
+                    "document_verified_by": verified_by, "document_checked_at": checked_at})
+    if not told.empty and not record:
+        raise InputError("what is kept for a case goes with --record only (an answer not "
+                         "recorded opens no case)", field="--record")
     request = _parse(read_request_file(file))
     if property_id_of(request) is not None:  # a property named by id: the registry's facts
         with default_log().engine.connect() as conn:
@@ -98,7 +121,7 @@ def decide(
     index = case_id = None
     if member is not None:  # a review also opens a case in the review queue
         recorded = record_and_queue(default_log(), request, decision, actor=member.actor,
-                                    source="cli")
+                                    source="cli", intake=told)
         index, case_id = recorded.log_index, recorded.case_id
     banner = what_if_banner(reasons, request.date.isoformat()) if reasons else None
     if as_json:
@@ -119,6 +142,24 @@ def decide(
     if case_id is not None:
         typer.echo(f"Case {case_id} waits in the review queue (sanctuarygate case show "
                    f"{case_id}).")
+
+
+#: The intake fields (``domain/intake.py``) and the options that give them.
+INTAKE_OPTIONS = {"case.asked_by": "--asked-by", "case.contact": "--contact",
+                  "case.person_ref": "--person-ref",
+                  "case.document_verified_by": "--document-verified-by",
+                  "case.document_checked_at": "--document-checked-at"}
+
+
+def _intake(given: dict[str, str | None]) -> Intake:
+    """The options kept for a case; a bad one is refused naming the option (the first, when
+    several are bad)."""
+    try:
+        return parse_intake({k: v for k, v in given.items() if v is not None},
+                            zone=ZoneInfo(get_settings().timezone))
+    except InputError as exc:
+        field, message = exc.field_errors[0]
+        raise InputError(message, field=INTAKE_OPTIONS.get(field or "", field)) from None
 
 
 def _recorder(token_file: Path | None, token_env: str | None) -> StaffMember:
