@@ -157,7 +157,7 @@ def check_period(start: str, end: str) -> tuple[dt.date, dt.date]:
     >>> check_period("2026-10-01", "2026-09-30")
     Traceback (most recent call last):
     ...
-    sanctuarygate.errors.InputError: the period ends (2026-09-30) before it starts (2026-10-01)
+    sanctuarygate.errors.InputError: to: the period ends (2026-09-30) before it starts (2026-10-01)
     """
     days = []
     for name, text in (("from", start), ("to", end)):
