@@ -218,6 +218,7 @@ def test_the_command_end_to_end(tmp_path: Path, decider: Decider) -> None:
              "--out", str(tmp_path / "r.pdf"))
     assert ran.returncode == 0, ran.stderr
     assert "INTERNAL" in ran.stdout and "555-0100" not in ran.stdout
+    assert "(1 log entries read;" in ran.stdout
     with (tmp_path / "r.csv").open(encoding="utf-8") as f:
         rows = {r["property_id"]: r for r in csv.DictReader(f)}
     assert sorted(rows) == ["CHI-LOT-A", "CHI-LOT-B", "CHI-PARK-C"]

@@ -271,6 +271,8 @@ def render_text(report: PropertyReport) -> str:
         out.append(f"Reports on a map point (no property picked): {report.map_points}")
     for pid, n in report.other_refusals.items():
         out.append(f"Refusals logged for {pid} (not in the registry): {n}")
+    out.append(f"({report.entries_read} log entries read; reports counted by the month of the "
+               "sighting)")
     return "\n".join(out) + "\n"
 
 
