@@ -35,6 +35,12 @@ def base_url(decider: Decider) -> Iterator[str]:
         yield url
 
 
+#: How long an ``expect`` waits for the page (Playwright's default is 5 s): CI shares 2 cores
+#: with a whole suite, and a loaded machine once took longer to draw a card. A passing check
+#: returns as soon as it holds, so this costs nothing when the page is right.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if os.environ.get("SANCTUARYGATE_SKIP_BROWSER") == "1":
