@@ -60,6 +60,8 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
 ``SANCTUARYGATE_REPORT_PHOTO_MAX_BYTES``  the largest photo a misuse report (``/report``) takes
                                           (default 5 MiB; larger: 413, nothing kept)
 ``SANCTUARYGATE_REPORT_MAX_PHOTOS``       photos per misuse report (default 3)
+``SANCTUARYGATE_CASE_DOCUMENT_MAX_BYTES`` the largest copy of a case's document (PDF, JPEG or
+                                          PNG) staff may upload (default 10 MiB; larger: 413)
 ``SANCTUARYGATE_REPORT_LIMIT``            misuse reports a client may send in the window before it
                                           is answered 429 (default 5; in memory, per worker)
 ``SANCTUARYGATE_REPORT_WINDOW``           that window, in seconds (default 3600)
@@ -160,6 +162,8 @@ class Settings(BaseSettings):
     #: how many reports one client may send in a window (``web/misuse.py``; in memory, per
     #: worker process, like ``auth_failure_limit``; the client's address is never stored).
     report_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1_024)
+    #: The largest copy of the document shown for a case (``store/document_copy.py``).
+    case_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1_024)
     report_max_photos: int = Field(default=3, ge=0, le=10)
     report_limit: int = Field(default=5, ge=1)
     report_window: int = Field(default=3600, ge=1)

@@ -174,7 +174,8 @@ class CaseDocument:
         copy = None if self.file_name is None else {
             "media_type": self.media_type, "size": self.size, "uploaded_by": self.uploaded_by,
             "uploaded_at": None if self.uploaded_at is None else stamp(self.uploaded_at),
-            "href": f"/cases/{self.case_id}/document"}
+            "href": f"/cases/{self.case_id}/document",
+            "api_href": f"/api/v1/cases/{self.case_id}/document/copy"}
         return {"verified_by": self.verified_by,
                 "checked_at": None if self.checked_at is None else stamp(self.checked_at),
                 "copy": copy}

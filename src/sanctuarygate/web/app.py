@@ -40,6 +40,7 @@ from sanctuarygate.store.db import migrate
 from sanctuarygate.web import (
     api,
     case_api,
+    case_document,
     cases,
     log_api,
     log_pages,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.include_router(log_pages.router)
     app.include_router(cases.router)  # the review queue's pages (staff)
     app.include_router(case_api.router)  # the review queue in the API (staff tokens)
+    app.include_router(case_document.router)  # a case's document copy (staff)
     app.include_router(transparency.router)  # public: /transparency, its CSV files
     app.include_router(rules_pages.router)  # public: /rules, a page per place and per pack
     app.include_router(residents.router)  # public: /residents, in four languages
@@ -137,7 +139,9 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageCookie)  # the pages' language switch (?lang=es) sets a cookie
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes or settings.max_request_bytes,
-                       paths={"/report": misuse.request_limit(settings)})  # its photos
+                       paths={"/report": misuse.request_limit(settings)},  # its photos
+                       patterns={case_document.UPLOAD_PATHS: case_document.request_limit(
+                           settings)})  # a case's document copy
     app.openapi = contract(app)  # type: ignore[method-assign]  # errors as problem+json
 
     @app.get("/healthz", tags=["ops"], summary="Readiness", response_model=None, responses={

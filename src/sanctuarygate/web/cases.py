@@ -57,6 +57,7 @@ from sanctuarygate.web.signin_roles import (
     FOLLOW_CASE,
     GRANT_EXCEPTION,
     READ_CASES,
+    RECORD_DECISION,
     may,
 )
 from sanctuarygate.web.state import SettingsDep
@@ -228,6 +229,7 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
         document = get_document(conn, case_id)  # who verified it, when; an uploaded copy
     return templates.TemplateResponse(request, "case.html", {
         "exceptions": exceptions, "now": dt.datetime.now(dt.UTC), "document": document,
+        "may_attach": may(member, RECORD_DECISION),
         "exception_status": EXCEPTION_STATUS, "exception_form": exception_form or ReviewForm(),
         "exception_error": exception_error, "max_hours": EXCEPTION_MAX_HOURS,
         "may_grant": may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED,

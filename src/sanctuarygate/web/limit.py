@@ -12,6 +12,8 @@ that takes files (the misuse report's photos, ``/report``) has a limit of its ow
 
 from __future__ import annotations
 
+import re
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,16 +22,20 @@ class BodyLimit:
     """Refuse request bodies larger than ``max_bytes`` with 413."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, paths: dict[str, int] | None = None,
-                 ) -> None:
+                 patterns: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.paths = paths or {}  # exact path -> its own limit
+        # a path pattern (a regular expression the whole path matches) -> its own limit
+        self.patterns = [(re.compile(k), v) for k, v in (patterns or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.paths.get(scope["path"], self.max_bytes)
+        path = scope["path"]
+        limit = self.paths.get(path) or next(
+            (most for pattern, most in self.patterns if pattern.fullmatch(path)), self.max_bytes)
         stated = dict(scope.get("headers") or ()).get(b"content-length")
         too_big = stated is not None and stated.isdigit() and int(stated) > limit
         seen = 0
