@@ -51,9 +51,13 @@ def test_a_review_decided_by_a_reviewer_reaches_the_desk(browser: Browser,  # no
     _sign_in(desk, base_url, desk_member.name)
     expect(desk.locator("#signed-in-as")).to_contain_text(desk_member.name)
     _fill_split_case(desk)
+    desk.click("#case-intake summary")  # for the case: kept in it, never in the public log
+    desk.fill("#case_asked_by", "Special Agent R. Roe, badge 4411")
+    desk.fill("#case_person_ref", "CB-2025-004512")
     desk.click("#decide-button")
     card = desk.locator("#answer-card")
     expect(card).to_contain_text("WAIT — A PERSON MUST DECIDE")
+    expect(card).not_to_contain_text("CB-2025-004512")
     expect(card.locator(".log-index")).to_contain_text("Recorded in the public decision log")
     waiting = card.locator("#review-waiting")
     expect(waiting).to_contain_text("Do not act until the answer shows here")
@@ -66,6 +70,8 @@ def test_a_review_decided_by_a_reviewer_reaches_the_desk(browser: Browser,  # no
     with reviewer.expect_navigation():
         reviewer.click(f"#case-link-{case_id}")
     expect(reviewer.locator("#sides")).to_contain_text("Has the document been checked?")
+    expect(reviewer.locator("#case-asked-by")).to_have_text("Special Agent R. Roe, badge 4411")
+    expect(reviewer.locator("#case-person-ref")).to_have_text("CB-2025-004512")
     reviewer.check("#outcome-allow-with-conditions")
     reviewer.check("#condition-no-onward-sharing")
     clause = reviewer.locator("#clause").input_value()
