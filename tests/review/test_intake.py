@@ -152,3 +152,33 @@ def test_no_stored_intake_states_an_immigration_status(log: DecisionLog,
     text = json.dumps(rows, default=str)
     assert mentions_status(text) is None, mentions_status(text)
     assert all(w not in text.lower() for w in STATUS_WORDS)
+
+
+def test_a_copy_is_kept_replaced_and_never_left_behind(log: DecisionLog, decider: Decider,
+                                                      tmp_path: Path) -> None:
+    """``attach_copy`` on each database: a checked copy is written under a random name and
+    recorded; a later one replaces it (the old file removed); a copy for no case, or one
+    refused, leaves no file."""
+    from sanctuarygate.domain.case import UnknownCaseError
+    from sanctuarygate.review.case_copy import attach_copy, copy_file
+    from sanctuarygate.store.document_copy import FOLDER, CopyTooLargeError
+
+    data_dir = tmp_path / "copies"
+    _, case_id = _record(log, decider)
+    assert case_id is not None
+    pdf, png = b"%PDF-1.7\n%%EOF\n", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+    first = attach_copy(log, case_id, pdf, data_dir=data_dir, actor=DESK, max_bytes=1_024)
+    stored = copy_file(first, data_dir)
+    assert stored is not None and stored.read_bytes() == pdf
+    assert (first.media_type, first.size, first.uploaded_by, first.verified_by) == (
+        "application/pdf", len(pdf), DESK, TOLD["document_verified_by"])
+    second = attach_copy(log, case_id, png, data_dir=data_dir, actor=DESK, max_bytes=1_024)
+    assert second.media_type == "image/png" and not stored.exists()
+    with pytest.raises(UnknownCaseError):
+        attach_copy(log, 999_999, pdf, data_dir=data_dir, actor=DESK, max_bytes=1_024)
+    with pytest.raises(CopyTooLargeError):
+        attach_copy(log, case_id, pdf + b"x" * 1_024, data_dir=data_dir, actor=DESK,
+                    max_bytes=1_024)
+    with pytest.raises(InputError, match="not a PDF"):
+        attach_copy(log, case_id, b"MZ\x90\x00", data_dir=data_dir, actor=DESK, max_bytes=1_024)
+    assert [p.name for p in (data_dir / FOLDER).iterdir()] == [second.file_name]
