@@ -4,6 +4,7 @@ random name, and served only to staff who read cases (401 / 403 otherwise)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sanctuarygate.store.document_copy import FOLDER
 
 from .conftest import TestClient, web_app
 from .staff import new_member, sign_in, token_of
-from .test_cases import split_body
+from .test_cases import split_body, split_form
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -127,3 +128,27 @@ def test_the_case_page_form_takes_a_copy_and_links_it(app: Any) -> None:
     desk_page = TestClient(app)
     sign_in(desk_page, new_member("desk"))
     assert desk_page.get(f"/cases/{case_id}/document").status_code == 403
+
+
+def test_the_desk_card_attaches_a_copy_to_the_case_it_opened(app: Any) -> None:
+    desk = TestClient(app)
+    token = sign_in(desk, new_member("desk"))
+    desk.headers["X-CSRF-Token"] = token
+    card = desk.post("/decide", data={**split_form(), "mode": "record"},
+                     headers={"HX-Request": "true"})
+    found = re.search(r'action="/cases/(\d+)/document"', card.text)
+    assert found, card.text
+    case_id = int(found.group(1))
+    sent = desk.post(f"/cases/{case_id}/document", files={"file": ("w.png", PNG)},
+                     data={"csrf_token": token}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == f"/cases/{case_id}/status"
+    bad = desk.post(f"/cases/{case_id}/document", files={"file": ("w.pdf", b"plain text")},
+                    data={"csrf_token": token})
+    assert bad.status_code == 422
+    _, auditor = token_of("auditor")
+    assert TestClient(app).get(f"/api/v1/cases/{case_id}/document/copy",
+                               headers=_bearer(auditor)).content == PNG
+    tried = desk.post("/decide", data={**split_form(), "mode": "try"},
+                      headers={"HX-Request": "true"})
+    assert tried.status_code == 200 and "NOT RECORDED" in tried.text
+    assert "case-document-form" not in tried.text  # a try opens no case

@@ -3,7 +3,8 @@ to staff who read cases.
 
     PUT  /api/v1/cases/{id}/document    desk, reviewer (staff token); the body is the file
     GET  /api/v1/cases/{id}/document/copy  reviewer, auditor (staff token)
-    POST /cases/{id}/document           desk, reviewer (signed in; a form with ``file``)
+    POST /cases/{id}/document           desk, reviewer (signed in; a form with ``file``: the
+                                        case page's, or the desk's answer card's)
     GET  /cases/{id}/document           reviewer, auditor (signed in): the case page's link
 
 The copy is checked by its content (a PDF, a JPEG or a PNG; ``store/document_copy.py``), at
@@ -33,7 +34,7 @@ from sanctuarygate.store.document_copy import KINDS, CopyTooLargeError
 from sanctuarygate.web.case_guard import StaffPage, StaffToken
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
-from sanctuarygate.web.signin_roles import READ_CASES, RECORD_DECISION
+from sanctuarygate.web.signin_roles import READ_CASES, RECORD_DECISION, may
 from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter()
@@ -121,7 +122,9 @@ async def post_document_page(case_id: int, file: UploadFile, log: LogDep,
                              settings: SettingsDep,
                              member: Annotated[StaffMember, Depends(StaffPage(RECORD_DECISION))]
                              ) -> Response:
-    """A form's copy; back to the case page."""
+    """A form's copy (the case page's, or the desk card's); back to the case page, or for a
+    desk officer, who does not read cases, to the case's status."""
     data = await file.read(settings.case_document_max_bytes + 1)
     await run_in_threadpool(_attach, log, case_id, data, settings, member)
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    back = f"/cases/{case_id}" if may(member, READ_CASES) else f"/cases/{case_id}/status"
+    return RedirectResponse(back, status_code=303)
