@@ -2,7 +2,8 @@
 
     cli, web          the doors (parse, call one library operation, print or answer)
     demo              demo data and the synthetic records database (uses the library)
-    gateway           the data gateway's operations (plan, release, trace)
+    gateway           the data gateway's operations (plan, release, trace; a query answered
+                      review opens a case in the review queue)
     review            the review queue: cases, reviewers' answers
     policy            packs, the engine, decide, verify
     audit             the log's entries, tree, checkpoints, keys (no SQLAlchemy of its own)
@@ -29,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"errors", "settings", "domain"},
     "audit": BASE | {"domain", "store"},
     "policy": BASE | {"domain"},
-    "gateway": BASE | {"domain", "store", "audit", "policy"},
+    "gateway": BASE | {"domain", "store", "audit", "policy", "review"},
     "demo": BASE | {"domain", "store", "audit", "policy", "gateway"},
     "review": BASE | {"domain", "store", "audit", "policy"},
     "witness": BASE | {"audit"},

@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sanctuarygate.domain.misuse import ReportState
 from sanctuarygate.domain.property import Property
@@ -43,7 +43,22 @@ from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.report.pdf import render_document, write_pdf
 from sanctuarygate.report.sign import staging_outcome
-from sanctuarygate.store.misuse import StoredReport
+
+
+class StoredReport(Protocol):
+    """What this report reads of a stored misuse report (``store.misuse.StoredReport`` is one;
+    the report layer reads no store itself: the command passes the reports in)."""
+
+    @property
+    def place(self) -> str: ...
+    @property
+    def property_id(self) -> str | None: ...
+    @property
+    def seen_on(self) -> dt.date: ...
+    @property
+    def state(self) -> ReportState: ...
+    @property
+    def case_id(self) -> int | None: ...
 
 __all__ = ["CSV_FIELDS", "INTERNAL", "PROPERTY_ACTIONS", "Department", "PropertyLine",
            "PropertyReport", "build_property_report", "check_period", "property_refusals",
