@@ -15,7 +15,13 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     │   ├── AgencyKeyRevokedError   revoking an agency key that is already revoked
     │   ├── LogRangeError           an index, size or range outside the log (store.log)
     │   ├── UnknownCaseError        a case id that names no case (domain.case)
-    │   └── TrustPolicyError        a malformed trust policy or pinned key file (audit.trust)
+    │   │   └── UnknownGatewayCaseError a re-run's case id that is no case of this agency
+    │   │                               (gateway.reviewed)
+    │   ├── TrustPolicyError        a malformed trust policy or pinned key file (audit.trust)
+    │   ├── SignRefused             no sign may be printed for a property (report.sign)
+    │   ├── PhotoTooLargeError      a misuse report's photo over the size limit (web.misuse_photo)
+    │   └── CopyTooLargeError       a case document's copy over the size limit
+    │                               (store.document_copy)
     ├── AuthenticationError         no usable agency API key; ``reason`` says why (missing,
     │   │                           malformed, unknown, revoked, wrong-agency)
     │   ├── AmbiguousKeyError       more than one key header of a kind (``ambiguous``): which?
@@ -24,6 +30,8 @@ misplaced). The CLI exit code of each branch is in ``cli/main.py``.
     ├── ReviewRefusedError          a review that may not be made: the case is not waiting, or
     │                               it would turn the rules' deny into an allow (domain.case)
     ├── QueryRefusedError           the rules do not allow a gateway query (gateway.plan)
+    │   └── ReviewReleaseRefusedError   a re-run the reviewer's release does not cover
+    │                                   (gateway.reviewed)
     ├── PolicyLoadError             a pack, profile, schema or directory file is malformed
     ├── PolicyEvaluationError       the engine could not evaluate a request (never an allow)
     ├── ConfigurationError          a setting is missing or has a bad value

@@ -59,7 +59,10 @@ from sanctuarygate.errors import (
 )
 from sanctuarygate.gateway.plan import QueryRefusedError
 from sanctuarygate.gateway.reviewed import ReviewReleaseRefusedError, UnknownGatewayCaseError
+from sanctuarygate.report.sign import SignRefused
+from sanctuarygate.store.document_copy import CopyTooLargeError
 from sanctuarygate.store.log import LogIntegrityError, LogRangeError
+from sanctuarygate.web.misuse_photo import PhotoTooLargeError
 from sanctuarygate.witness.protocol import (
     InconsistentCheckpointError,
     SizeConflictError,
@@ -99,6 +102,9 @@ STATUS: Final[Mapping[type[SanctuaryGateError], tuple[int, str]]] = {
     UnknownGatewayCaseError: (404, "unknown-case"),
     ReviewReleaseRefusedError: (403, "review-release-refused"),
     ReviewRefusedError: (409, "review-refused"),
+    SignRefused: (422, "sign-refused"),
+    PhotoTooLargeError: (413, "too-large"),
+    CopyTooLargeError: (413, "too-large"),
     NotAllowed: (403, "not-allowed"),
     LogIntegrityError: (500, "log-integrity"),
     NoteError: (500, "log-signature"),
