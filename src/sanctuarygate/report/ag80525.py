@@ -53,7 +53,6 @@ The year is the city's calendar year, in its time zone (``SANCTUARYGATE_TIMEZONE
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import tempfile
 import zoneinfo
@@ -70,6 +69,7 @@ from sanctuarygate.domain.agency import Agency, Directory
 from sanctuarygate.domain.vocabulary import ACTIONS, CIVIL_IMMIGRATION_DOCUMENTS, DOCUMENT_KINDS
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.library import PolicyLibrary
+from sanctuarygate.report.entry import entry_day, parse_entry
 from sanctuarygate.report.source import Source, read_export
 
 __all__ = ["AgReport", "AgRow", "CaseFacts", "ag_report", "ag_report_from_export", "ag_rows",
@@ -333,7 +333,7 @@ def ag_rows(entries: Iterable[bytes], *, directory: Directory, profile: str, yea
         if b'"kind":"decision"' not in raw and b'"kind":"review"' not in raw \
                 and b'"kind":"exception' not in raw:
             continue
-        entry = _parse(index, raw)
+        entry = parse_entry(index, raw)
         kind = entry.get("kind")
         if kind in ("review", "exception") and isinstance(entry.get("decision"), int):
             answers.setdefault(entry["decision"], []).append((index, entry))
@@ -341,7 +341,7 @@ def ag_rows(entries: Iterable[bytes], *, directory: Directory, profile: str, yea
             approvals[entry["exception"]] = index
         elif kind == "decision" and entry.get("v") == 1:
             for section in _sections(entry, profile, dhs):
-                day = _local_day(index, entry, zone)
+                day = entry_day(index, entry, zone)
                 if day.year == year:
                     picked.append((index, section, entry, day.isoformat()))
     found = cases([i for i, *_ in picked]) if callable(cases) else cases or {}
@@ -444,24 +444,3 @@ def _case_details(case: CaseFacts | None, outcome: str) -> str:
 
 def _root(agency: Agency, directory: Directory) -> Agency:
     return directory.get(agency.ancestors[0]) if agency.ancestors else agency
-
-
-def _parse(index: int, raw: bytes) -> Mapping[str, Any]:
-    try:
-        entry = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise InputError(f"log entry {index}: not a JSON object") from None
-    if not isinstance(entry, dict):
-        raise InputError(f"log entry {index}: not a JSON object")
-    return entry
-
-
-def _local_day(index: int, entry: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> dt.date:
-    """The city's date of the entry's ``time`` (UTC in the log)."""
-    try:
-        when = dt.datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        raise InputError(f"log entry {index}: no valid time") from None
-    if when.tzinfo is None:
-        raise InputError(f"log entry {index}: time without a zone")
-    return when.astimezone(zone).date()

@@ -29,18 +29,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from sanctuarygate.domain.misuse import ReportState
 from sanctuarygate.domain.property import Property
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.decide import Decider
+from sanctuarygate.report.entry import entry_day, parse_entry
 from sanctuarygate.report.pdf import render_document, write_pdf
 from sanctuarygate.report.sign import staging_outcome
 
@@ -200,7 +200,7 @@ def property_refusals(entries: Iterable[bytes], *, place: str, start: dt.date, e
         read += 1
         if b'"kind":"decision"' not in raw:
             continue
-        entry = _parse(index, raw)
+        entry = parse_entry(index, raw)
         asked = entry.get("request")
         if entry.get("kind") != "decision" or not isinstance(asked, Mapping):
             continue
@@ -208,7 +208,7 @@ def property_refusals(entries: Iterable[bytes], *, place: str, start: dt.date, e
                 or entry.get("outcome") != "deny" or asked.get("extra_packs")
                 or entry.get("hypothetical") is True):
             continue
-        if start <= _local_day(index, entry, zone) <= end:
+        if start <= entry_day(index, entry, zone) <= end:
             pid = asked.get("resource_id")
             found[pid if isinstance(pid, str) and pid else NO_PROPERTY] += 1
     return found, read
@@ -324,23 +324,3 @@ def write_property_csv(report: PropertyReport, out: Path) -> Path:
 def write_property_pdf(report: PropertyReport, out: Path) -> Path:
     """The report printed (``templates/property_report.html``)."""
     return write_pdf(render_document("property_report.html", r=report, internal=INTERNAL), out)
-
-
-def _parse(index: int, raw: bytes) -> Mapping[str, Any]:
-    try:
-        entry = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise InputError(f"log entry {index}: not a JSON object") from None
-    if not isinstance(entry, dict):
-        raise InputError(f"log entry {index}: not a JSON object")
-    return entry
-
-
-def _local_day(index: int, entry: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> dt.date:
-    try:
-        when = dt.datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        raise InputError(f"log entry {index}: no valid time") from None
-    if when.tzinfo is None:
-        raise InputError(f"log entry {index}: time without a zone")
-    return when.astimezone(zone).date()

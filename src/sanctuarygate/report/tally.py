@@ -34,7 +34,6 @@ log defines (``audit.entries.KINDS``) is not part of these tables and is counted
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -44,6 +43,7 @@ from typing import Any
 from sanctuarygate.audit.entries import KINDS
 from sanctuarygate.domain.vocabulary import OUTCOMES
 from sanctuarygate.errors import InputError
+from sanctuarygate.report.entry import parse_entry
 from sanctuarygate.report.family import OTHER, Families
 
 __all__ = ["DECIDED", "KEY_KINDS", "NO_CLAUSE", "QUERY_STATUSES", "Tally", "tally"]
@@ -103,7 +103,7 @@ def tally(entries: Iterable[bytes], families: Families, *, into: Tally | None = 
     queries = out.released
     for index, raw in enumerate(entries, start=out.entries):
         out.entries += 1
-        entry = _parse(index, raw)
+        entry = parse_entry(index, raw)
         kind, version = entry.get("kind"), entry.get("v")
         if isinstance(kind, str) and kind not in READS and kind in KINDS \
                 and version == KINDS[kind].VERSION:
@@ -184,16 +184,6 @@ def _count(out: Tally, index: int, kind: str, entry: Mapping[str, Any], families
     else:  # a key event
         month = _month(entry["time"], out)
         out.keys[(month, families.of("agency", _text(entry["agency"])), kind)] += 1
-
-
-def _parse(index: int, raw: bytes) -> Mapping[str, Any]:
-    try:
-        entry = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise InputError(f"log entry {index}: not a JSON object") from None
-    if not isinstance(entry, dict):
-        raise InputError(f"log entry {index}: not a JSON object")
-    return entry
 
 
 def _text(value: Any) -> str:
