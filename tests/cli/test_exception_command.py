@@ -28,6 +28,7 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.cli import main
 from sanctuarygate.domain.case import parse_exception
 from sanctuarygate.domain.request import parse_request
+from sanctuarygate.domain.staff import Role
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.exception import grant_exception
 from sanctuarygate.review.queue import case_decision
@@ -38,7 +39,9 @@ from sanctuarygate.web.signin_roles import (
     DECIDE_REVIEW,
     GRANT_EXCEPTION,
     READ_CASES,
+    READ_EXCEPTIONS,
     RECORD_DECISION,
+    SCOPES,
 )
 
 PG_URL = os.environ.get("SANCTUARYGATE_TEST_POSTGRES_URL")  # as tests/conftest.py reads it
@@ -296,12 +299,18 @@ def test_docs_roles_lists_each_command_with_the_roles_its_token_needs() -> None:
             if line.startswith("| `")]
     head = [cell.strip() for cell in table.split("\n| Command |")[1].splitlines()[0]
             .strip("|").split("|")][:-1]
-    said = {row[0].strip().strip("`"): {head[i] for i, cell in enumerate(row[1:-1])
-                                        if cell.strip() == "yes"} for row in rows}
-    guards = {"decide FILE --record": RECORD_DECISION, "case decide ID": DECIDE_REVIEW,
+    said = {row[0].strip().strip("`"): {head[i]: cell.strip() for i, cell in enumerate(row[1:-1])}
+            for row in rows}
+    guards = {"decide FILE --record": RECORD_DECISION,
+              "case decide ID [--column C ...]": DECIDE_REVIEW,
               "case exception grant CASE_ID": GRANT_EXCEPTION,
               "case exception approve EXCEPTION_ID": GRANT_EXCEPTION,
-              "case exception list [--active] [--case ID]": READ_CASES}
+              "case exception list [--active] [--case ID]": READ_EXCEPTIONS}
     guards["case list`, `case show ID"] = READ_CASES  # one row, two commands
     for command, action in guards.items():
-        assert said[command] == {role.value for role in ACTIONS[action]}, command
+        # a role scoped to some cases' sources says which ("gateway's only")
+        expected = {role.value: ("no" if role not in ACTIONS[action] else
+                                 "yes" if role not in SCOPES else
+                                 " and ".join(sorted(SCOPES[role])) + "'s only")
+                    for role in Role}
+        assert said[command] == expected, command

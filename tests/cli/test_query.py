@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
-from sanctuarygate.domain.case import parse_review
 from sanctuarygate.gateway.keys import issue_key, revoke_key
-from sanctuarygate.policy.default import default_decider
-from sanctuarygate.review.queue import decide_case, view_case
-from sanctuarygate.settings import Settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.log import entries, tree_size
+from sanctuarygate.store.staff import add_staff, issue_token
 
 SENSITIVE = {"birthplace", "citizenship", "immigration_status_note", "subject_birthplace"}
 
@@ -54,6 +50,14 @@ def sg(data_dir: Path, *args: str, stdin: str | None = None,
         env["SANCTUARYGATE_RECORDS_URL"] = records
     return subprocess.run([sys.executable, "-m", "sanctuarygate", "query", *args], input=stdin,
                           capture_output=True, text=True, timeout=300, env=env)
+
+
+def sg_case(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sanctuarygate case ...`` on the same data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYGATE_")}
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", "case", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**env, "SANCTUARYGATE_DATA_DIR": str(data_dir)})
 
 
 def logged(data_dir: Path, start: int = 0) -> list[dict[str, object]]:
@@ -188,14 +192,21 @@ def test_a_review_is_a_case_and_the_re_run_with_case_id_gets_the_columns_release
     case_id = int(line.split("This query is case ", 1)[1].split(":", 1)[0])
     engine = make_engine(f"sqlite:///{data_dir / 'sanctuarygate.db'}")
     try:
-        log = DecisionLog(engine, origin=Settings().log_origin, data_dir=data_dir)
-        decider = default_decider()
-        answer = parse_review("allow", [], "Checked.",
-                              view_case(log, decider, case_id).clauses[0])
-        decide_case(log, decider, case_id, answer, actor="staff:s-0000beef",
-                    columns=["charge", "arrest_date"])
+        with engine.begin() as conn:  # the records unit decides the gateway's reviews
+            add_staff(conn, "records-1", ["records"])
+            (data_dir / "records.token").write_text(
+                issue_token(conn, "records-1", "test").token + "\n", encoding="ascii")
     finally:
         engine.dispose()
+    staff = ("--token-file", str(data_dir / "records.token"))
+    shown = sg_case(data_dir, "show", str(case_id), *staff)
+    assert shown.returncode == 0, shown.stderr
+    assert "columns a review may release (--column): " in shown.stdout and "charge" in shown.stdout
+    clause = shown.stdout.split("clauses that may be relied on:\n")[1].splitlines()[0].strip()
+    decided = sg_case(data_dir, "decide", str(case_id), "--outcome", "allow", "--clause", clause,
+                      "--reason", "Checked.", "--column", "charge", "--column", "arrest_date",
+                      *staff)
+    assert decided.returncode == 0, decided.stderr
     got = sg(data_dir, *ask, "--case-id", str(case_id))
     assert got.returncode == 0, got.stderr
     rows = [json.loads(x) for x in got.stdout.splitlines()][:-1]

@@ -174,3 +174,80 @@ def test_a_release_expires(site: dict[str, Any]) -> None:
     r = ask(site, "USSS", {**QUERY, "case_id": case_id})
     assert r.status_code == 403 and "expired" in r.json()["detail"]
     assert logged(site, r.json()["log_index"])["error"] == "ReviewReleaseRefusedError"
+
+
+def _desk_case(site: dict[str, Any]) -> int:
+    """A review recorded at the desk's API (the FBI, a federal criminal warrant not yet
+    checked): a case from the desk, not from the gateway."""
+    with site["log"].engine.begin() as conn:
+        add_staff(conn, "desk-1", ["desk"], password=PASSWORD)
+        token = issue_token(conn, "desk-1", "test").token
+    body = {"profile": "chicago", "date": dt.date.today().isoformat(),
+            "principal": {"agency": "FBI"}, "action": "transfer-custody",
+            "resource": {"type": "Person", "in_custody": True},
+            "context": {"purpose": "criminal-investigation",
+                        "document": {"kind": "federal-criminal-warrant", "verified": "unknown"}}}
+    r = site["client"].post("/api/v1/decisions", json=body,
+                            headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["case_id"], r.text
+    return int(r.json()["case_id"])
+
+
+def test_the_records_unit_decides_the_gateways_cases_and_sees_no_other(
+        site: dict[str, Any]) -> None:
+    """The records role reads and decides a gateway query's case (API and pages), and a desk
+    case is no case to it: not listed, 404 to read or decide, nothing logged."""
+    with site["log"].engine.begin() as conn:
+        add_staff(conn, "records-1", ["records"], password=PASSWORD)
+        records = {"Authorization": f"Bearer {issue_token(conn, 'records-1', 'test').token}"}
+    gateway_case, desk_case = opened(site), _desk_case(site)
+    client = site["client"]
+    listed = {c["id"] for c in client.get("/api/v1/cases", headers=records).json()["cases"]}
+    assert gateway_case in listed and desk_case not in listed
+    everyone = {c["id"] for c in client.get("/api/v1/cases", headers=site["staff"]).json()[
+        "cases"]}
+    assert {gateway_case, desk_case} <= everyone  # a reviewer sees both
+    assert client.get(f"/api/v1/cases/{desk_case}", headers=records).status_code == 404
+    assert client.get("/api/v1/exceptions", headers=records).status_code == 403
+
+    desk_clause = view_case(site["log"], site["decider"], desk_case).clauses[0]
+    size = site["log"].size()
+    r = client.post(f"/api/v1/cases/{desk_case}/review", headers=records, json={
+        "outcome": "deny", "reason": "Not ours.", "clause": desk_clause})
+    assert r.status_code == 404 and r.json()["field"] == "case", r.text
+    assert site["log"].size() == size  # nothing logged
+
+    clause = view_case(site["log"], site["decider"], gateway_case).clauses[0]
+    r = client.post(f"/api/v1/cases/{gateway_case}/review", headers=records, json={
+        "outcome": "allow", "reason": "Checked with the court.", "clause": clause,
+        "columns": ["charge"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["review"]["reviewed_by"].startswith("staff:s-")
+    got = ask(site, "USSS", {**QUERY, "case_id": gateway_case})
+    assert got.status_code == 200 and all(set(x) == {"charge", "_wm"} for x in rows(got.text)[0])
+
+    page = site["app"]
+    browser = TestClient(page)
+    token = _CSRF.search(browser.get("/signin").text)
+    assert token
+    assert browser.post("/signin", data={"name": "records-1", "password": PASSWORD,
+                                         "csrf_token": token.group(1)},
+                        follow_redirects=False).status_code == 303
+    queue = browser.get("/cases?state=all").text
+    assert f'id="case-link-{gateway_case}"' in queue
+    assert f'id="case-link-{desk_case}"' not in queue
+    assert browser.get(f"/cases/{desk_case}").status_code == 404
+    assert browser.get(f"/cases/{gateway_case}").status_code == 200
+    assert browser.get("/exceptions").status_code == 403
+
+
+def test_a_gateway_case_takes_no_exception(site: dict[str, Any]) -> None:
+    """What the gateway releases is the review's to decide: an exception on a gateway case is
+    refused (409) and nothing is logged."""
+    case_id = opened(site)
+    clause = view_case(site["log"], site["decider"], case_id).clauses[0]
+    size = site["log"].size()
+    r = site["client"].post(f"/api/v1/cases/{case_id}/exceptions", headers=site["staff"], json={
+        "outcome": "allow", "reason": "Emergency.", "clause": clause, "hours": 2})
+    assert r.status_code == 409, r.text
+    assert "review" in r.json()["detail"] and site["log"].size() == size

@@ -2,7 +2,8 @@
 
 Each command speaks as the account of a staff token, read from ``--token-file F`` or
 ``SANCTUARYGATE_STAFF_TOKEN`` (never a command-line argument, which shells keep): ``list`` and
-``show`` need the reviewer or auditor role, ``decide`` the reviewer role. ``decide`` records a
+``show`` need the reviewer, auditor or records role, ``decide`` the reviewer or records role
+(the records unit reads and decides the gateway's cases only). ``decide`` records a
 ``review`` entry in the public log, its actor that account, as the review desk does.
 ``case exception grant|approve|list`` are the accountable exceptions (``cli/exception.py``).
 """
@@ -18,13 +19,19 @@ import typer
 from sanctuarygate.audit.default import default_log
 from sanctuarygate.cli import exception as exception_cmd
 from sanctuarygate.cli.token import staff_member
-from sanctuarygate.domain.case import REVIEW_CONDITIONS, REVIEW_OUTCOMES, Case, parse_review
+from sanctuarygate.domain.case import (
+    REVIEW_CONDITIONS,
+    REVIEW_OUTCOMES,
+    Case,
+    parse_review,
+    within,
+)
 from sanctuarygate.errors import InputError
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.queue import decide_case, view_case
 from sanctuarygate.store.case import get_case, list_cases
 from sanctuarygate.store.case_document import get_document
-from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES
+from sanctuarygate.web.signin_roles import DECIDE_REVIEW, READ_CASES, case_sources
 
 app = typer.Typer(help="The review queue: cases the rules left to a person, and their reviews.",
                   no_args_is_help=True)
@@ -53,12 +60,13 @@ def list_command(
     as_json: AsJson = False, token_file: TokenFile = None, token_env: TokenEnv = None,
 ) -> None:
     """List cases, newest first: id, state, opened (UTC), agency, action, review answer."""
-    staff_member(token_file, token_env, READ_CASES)
+    member = staff_member(token_file, token_env, READ_CASES)
     if state is not None and state not in ("open", "in-review", "decided", "closed"):
         raise InputError(f"{state!r} is not a case state (open, in-review, decided, closed)",
                          field="--state")
     with default_log().engine.connect() as conn:
-        found = list_cases(conn, state=state, agency=agency, limit=limit)
+        found = list_cases(conn, state=state, agency=agency, limit=limit,
+                           sources=case_sources(member, READ_CASES))
     if as_json:
         typer.echo(json.dumps({"cases": [c.to_dict() for c in found]}, indent=2))
         return
@@ -72,14 +80,16 @@ def show(
     as_json: AsJson = False, token_file: TokenFile = None, token_env: TokenEnv = None,
 ) -> None:
     """Show a case: what was asked, the rules on each side, the clauses, its history."""
-    staff_member(token_file, token_env, READ_CASES)
+    member = staff_member(token_file, token_env, READ_CASES)
+    sources = case_sources(member, READ_CASES)
     with default_log().engine.connect() as conn:
+        case = within(get_case(conn, case_id), sources)
         document = get_document(conn, case_id)
         if as_json:
-            typer.echo(json.dumps({**get_case(conn, case_id).to_dict(), "document": (
+            typer.echo(json.dumps({**case.to_dict(), "document": (
                 None if document is None else document.to_dict())}, indent=2))
             return
-    view = view_case(default_log(), default_decider(), case_id)
+    view = view_case(default_log(), default_decider(), case_id, sources=sources)
     case = view.case
     typer.echo(f"case {case.id}: {case.state.value}; {case.agency} asks to "
                f"{view.request.action} ({view.request.resource.type}); the rules give "
@@ -97,6 +107,11 @@ def show(
     for side in view.sides:
         cites = ", ".join(r.citation for r in side.rules) or "no rule"
         typer.echo(f"  if {side.fact} is {side.value}: {side.outcome} ({cites})")
+    if case.offered is not None:
+        query = case.query or {}
+        typer.echo(f"  query: {query.get('dataset')}, fields {', '.join(query.get('fields') or [])}"
+                   f"; columns a review may release (--column): "
+                   f"{', '.join(case.offered) or 'none'}")
     if case.review:
         typer.echo(f"review: {case.review.outcome} by {case.reviewed_by} on "
                    f"{case.review.clause} (log entry {case.review_index})")
@@ -121,13 +136,17 @@ def decide(
     condition: Annotated[list[str] | None, typer.Option(
         metavar="CONDITION", help=f"With allow-with-conditions (repeatable): "
                                   f"{', '.join(REVIEW_CONDITIONS)}.")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        metavar="COLUMN", help="On a gateway query's case, with an allow (repeatable): a column "
+                               "released, one of those `case show` offers.")] = None,
     as_json: AsJson = False, token_file: TokenFile = None, token_env: TokenEnv = None,
 ) -> None:
-    """Decide a case (reviewer role): records a review entry in the public log. A deny the
-    rules give stays a deny (exit 3)."""
+    """Decide a case (reviewer role; records role: the gateway's cases): records a review
+    entry in the public log. A deny the rules give stays a deny (exit 3)."""
     member = staff_member(token_file, token_env, DECIDE_REVIEW)
     answer = parse_review(outcome, condition or [], reason, clause)
-    case = decide_case(default_log(), default_decider(), case_id, answer, actor=member.actor)
+    case = decide_case(default_log(), default_decider(), case_id, answer, actor=member.actor,
+                       columns=column, sources=case_sources(member, DECIDE_REVIEW))
     if as_json:
         typer.echo(json.dumps(case.to_dict(), indent=2))
         return

@@ -36,7 +36,7 @@ from sanctuarygate.policy.default import default_decider
 from sanctuarygate.review.exception import approve_exception, grant_exception
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.case import LIST_MAX, list_exceptions
-from sanctuarygate.web.signin_roles import GRANT_EXCEPTION, READ_CASES
+from sanctuarygate.web.signin_roles import GRANT_EXCEPTION, READ_EXCEPTIONS
 
 __all__ = ["app"]
 
@@ -131,7 +131,7 @@ def list_command(
 ) -> None:
     """List exceptions, newest first: id, case, status now (in-force, awaiting-approval,
     expired), rules' answer -> exception's, expiry, granted by, approved by, clause."""
-    staff_member(token_file, token_env, READ_CASES, doing="read exceptions")
+    staff_member(token_file, token_env, READ_EXCEPTIONS, doing="read exceptions")
     now = dt.datetime.now(dt.UTC)
     with default_log().engine.connect() as conn:
         # in force means granted within the last day: among the newest LIST_MAX

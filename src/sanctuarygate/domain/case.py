@@ -96,6 +96,22 @@ class UnknownCaseError(InputError):
         self.case_id = case_id
 
 
+def within(case: Case, sources: Iterable[str] | None) -> Case:
+    """``case`` when it was opened from one of ``sources`` (None: from anywhere), else
+    :class:`UnknownCaseError`: a case a member may not see is not told apart from no case.
+
+    >>> within(Case(1, CaseState.OPEN, "gateway", *[None] * 4, {}, "review", {}, 1),
+    ...        {"gateway"}).id
+    1
+    >>> within(Case(2, CaseState.OPEN, "desk", *[None] * 4, {}, "review", {}, 1), {"gateway"})
+    Traceback (most recent call last):
+    sanctuarygate.domain.case.UnknownCaseError: case: no case 2
+    """
+    if sources is not None and case.source not in set(sources):
+        raise UnknownCaseError(case.id)
+    return case
+
+
 class ReviewRefusedError(SanctuaryGateError):
     """A review that may not be made: the case is not waiting for one, or it would turn a deny
     the rules give into an allow. Nothing was recorded."""

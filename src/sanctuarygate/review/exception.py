@@ -5,6 +5,10 @@ emergency; a second approver when it turns the rules' deny into an allow.
                               second_required=settings.exception_second_approver)
     approved = approve_exception(log, granted.id, actor=other.actor)   # another person
 
+A gateway query's case takes no exception: the gateway releases only the columns a review
+names (``gateway/reviewed.py``), so an exception there would change nothing it releases;
+closing the case withdraws a release.
+
 Each step is a log entry (``exception``, ``exception-approval``) written in the transaction
 that stores it. An exception applies only while in force (``CaseException.applies``): approved
 when it needs to be, and never once expired.
@@ -17,7 +21,12 @@ import datetime as dt
 from sanctuarygate.audit.entries import ExceptionApprovalEntry, ExceptionEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record
-from sanctuarygate.domain.case import CaseException, ExceptionGrant, needs_second_approver
+from sanctuarygate.domain.case import (
+    CaseException,
+    ExceptionGrant,
+    ReviewRefusedError,
+    needs_second_approver,
+)
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.store import case as store
@@ -31,6 +40,11 @@ def grant_exception(log: DecisionLog, decider: Decider, case_id: int, grant: Exc
     _ = log.signer
     with log.engine.begin() as conn:
         case = store.get_case(conn, case_id, lock=True)
+        if case.source == "gateway":
+            raise ReviewRefusedError(
+                f"case {case.id} is a gateway query's: what it releases is the review's to "
+                "decide (the columns, under conditions), not an exception's; close the case to "
+                "withdraw a release")
         rules = decider.decide(parse_request(case.request)).outcome
         second = needs_second_approver(rules, grant.outcome, required=second_required)
         index = record(conn, ExceptionEntry(

@@ -15,13 +15,14 @@ rule in force for the request (:func:`sanctuarygate.review.split.clauses`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sanctuarygate.audit.entries import ReviewEntry
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
-from sanctuarygate.domain.case import Case, ReviewAnswer, check_columns, check_review
+from sanctuarygate.domain.case import Case, ReviewAnswer, check_columns, check_review, within
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.intake import Intake
 from sanctuarygate.domain.request import Request, parse_request
@@ -83,9 +84,11 @@ def case_decision(decision: Decision) -> dict[str, Any]:
 
 def decide_case(log: DecisionLog, decider: Decider, case_id: int, answer: ReviewAnswer, *,
                 actor: str, at: dt.datetime | None = None,
-                columns: list[str] | tuple[str, ...] | None = None) -> Case:
+                columns: list[str] | tuple[str, ...] | None = None,
+                sources: Iterable[str] | None = None) -> Case:
     """A reviewer's answer on a case: checked against the rules, then recorded in the log and
-    the case together. Returns the decided case.
+    the case together. Returns the decided case. ``sources``: the case sources the reviewer
+    may decide (the records unit: the gateway's); another case is no case (404).
 
     On a gateway case an allow names the ``columns`` released: some of those the query asked
     for that the rules leave open (``Case.offered``), never more (``check_columns``); they go
@@ -93,7 +96,7 @@ def decide_case(log: DecisionLog, decider: Decider, case_id: int, answer: Review
     when = at or dt.datetime.now(dt.UTC)
     _ = log.signer
     with log.engine.begin() as conn:
-        case = store.get_case(conn, case_id, lock=True)
+        case = within(store.get_case(conn, case_id, lock=True), sources)
         asked = parse_request(case.request)
         now = decider.decide(asked)
         check_review(answer, rules_outcome="deny" if "deny" in (now.outcome, case.outcome)
@@ -121,10 +124,11 @@ class CaseView:
     clauses: list[str]
 
 
-def view_case(log: DecisionLog, decider: Decider, case_id: int) -> CaseView:
-    """The case with everything its page shows."""
+def view_case(log: DecisionLog, decider: Decider, case_id: int, *,
+              sources: Iterable[str] | None = None) -> CaseView:
+    """The case with everything its page shows (only from ``sources``, when given)."""
     with log.engine.connect() as conn:
-        case = store.get_case(conn, case_id)
+        case = within(store.get_case(conn, case_id), sources)
     asked = parse_request(case.request)
     decision = decider.decide(asked)
     split = sides(decider, asked)

@@ -12,7 +12,7 @@ follows, and a review is stored with its own log entry or not at all::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
@@ -96,9 +96,12 @@ def get_case(conn: Connection, case_id: int, *, lock: bool = False) -> Case:
 
 
 def list_cases(conn: Connection, *, state: str | None = None, agency: str | None = None,
-               limit: int = 100) -> list[Case]:
-    """Cases, newest first, optionally of one state and one agency (no history)."""
+               limit: int = 100, sources: Iterable[str] | None = None) -> list[Case]:
+    """Cases, newest first, optionally of one state and one agency, and only from
+    ``sources`` when given (no history)."""
     query = select(case_file).order_by(case_file.c.id.desc()).limit(min(limit, LIST_MAX))
+    if sources is not None:
+        query = query.where(case_file.c.source.in_(sorted(sources)))
     if state:
         query = query.where(case_file.c.state == CaseState(state).value)
     if agency:

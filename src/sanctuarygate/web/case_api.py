@@ -1,8 +1,8 @@
 """The review queue in the JSON API: list and read cases, and decide a review (staff tokens).
 
-    GET  /api/v1/cases?state=open&agency=FBI     reviewers, auditors
-    GET  /api/v1/cases/{id}                      reviewers, auditors
-    POST /api/v1/cases/{id}/review               reviewers
+    GET  /api/v1/cases?state=open&agency=FBI     reviewers, auditors, records (gateway's only)
+    GET  /api/v1/cases/{id}                      reviewers, auditors, records (gateway's only)
+    POST /api/v1/cases/{id}/review               reviewers, records (gateway's only)
          {"outcome": "allow-with-conditions", "conditions": ["no-onward-sharing"],
           "reason": "The warrant was checked with the court.", "clause": "5 ILCS 805/15(a)"}
          (on a gateway query's case an allow names the "columns" released as well)
@@ -31,6 +31,7 @@ from sanctuarygate.domain.case import (
     answer_in_force,
     parse_exception,
     parse_review,
+    within,
 )
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.review.exception import approve_exception, grant_exception
@@ -41,7 +42,13 @@ from sanctuarygate.web.api import DeciderDep, require_json
 from sanctuarygate.web.case_guard import StaffToken
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import ProblemDetails, problems
-from sanctuarygate.web.signin_roles import DECIDE_REVIEW, GRANT_EXCEPTION, READ_CASES
+from sanctuarygate.web.signin_roles import (
+    DECIDE_REVIEW,
+    GRANT_EXCEPTION,
+    READ_CASES,
+    READ_EXCEPTIONS,
+    case_sources,
+)
 from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -79,7 +86,7 @@ def api_list_cases(
     """Cases newest first (without their history), optionally of one state and agency."""
     with log.engine.connect() as conn:
         found = list_cases(conn, state=state.value if state else None, agency=agency or None,
-                           limit=limit)
+                           limit=limit, sources=case_sources(member, READ_CASES))
     return {"cases": [c.to_dict() for c in found]}
 
 
@@ -93,7 +100,7 @@ def api_get_case(log: LogDep, case_id: int,
     ``document`` (who verified it, when, an uploaded copy's link; null when nothing was
     recorded) are the case's own, never in the public log."""
     with log.engine.connect() as conn:
-        case = get_case(conn, case_id)
+        case = within(get_case(conn, case_id), case_sources(member, READ_CASES))
         exceptions = list_exceptions(conn, case_id=case_id)
         document = get_document(conn, case_id)
     now = dt.datetime.now(dt.UTC)
@@ -111,7 +118,8 @@ def api_review_case(log: LogDep, decider: DeciderDep, case_id: int, body: Review
     decision entry, its actor the token's account); answers the decided case."""
     answer = parse_review(body.outcome, body.conditions, body.reason, body.clause)
     return decide_case(log, decider, case_id, answer, actor=member.actor,
-                       columns=body.columns).to_dict()
+                       columns=body.columns,
+                       sources=case_sources(member, DECIDE_REVIEW)).to_dict()
 
 
 class ExceptionBody(ReviewBody):
@@ -123,7 +131,7 @@ class ExceptionBody(ReviewBody):
 
 @router.get("/exceptions", summary="List exceptions", responses=problems(401, 403))
 def api_list_exceptions(log: LogDep,
-                        member: Annotated[StaffMember, Depends(StaffToken(READ_CASES))]
+                        member: Annotated[StaffMember, Depends(StaffToken(READ_EXCEPTIONS))]
                         ) -> dict[str, Any]:
     """Every exception, newest first, with its status now (in force, awaiting approval,
     expired)."""

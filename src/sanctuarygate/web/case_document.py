@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
+from sanctuarygate.domain.case import within
 from sanctuarygate.domain.intake import CaseDocument
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.review.case_copy import attach_copy, copy_file
@@ -34,7 +35,7 @@ from sanctuarygate.store.document_copy import KINDS, CopyTooLargeError
 from sanctuarygate.web.case_guard import StaffPage, StaffToken
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
-from sanctuarygate.web.signin_roles import READ_CASES, RECORD_DECISION, may
+from sanctuarygate.web.signin_roles import READ_CASES, RECORD_DECISION, case_sources, may
 from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter()
@@ -63,9 +64,9 @@ def _attach(log: Any, case_id: int, data: bytes, settings: Settings,
         raise HTTPException(413, str(exc)) from None
 
 
-def _served(log: Any, case_id: int, settings: Settings) -> Response:
-    with log.engine.connect() as conn:
-        get_case(conn, case_id)  # 404 for no such case
+def _served(log: Any, case_id: int, settings: Settings, member: StaffMember) -> Response:
+    with log.engine.connect() as conn:  # 404 for no such case, or one the member may not read
+        within(get_case(conn, case_id), case_sources(member, READ_CASES))
         document = get_document(conn, case_id)
     path = copy_file(document, Path(settings.data_dir))
     if path is None or document is None:
@@ -106,7 +107,7 @@ def api_get_document(case_id: int, log: LogDep, settings: SettingsDep,
                      ) -> Response:
     """The copy as it was sent, as a download (its own path: the upload's answers 405 with
     ``Allow: PUT`` alone)."""
-    return _served(log, case_id, settings)
+    return _served(log, case_id, settings, member)
 
 
 @router.get("/cases/{case_id}/document", include_in_schema=False)
@@ -114,7 +115,7 @@ def get_document_page(case_id: int, log: LogDep, settings: SettingsDep,
                       member: Annotated[StaffMember, Depends(StaffPage(READ_CASES))]
                       ) -> Response:
     """The case page's link to the copy."""
-    return _served(log, case_id, settings)
+    return _served(log, case_id, settings, member)
 
 
 @router.post("/cases/{case_id}/document", include_in_schema=False)

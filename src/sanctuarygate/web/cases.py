@@ -40,6 +40,7 @@ from sanctuarygate.domain.case import (
     answer_in_force,
     parse_exception,
     parse_review,
+    within,
 )
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import InputError
@@ -57,8 +58,11 @@ from sanctuarygate.web.signin_roles import (
     FOLLOW_CASE,
     GRANT_EXCEPTION,
     READ_CASES,
+    READ_EXCEPTIONS,
     RECORD_DECISION,
+    case_sources,
     may,
+    may_case,
 )
 from sanctuarygate.web.state import SettingsDep
 
@@ -125,7 +129,8 @@ def case_list(request: Request, log: LogDep, member: Reader, state: str = "",
         raise InputError(f"{state!r} is not a case state", field="state")
     with log.engine.connect() as conn:
         found = list_cases(conn, state=None if chosen in ("waiting", "all") else chosen,
-                           agency=agency[:64] or None)
+                           agency=agency[:64] or None,
+                           sources=case_sources(member, READ_CASES))
     if chosen == "waiting":
         found = [c for c in found if c.waiting]
     return templates.TemplateResponse(request, "cases.html", {
@@ -148,7 +153,8 @@ def review_case(request: Request, case_id: int, log: LogDep, decider: DeciderDep
     """Record the reviewer's answer; back to the case page."""
     try:
         answer = parse_review(form.outcome, form.conditions, form.reason, form.clause)
-        decide_case(log, decider, case_id, answer, actor=member.actor, columns=form.columns)
+        decide_case(log, decider, case_id, answer, actor=member.actor, columns=form.columns,
+                    sources=case_sources(member, DECIDE_REVIEW))
     except InputError as exc:
         if isinstance(exc, UnknownCaseError):
             raise
@@ -163,6 +169,7 @@ def close_decided_case(case_id: int, log: LogDep,
                        ) -> Response:
     """Close a decided case (its history says who closed it); back to the case page."""
     with log.engine.begin() as conn:
+        within(get_case(conn, case_id, lock=True), case_sources(member, DECIDE_REVIEW))
         close_case(conn, case_id, actor=member.actor)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -193,7 +200,9 @@ def approve_case_exception(exception_id: int, log: LogDep, member: Granter) -> R
 
 
 @router.get("/exceptions", response_class=HTMLResponse)
-def exception_list(request: Request, log: LogDep, member: Reader) -> Response:
+def exception_list(request: Request, log: LogDep,
+                   member: Annotated[StaffMember, Depends(StaffPage(READ_EXCEPTIONS))]
+                   ) -> Response:
     """Every exception, newest first, with its status now."""
     with log.engine.connect() as conn:
         found = list_exceptions(conn)
@@ -223,7 +232,8 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
                member: StaffMember, *, form: ReviewForm | None = None, error: Any = None,
                exception_form: ReviewForm | None = None, exception_error: Any = None,
                status: int = 200) -> Response:
-    view = view_case(log, decider, case_id)
+    view = view_case(log, decider, case_id, sources=case_sources(member, READ_CASES))
+    source = view.case.source
     with log.engine.connect() as conn:
         exceptions = list_exceptions(conn, case_id=case_id)
         document = get_document(conn, case_id)  # who verified it, when; an uploaded copy
@@ -232,10 +242,13 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
         "may_attach": may(member, RECORD_DECISION),
         "exception_status": EXCEPTION_STATUS, "exception_form": exception_form or ReviewForm(),
         "exception_error": exception_error, "max_hours": EXCEPTION_MAX_HOURS,
-        "may_grant": may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED,
+        "may_grant": (may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED
+                      and source != "gateway"),
         "view": view, "case": view.case, "member": member, "form": form or ReviewForm(),
-        "error": error, "may_decide": may(member, DECIDE_REVIEW) and view.case.waiting,
-        "may_close": may(member, DECIDE_REVIEW) and view.case.state is CaseState.DECIDED,
+        "error": error,
+        "may_decide": may_case(member, DECIDE_REVIEW, source) and view.case.waiting,
+        "may_close": may_case(member, DECIDE_REVIEW, source)
+                     and view.case.state is CaseState.DECIDED,
         "outcomes": REVIEW_OUTCOMES, "review_labels": REVIEW_LABELS,
         "conditions": REVIEW_CONDITIONS, "condition_labels": CONDITION_LABELS,
         "state_labels": STATE_LABELS, "fact_sides": FACT_SIDES}, status_code=status)

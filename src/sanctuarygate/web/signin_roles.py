@@ -21,10 +21,14 @@ from sanctuarygate.domain.staff import Role, StaffMember
 #: Record a decision in the public log (the desk's "Decide and record", the API, the CLI).
 RECORD_DECISION: Final = "record-decision"
 
-#: Read the review queue and cases (lists, case pages, the API's case routes).
+#: Read the review queue and cases (lists, case pages, the API's case routes); the records
+#: unit only the gateway's cases (:data:`SCOPES`).
 READ_CASES: Final = "read-cases"
-#: Decide a case the rules left to a person (a ``review`` log entry).
+#: Decide a case the rules left to a person (a ``review`` log entry); the records unit only
+#: the gateway's cases.
 DECIDE_REVIEW: Final = "decide-review"
+#: Read every exception granted (the exceptions list).
+READ_EXCEPTIONS: Final = "read-exceptions"
 #: Follow the answer to a case opened at the desk (the answer card's case status).
 FOLLOW_CASE: Final = "follow-case"
 #: Grant an accountable exception (break-glass) on a case, or approve one as second approver.
@@ -41,8 +45,9 @@ PRINT_SIGN: Final = "print-sign"
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
     RECORD_DECISION: frozenset({Role.DESK, Role.REVIEWER}),
-    READ_CASES: frozenset({Role.REVIEWER, Role.AUDITOR}),
-    DECIDE_REVIEW: frozenset({Role.REVIEWER}),
+    READ_CASES: frozenset({Role.REVIEWER, Role.AUDITOR, Role.RECORDS}),
+    DECIDE_REVIEW: frozenset({Role.REVIEWER, Role.RECORDS}),
+    READ_EXCEPTIONS: frozenset({Role.REVIEWER, Role.AUDITOR}),
     FOLLOW_CASE: frozenset({Role.DESK, Role.REVIEWER, Role.AUDITOR}),
     GRANT_EXCEPTION: frozenset({Role.REVIEWER}),
     RUN_REPLAY: frozenset({Role.REVIEWER, Role.AUDITOR}),
@@ -50,6 +55,42 @@ ACTIONS: Final[dict[str, frozenset[Role]]] = {
     REVIEW_REPORTS: frozenset({Role.PROPERTY}),
     PRINT_SIGN: frozenset({Role.PROPERTY}),
 }
+
+
+#: Roles that take their actions on cases of some sources only: the records unit reads and
+#: decides the gateway's queries, not what was asked at the desk (a role not listed here takes
+#: its actions on every case).
+SCOPES: Final[dict[Role, frozenset[str]]] = {Role.RECORDS: frozenset({"gateway"})}
+
+
+def case_sources(member: StaffMember, action: str) -> frozenset[str] | None:
+    """The sources of the cases ``member`` may take ``action`` on: None for every source, an
+    empty set for none.
+
+    >>> records = StaffMember("s-0a1b2c3d", "r", frozenset({Role.RECORDS}))
+    >>> sorted(case_sources(records, DECIDE_REVIEW))
+    ['gateway']
+    >>> case_sources(StaffMember("s-0a1b2c3d", "r", frozenset({Role.RECORDS, Role.REVIEWER})),
+    ...              DECIDE_REVIEW) is None
+    True
+    """
+    held = member.roles & ACTIONS.get(action, frozenset()) if may(member, action) else set()
+    if any(role not in SCOPES for role in held):
+        return None
+    return frozenset().union(*(SCOPES[role] for role in held))
+
+
+def may_case(member: StaffMember | None, action: str, source: str) -> bool:
+    """Whether ``member`` may take ``action`` on a case opened from ``source``.
+
+    >>> records = StaffMember("s-0a1b2c3d", "r", frozenset({Role.RECORDS}))
+    >>> may_case(records, DECIDE_REVIEW, "gateway"), may_case(records, DECIDE_REVIEW, "desk")
+    (True, False)
+    """
+    if member is None or not may(member, action):
+        return False
+    sources = case_sources(member, action)
+    return sources is None or source in sources
 
 
 def may(member: StaffMember | None, action: str) -> bool:
@@ -100,11 +141,13 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", "/property/{property_id}", None, "yes", "one registered property"),
     Route("GET", "/property/{property_id}/sign.pdf", PRINT_SIGN, "no",
           "a property's printable sign (the order's text, QR codes)"),
-    Route("GET", "/cases", READ_CASES, "no", "the review queue and cases, filtered"),
+    Route("GET", "/cases", READ_CASES, "no",
+          "the review queue and cases, filtered (records: the gateway's cases only)"),
     Route("GET", "/cases/{case_id}", READ_CASES, "no",
           "a case: the facts, the rules on each side, its history, the review form"),
     Route("POST", "/cases/{case_id}/review", DECIDE_REVIEW, "no",
-          "decide a review (a `review` log entry; never an allow the rules deny)"),
+          "decide a review (a `review` log entry; never an allow the rules deny; records: "
+          "the gateway's cases only)"),
     Route("POST", "/cases/{case_id}/close", DECIDE_REVIEW, "no", "close a decided case"),
     Route("GET", "/cases/{case_id}/document", READ_CASES, "no",
           "the copy of the document shown for a case (a download)"),
@@ -116,7 +159,7 @@ ROUTES: Final[tuple[Route, ...]] = (
           "grant an exception (break-glass; an `exception` log entry; hours, not days)"),
     Route("POST", "/exceptions/{exception_id}/approve", GRANT_EXCEPTION, "no",
           "approve an exception as second approver (another reviewer)"),
-    Route("GET", "/exceptions", READ_CASES, "no", "every exception, in force or not"),
+    Route("GET", "/exceptions", READ_EXCEPTIONS, "no", "every exception, in force or not"),
     Route("GET", "/replay", RUN_REPLAY, "no", "the what-if replay form"),
     Route("POST", "/replay", RUN_REPLAY, "no",
           "replay the log's decisions under changed rules (writes nothing)"),
@@ -146,7 +189,7 @@ ROUTES: Final[tuple[Route, ...]] = (
           "grant an exception (staff token)"),
     Route("POST", "/api/v1/exceptions/{exception_id}/approve", GRANT_EXCEPTION, "no",
           "approve an exception as second approver (staff token)"),
-    Route("GET", "/api/v1/exceptions", READ_CASES, "no", "every exception (staff token)"),
+    Route("GET", "/api/v1/exceptions", READ_EXCEPTIONS, "no", "every exception (staff token)"),
     Route("GET", "/api/v1/agencies", None, "yes", "the agency directory"),
     Route("GET", "/api/v1/profiles", None, "yes", "places and their packs"),
     Route("GET", "/api/v1/log/checkpoint", None, "yes", "the public log"),
@@ -172,8 +215,11 @@ def roles_table() -> str:
     head = ["Route", "Not signed in", *[r.value for r in roles], "What"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for route in ROUTES:
-        allowed = ACTIONS.get(route.action, frozenset()) if route.action else frozenset(roles)
-        cells = ["yes" if role in allowed else route.anyone for role in roles]
+        if route.action is None:  # no staff role opens it: open to all, or to agencies only
+            cells = ["yes" if route.anyone == "yes" else "no" for _ in roles]
+        else:
+            allowed = ACTIONS.get(route.action, frozenset())
+            cells = ["yes" if role in allowed else route.anyone for role in roles]
         lines.append("| " + " | ".join([f"`{route.method} {route.path}`", route.anyone, *cells,
                                         route.what]) + " |")
     return "\n".join(lines) + "\n"
