@@ -265,7 +265,7 @@ def _all_dependencies(dependant: Dependant) -> Iterator[Dependant]:
         yield from _all_dependencies(dependency)
 
 
-def test_the_demo_makes_three_accounts_and_shows_each_password_once(tmp_path: Path) -> None:
+def test_the_demo_makes_an_account_for_each_role_and_shows_each_password_once(tmp_path: Path) -> None:
     from sanctuarygate.demo.seed import demo_staff
     from sanctuarygate.store.db import make_engine, upgrade
     from sanctuarygate.store.staff import sign_in as check_password
@@ -274,11 +274,13 @@ def test_the_demo_makes_three_accounts_and_shows_each_password_once(tmp_path: Pa
     engine = make_engine(url)
     upgrade(engine)
     first, again = demo_staff(url), demo_staff(url)
-    made = dict(re.findall(r"^  (demo-\w+) \(\w+\): (\S{20})$", "\n".join(first), re.M))
-    assert sorted(made) == ["demo-auditor", "demo-desk", "demo-reviewer"]
+    made = dict(re.findall(r"^  (demo-[\w-]+) \(\w+\): (\S{20})$", "\n".join(first), re.M))
+    assert sorted(made) == ["demo-auditor", "demo-desk", "demo-property", "demo-records",
+                            "demo-reviewer", "demo-reviewer-2"]
     assert not any(p in "\n".join(again) for p in made.values())  # never shown twice
     with engine.begin() as conn:
         roles = {n: {r.value for r in check_password(conn, n, p).roles} for n, p in made.items()}
     assert roles == {"demo-desk": {"desk"}, "demo-reviewer": {"reviewer"},
-                     "demo-auditor": {"auditor"}}
+                     "demo-reviewer-2": {"reviewer"}, "demo-records": {"records"},
+                     "demo-property": {"property"}, "demo-auditor": {"auditor"}}
     engine.dispose()

@@ -63,11 +63,15 @@ def seed_demo(url: str | None = None) -> str:
             f"an FBI gateway key is in {key_file}")
 
 
-DEMO_STAFF = (("demo-desk", "desk"), ("demo-reviewer", "reviewer"), ("demo-auditor", "auditor"))
+#: One account for each role a tour of the demo meets; a second reviewer approves an exception
+#: that turns a deny into an allow (the grantor may not approve their own).
+DEMO_STAFF = (("demo-desk", "desk"), ("demo-reviewer", "reviewer"),
+              ("demo-reviewer-2", "reviewer"), ("demo-records", "records"),
+              ("demo-property", "property"), ("demo-auditor", "auditor"))
 
 
 def demo_staff(url: str | None = None) -> list[str]:
-    """Create the demo's staff accounts (a desk officer, a reviewer, an auditor) if missing;
+    """Create the demo's staff accounts (:data:`DEMO_STAFF`) if missing;
     one line each, with the password made for it: shown only now, never stored in clear."""
     engine = make_engine(url or get_settings().database_url_resolved)
     lines = ["staff accounts (sign in at /signin; a password is shown only when made):"]
