@@ -19,6 +19,7 @@ from sanctuarygate.store.staff import (
     add_staff,
     authenticate_token,
     disable_staff,
+    identified_member,
     issue_token,
     list_staff,
     list_tokens,
@@ -164,6 +165,38 @@ def test_set_password_clears_a_lock(engine: Engine) -> None:
         assert sign_in(conn, "jdoe", "another long passphrase").name == "jdoe"
 
 
+def test_the_identity_providers_sign_in_finds_an_enabled_account(engine: Engine) -> None:
+    """``identified_member``: the provider said who it is; the account and roles are ours."""
+    with engine.begin() as conn:
+        kim, made = add_staff(conn, "Kim@City.example", ["auditor"], no_password=True, at=T0)
+        add_staff(conn, "jdoe", ["desk"], password=PASSWORD, at=T0)
+    assert made is None and kim.name == "kim@city.example"
+    with engine.begin() as conn:
+        assert identified_member(conn, " KIM@city.example ").roles == {Role.AUDITOR}
+        for guess in ("", "!no-password", PASSWORD):  # no password opens it
+            with pytest.raises(AuthenticationError):
+                sign_in(conn, kim.name, guess, at=T0)
+        for _ in range(MAX_FAILURES):  # a lock-out guards the password only
+            with pytest.raises(AuthenticationError):
+                sign_in(conn, "jdoe", "not the password", at=T0)
+        with pytest.raises(AuthenticationError, match="locked"):
+            sign_in(conn, "jdoe", PASSWORD, at=T0)
+        assert identified_member(conn, "jdoe").name == "jdoe"
+        for name in ("nobody", "<script>", "", "s-0a1b2c3d"):
+            with pytest.raises(AuthenticationError) as caught:
+                identified_member(conn, name)
+            assert caught.value.reason == "unknown"
+        disable_staff(conn, "jdoe", at=T0)
+        with pytest.raises(AuthenticationError) as caught:
+            identified_member(conn, "jdoe")
+        assert caught.value.reason == "disabled"
+        with pytest.raises(InputError) as refused:
+            add_staff(conn, "ann", ["desk"], password=PASSWORD, no_password=True)
+        assert refused.value.field == "password"
+        set_password(conn, kim.name, PASSWORD)  # a password later, if the city wants
+        assert sign_in(conn, kim.name, PASSWORD, at=T0).id == kim.id
+
+
 def test_cli_add_prints_the_password_once_and_it_signs_in(tmp_path: Path) -> None:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(tmp_path)}
 
@@ -185,6 +218,9 @@ def test_cli_add_prints_the_password_once_and_it_signs_in(tmp_path: Path) -> Non
     with engine.begin() as conn:
         assert sign_in(conn, "jdoe", password).has(Role.REVIEWER)
         assert authenticate_token(conn, token).name == "kim"
+    oidc = sg("add", "ann@city.example", "--role", "desk", "--oidc-only")
+    assert oidc.returncode == 0, oidc.stderr
+    assert "identity provider" in oidc.stdout.splitlines()[-1]  # and no password printed
     assert sg("disable", "kim").returncode == 0
     with engine.begin() as conn, pytest.raises(AuthenticationError):
         authenticate_token(conn, token)

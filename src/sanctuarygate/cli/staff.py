@@ -47,13 +47,18 @@ def add(
         metavar="ROLE", help=f"A role (repeatable): {ROLES}.")],
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from stdin instead of making one.")] = False,
+    oidc_only: Annotated[bool, typer.Option(
+        "--oidc-only", help="No password: the account signs in only through the city's "
+                            "identity provider (SANCTUARYGATE_OIDC_ISSUER).")] = False,
 ) -> None:
     """Create an account; a password made for it is printed once, alone on the last line."""
     password = _read_password() if password_stdin else None
     with default_log().engine.begin() as conn:
-        member, made = add_staff(conn, name, role, password=password)
+        member, made = add_staff(conn, name, role, password=password, no_password=oidc_only)
     roles = ", ".join(sorted(r.value for r in member.roles))
     typer.echo(f"added {member.name} ({member.id}) with roles {roles}")
+    if oidc_only:
+        typer.echo("no password opens it: it signs in through the city's identity provider")
     if made is not None:
         typer.echo("the password is shown only now and is not stored: hand it over securely")
         typer.echo(made)

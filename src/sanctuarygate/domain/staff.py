@@ -51,6 +51,9 @@ ROLE_HELP: dict[Role, str] = {
 
 #: Sign-in names: what a city's directory would use (letters, digits, . _ -), 2 to 64 long.
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+#: Or an e-mail address, as an identity provider names its people (``SANCTUARYGATE_OIDC_ACCOUNT_
+#: CLAIM=email``, or a ``preferred_username`` that is one): at most 254 characters.
+_EMAIL_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}@[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+")
 _PUBLIC_ID = re.compile(r"s-[0-9a-f]{8}")
 
 
@@ -78,13 +81,14 @@ def parse_roles(values: Iterable[str]) -> frozenset[Role]:
 def check_name(name: str) -> str:
     """A sign-in name, lower-cased; :class:`InputError` if it is not one.
 
-    >>> check_name(" J.Doe ")
-    'j.doe'
+    >>> check_name(" J.Doe "), check_name("J.Doe@City.example")
+    ('j.doe', 'j.doe@city.example')
     """
     cleaned = name.strip().lower()
-    if not _NAME.fullmatch(cleaned):
+    if not (_NAME.fullmatch(cleaned)
+            or (len(cleaned) <= 254 and _EMAIL_NAME.fullmatch(cleaned))):
         raise InputError("a sign-in name is 2 to 64 letters, digits, '.', '_' or '-', starting "
-                         "with a letter or digit", field="name")
+                         "with a letter or digit, or an e-mail address", field="name")
     return cleaned
 
 

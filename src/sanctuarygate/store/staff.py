@@ -40,6 +40,9 @@ LOCK_FOR = dt.timedelta(minutes=15)
 TOKEN_PREFIX = "sgs"
 LABEL_MAX = 200
 
+#: The stored "hash" of an account no password opens: no argon2 hash, so no password verifies.
+NO_PASSWORD: Final = "!no-password"
+
 _HASHER = PasswordHasher()
 #: Verified against when the name is unknown, so both failures cost the same.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
@@ -85,20 +88,25 @@ def check_password(password: str) -> str:
 
 
 def add_staff(conn: Connection, name: str, roles: Iterable[str], *, password: str | None = None,
+              no_password: bool = False,
               at: dt.datetime | None = None) -> tuple[StaffMember, str | None]:
     """Create an account. Without ``password``, one is made and returned (show it once);
-    with one, it is checked and ``None`` is returned. A name in use is an :class:`InputError`."""
+    with one, it is checked and ``None`` is returned. ``no_password``: no password opens it
+    (none is made; it signs in through the identity provider, :func:`identified_member`, until
+    ``set_password`` gives it one). A name in use is an :class:`InputError`."""
     name = check_name(name)
     chosen = parse_roles(roles)
-    made = None if password is not None else secrets.token_urlsafe(15)
+    if no_password and password is not None:
+        raise InputError("an account without a password takes none", field="password")
+    made = None if password is not None or no_password else secrets.token_urlsafe(15)
     secret = check_password(password) if password is not None else made
-    assert secret is not None
     if conn.execute(select(staff_account.c.id).where(staff_account.c.name == name)).first():
         raise InputError(f"there is already an account named {name!r}", field="name")
     when = at or dt.datetime.now(dt.UTC)
     member_id = _new_id(conn, staff_account.c.id, "s-")
     conn.execute(insert(staff_account).values(
-        id=member_id, name=name, roles=_roles_text(chosen), password_hash=_HASHER.hash(secret),
+        id=member_id, name=name, roles=_roles_text(chosen),
+        password_hash=_HASHER.hash(secret) if secret is not None else NO_PASSWORD,
         created_at=when, failed_sign_ins=0))
     return StaffMember(member_id, name, chosen, when), made
 
@@ -176,6 +184,28 @@ def sign_in(conn: Connection, name: str, password: str, *,
     if _HASHER.check_needs_rehash(stored):
         changes["password_hash"] = _HASHER.hash(password)
     conn.execute(update(staff_account).where(staff_account.c.id == member.id).values(**changes))
+    return member
+
+
+def identified_member(conn: Connection, name: str) -> StaffMember:
+    """The account an identity provider's sign-in names (``web/signin_oidc.py``: the provider
+    has checked who the person is; the roles are the account's, here), if it may sign in.
+
+    Raises :class:`AuthenticationError`: ``unknown`` (no such account, or not a sign-in name),
+    ``disabled``. A password lock-out does not stop it: the lock guards the password, which
+    this sign-in does not use, and so password guesses cannot shut a member out of both.
+    """
+    try:
+        key = check_name(name)
+    except InputError:
+        raise AuthenticationError("no staff account of that name", reason="unknown") from None
+    row = conn.execute(select(staff_account).where(staff_account.c.name == key)).mappings().first()
+    if row is None:
+        raise AuthenticationError("no staff account of that name", reason="unknown")
+    member = _member(row)
+    if member.disabled:
+        raise AuthenticationError("this account is disabled; ask an administrator",
+                                  reason="disabled")
     return member
 
 
