@@ -192,6 +192,10 @@ class Settings(BaseSettings):
     @field_validator("database_url", "records_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:
+    #: Misuse reports' photos and contact details are removed this many days after the report
+    #: came in (``sanctuarygate misuse forget``, run daily), unless it is linked to a case; the
+    #: rest of the report stays for the counts. A city sets its own records schedule here.
+    report_keep_days: int = Field(default=365, ge=1)
         if value is not None and "://" not in value:
             raise ValueError(f"not a database URL (expected e.g. sqlite:///path): {value!r}")
         return value

@@ -34,6 +34,7 @@ from sanctuarygate.cli import case as case_cmd
 from sanctuarygate.cli import db as db_cmd
 from sanctuarygate.cli import decide as decide_cmd
 from sanctuarygate.cli import log as log_cmd
+from sanctuarygate.cli import misuse as misuse_cmd
 from sanctuarygate.cli import policy as policy_cmd
 from sanctuarygate.cli import property as property_cmd
 from sanctuarygate.cli import query as query_cmd
@@ -134,6 +135,7 @@ app.add_typer(staff_cmd.app, name="staff")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(property_cmd.app, name="property")
+app.add_typer(misuse_cmd.app, name="misuse")
 readable_help(app)
 
 

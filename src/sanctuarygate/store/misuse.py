@@ -197,6 +197,50 @@ def link_case(conn: Connection, report_id: str, case_id: int) -> StoredReport:
     return get_report(conn, report_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What :func:`forget_personal` took out of the reports: their ids, and the photo files'
+    names for the caller to remove once the change is committed."""
+
+    reports: tuple[str, ...]
+    photos: tuple[str, ...]
+
+
+def forget_personal(conn: Connection, *, received_before: dt.datetime) -> Forgotten:
+    """Take the photos and contact details out of every report received before
+    ``received_before`` that is not linked to a case (a case may still need them: its photos go
+    when it is unlinked, or by hand). The rest of each report stays, so counts do not change.
+
+    >>> from sanctuarygate.store.db import make_engine, migrate
+    >>> from sanctuarygate.domain.misuse import ReportForm
+    >>> engine = make_engine("sqlite://"); _ = migrate(engine)
+    >>> form = ReportForm("north-chicago", None, (42.3, -87.8), dt.date(2025, 1, 2), None,
+    ...                   ("vehicles",), None, "555-0100")
+    >>> old = dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
+    >>> with engine.begin() as conn:
+    ...     kept = add_report(conn, form, photos=["a" * 32 + ".jpg"], at=old)
+    ...     gone = forget_personal(conn, received_before=old + dt.timedelta(days=1))
+    ...     after = get_report(conn, kept.id)
+    >>> gone.photos, after.photos, after.contact
+    (('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.jpg',), (), None)
+    """
+    t = misuse_report
+    rows = conn.execute(select(t.c.id, t.c.photos, t.c.contact).where(
+        t.c.received_at < received_before, t.c.case_id.is_(None)).with_for_update()).all()
+    holding = [r for r in rows if r.photos or r.contact is not None]
+    if holding:
+        conn.execute(update(t).where(t.c.id.in_([r.id for r in holding]))
+                     .values(photos=[], contact=None))
+    return Forgotten(tuple(r.id for r in holding),
+                     tuple(name for r in holding for name in (r.photos or ())))
+
+
+def listed_photos(conn: Connection) -> set[str]:
+    """Every photo name a report lists."""
+    return {name for (photos,) in conn.execute(select(misuse_report.c.photos))
+            for name in (photos or ())}
+
+
 def monthly_counts(conn: Connection, *, place: str | None = None) -> Counter[tuple[str, str]]:
     """Reports by (property id or :data:`MAP_POINT`, month ``YYYY-MM`` of the sighting)."""
     t = misuse_report

@@ -96,6 +96,17 @@ def remove_photos(names: Sequence[str], data_dir: Path) -> None:
         (data_dir / FOLDER / name).unlink(missing_ok=True)
 
 
+def stray_photos(listed: set[str], data_dir: Path, *, older_than: float) -> list[str]:
+    """Photo files no report lists, written before ``older_than`` (seconds since the epoch;
+    a report being sent writes its photos just before its row): left by a crash between the
+    two, or by a removal that failed."""
+    folder = data_dir / FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_file() and p.name not in listed and p.stat().st_mtime < older_than)
+
+
 def photo_path(name: str, data_dir: Path) -> Path:
     """Where the stored photo ``name`` is (only a name :func:`save_photos` could have made)."""
     if len(name) != 36 or not name.endswith(".jpg") or not all(
