@@ -43,6 +43,21 @@ Every setting comes from an environment variable with the ``SANCTUARYGATE_`` pre
                                           480; at least 1)
 ``SANCTUARYGATE_SESSION_HTTPS_ONLY``      true: the sign-in cookie is marked Secure (serve over
                                           https; default false)
+``SANCTUARYGATE_OIDC_ISSUER``             staff may also sign in through the city's identity
+                                          provider (OpenID Connect): its issuer URL (discovery at
+                                          ``<issuer>/.well-known/openid-configuration``; https, or
+                                          http on a loopback address). Unset (default): off
+``SANCTUARYGATE_OIDC_CLIENT_ID``          this app's client id at the provider (needed with the
+                                          issuer)
+``SANCTUARYGATE_OIDC_CLIENT_SECRET``      its client secret (or ``..._SECRET_FILE``: a file that
+                                          holds it; neither: a public client, PKCE only)
+``SANCTUARYGATE_OIDC_CLIENT_SECRET_FILE`` the file holding the client secret
+``SANCTUARYGATE_OIDC_ACCOUNT_CLAIM``      the ID token's claim that names the local staff account
+                                          (default ``preferred_username``; or ``email``)
+``SANCTUARYGATE_OIDC_LABEL``              the sign-in page's button: "Sign in with <label>"
+                                          (default "single sign-on")
+``SANCTUARYGATE_OIDC_REDIRECT_URL``       the callback address registered at the provider (default:
+                                          ``/signin/oidc/callback`` on the address the request used)
 ``SANCTUARYGATE_REPORT_MIN_CELL``         the smallest count the transparency report publishes as a
                                           number (default 5; at least 3): counts from 1 to one
                                           less are shown as "fewer than N"
@@ -83,9 +98,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sanctuarygate.errors import ConfigurationError
@@ -137,6 +153,17 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=480, ge=1)
     #: Mark the sign-in cookie ``Secure``: set it when the pages are served over https.
     session_https_only: bool = False
+    #: Staff sign-in through the city's identity provider (OpenID Connect; ``web/signin_oidc.py``),
+    #: off unless ``oidc_issuer`` is set. The provider says who the person is; the account it
+    #: names (``oidc_account_claim``) and its roles are the city's, in its database.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = Field(default=None, validate_default=True)
+    oidc_client_secret: SecretStr | None = None
+    oidc_client_secret_file: Path | None = Field(default=None, validate_default=True)
+    oidc_account_claim: str = Field(default="preferred_username",
+                                    pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")
+    oidc_label: str = Field(default="single sign-on", min_length=1, max_length=60)
+    oidc_redirect_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/\S*$")
     #: An exception (break-glass) that turns the rules' deny into an allow applies only once a
     #: second approver, another person, approves it.
     exception_second_approver: bool = True
@@ -165,6 +192,10 @@ class Settings(BaseSettings):
     #: The largest copy of the document shown for a case (``store/document_copy.py``).
     case_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1_024)
     report_max_photos: int = Field(default=3, ge=0, le=10)
+    #: Misuse reports' photos and contact details are removed this many days after the report
+    #: came in (``sanctuarygate misuse forget``, run daily), unless it is linked to a case; the
+    #: rest of the report stays for the counts. A city sets its own records schedule here.
+    report_keep_days: int = Field(default=365, ge=1)
     report_limit: int = Field(default=5, ge=1)
     report_window: int = Field(default=3600, ge=1)
     #: The public pages' address as residents reach it: printed signs link there (QR codes).
@@ -189,13 +220,37 @@ class Settings(BaseSettings):
         """
         return city_today(self.timezone, now)
 
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_is_https(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("an issuer URL is https:// (http:// only on a loopback address)")
+        if parts.query or parts.fragment or not parts.hostname:
+            raise ValueError("an issuer URL has a host and no query nor fragment")
+        return value
+
+    @field_validator("oidc_client_id")
+    @classmethod
+    def _client_id_with_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("oidc_issuer") and not (value or "").strip():
+            raise ValueError("set the client id the identity provider gave this app "
+                             "(SANCTUARYGATE_OIDC_ISSUER is set)")
+        return value.strip() if value else None
+
+    @field_validator("oidc_client_secret_file")
+    @classmethod
+    def _one_secret(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and info.data.get("oidc_client_secret") is not None:
+            raise ValueError("give the client secret or a file holding it, not both")
+        return value
+
     @field_validator("database_url", "records_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:
-    #: Misuse reports' photos and contact details are removed this many days after the report
-    #: came in (``sanctuarygate misuse forget``, run daily), unless it is linked to a case; the
-    #: rest of the report stays for the counts. A city sets its own records schedule here.
-    report_keep_days: int = Field(default=365, ge=1)
         if value is not None and "://" not in value:
             raise ValueError(f"not a database URL (expected e.g. sqlite:///path): {value!r}")
         return value

@@ -102,11 +102,13 @@ class StaffSessions:
 
 
 def install_sessions(app: FastAPI, settings: SessionSettings | None = None) -> None:
-    """Staff sign-in for ``app``: the session middleware, ``/signin`` and ``/signout``."""
-    from sanctuarygate.web import signin  # the routes use this module's helpers
+    """Staff sign-in for ``app``: the session middleware, ``/signin`` and ``/signout``, and
+    ``/signin/oidc`` (the identity provider's, 404 unless configured)."""
+    from sanctuarygate.web import signin, signin_oidc  # the routes use this module's helpers
 
     app.state.sessions = settings or SessionSettings.of(app.state.settings)
     app.include_router(signin.router)
+    signin_oidc.install(app)  # the identity provider's sign-in, when configured (else 404)
     app.add_middleware(StaffSessions)
 
 

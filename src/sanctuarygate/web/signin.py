@@ -1,7 +1,8 @@
 """``/signin`` and ``/signout``, and the signed-in member of a page request.
 
 A member signs in with a sign-in name and password (``store.staff.sign_in``: argon2, five
-failures lock the account for fifteen minutes). A failure is answered 401 on the sign-in page,
+failures lock the account for fifteen minutes), or, where the city configured one, through its
+identity provider (``web/signin_oidc.py``). A failure is answered 401 on the sign-in page,
 and its count is committed all the same. A good password starts a fresh session
 (``web/session.py``) and goes back to the page asked for (``next``, a path on this site only).
 
@@ -60,21 +61,25 @@ def current_member(request: Request) -> StaffMember | None:
     return member
 
 
-def _page(request: Request, *, status: int = 200, error: Text | None = None,
-          name: str = "", next_: str = "/") -> Response:
+def page(request: Request, *, status: int = 200, error: Text | None = None,
+         name: str = "", next_: str = "/") -> Response:
+    """The sign-in page (saying ``error``, answered ``status``), with the identity provider's
+    button when one is configured (``web/signin_oidc.py``)."""
     from sanctuarygate.web.pages import templates  # one template environment for every page
 
+    oidc = getattr(request.app.state, "oidc", None)
     headers = {"WWW-Authenticate": 'Bearer realm="sanctuarygate"'} if status == 401 else None
     return templates.TemplateResponse(
         request, "signin.html", {"error": error, "name": name, "next": safe_next(next_),
-                                 "member": current_member(request)},
+                                 "member": current_member(request),
+                                 "oidc_label": oidc.config.label if oidc is not None else None},
         status_code=status, headers=headers)
 
 
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, next: str = "/") -> Response:
     """The sign-in form."""
-    return _page(request, next_=next)
+    return page(request, next_=next)
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(session.check_csrf)])
@@ -95,7 +100,7 @@ def signin(request: Request, name: Annotated[str, Form(max_length=200)] = "",
     if failure is not None:
         words = FAILURES.get(failure.reason, FAILURES["unknown"])
         when = f"{locked_until:%H:%M}" if locked_until else "--:--"
-        return _page(request, status=401, error=Text(words, time=when), name=name, next_=next)
+        return page(request, status=401, error=Text(words, time=when), name=name, next_=next)
     session.start_session(request, member.id, member.name)
     return RedirectResponse(safe_next(next), status_code=303)
 
