@@ -31,6 +31,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
+from sanctuarygate.audit.bundle import published_policy
 from sanctuarygate.audit.default import open_log
 from sanctuarygate.audit.entries import DecisionEntry, encode
 from sanctuarygate.audit.tree import append
@@ -205,9 +206,12 @@ def test_the_command_end_to_end(tmp_path: Path, decider: Decider) -> None:
         add_report(conn, _form("CHI-LOT-A", dt.date(2026, 10, 5), contact="555-0100"),
                    photos=[])
         append(conn, _entries(decider)[0], at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC))
+    pinned = tmp_path / "city.policy"  # what the city published, saved before the report
+    pinned.write_text(published_policy(open_log(settings)).text(), encoding="utf-8")
     engine.dispose()
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(settings.data_dir),
-           "SANCTUARYGATE_TIMEZONE": "America/Chicago"}
+           "SANCTUARYGATE_TIMEZONE": "America/Chicago",
+           "SANCTUARYGATE_LOG_POLICY": str(pinned)}
 
     def sg(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "sanctuarygate", "report", "property",
@@ -234,3 +238,14 @@ def test_the_command_end_to_end(tmp_path: Path, decider: Decider) -> None:
         bad = sg("--from", "2026-10-01", "--to", "2026-11-30", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
         assert says in bad.stderr
+
+    stranger = tmp_path / "stranger.policy"  # another log's key: this log does not verify
+    stranger.write_text(published_policy(open_log(Settings(data_dir=tmp_path / "other"))).text(),
+                        encoding="utf-8")
+    refused = sg("--from", "2026-10-01", "--to", "2026-11-30", "--policy", str(stranger),
+                 "--csv", str(tmp_path / "refused.csv"))
+    assert refused.returncode == 1 and "the log does not verify" in refused.stderr, refused.stderr
+    assert refused.stdout == "" and not (tmp_path / "refused.csv").exists()
+    env.pop("SANCTUARYGATE_LOG_POLICY")
+    unpinned = sg("--from", "2026-10-01", "--to", "2026-11-30")
+    assert unpinned.returncode == 2 and "nothing to trust" in unpinned.stderr

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sanctuarygate.audit.bundle import BundleError
 from sanctuarygate.audit.default import open_log
 from sanctuarygate.audit.log import DecisionLog
+from sanctuarygate.audit.note import NoteError
 from sanctuarygate.audit.witnessing import parse_witnesses, witnessed_checkpoint
 from sanctuarygate.cli.log import _trust
 from sanctuarygate.errors import InputError
@@ -22,6 +23,7 @@ from sanctuarygate.report.ag80525 import (
     ag_report_from_export,
     build_ag_report,
     case_facts,
+    verified_entries,
 )
 from sanctuarygate.report.ag_document import write_ag_csv, write_ag_pdf
 from sanctuarygate.settings import get_settings
@@ -168,13 +170,19 @@ def property_report(
         "--csv", metavar="FILE", help="Also write one row per property as CSV here.")] = None,
     out: Annotated[Path | None, typer.Option(
         metavar="FILE.pdf", help="Also print the report to this PDF.")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="The log's trust policy to verify it against; default: "
+        "SANCTUARYGATE_LOG_POLICY.")] = None,
+    key: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="A file of the city's verifier keys (repeatable).")] = None,
 ) -> None:
     """The departmental property report the orders require (Chicago EO 2025-8, North Chicago,
     Waukegan): per department, its exposed sites and whether the order covers each, signs
     posted or still to post, lockable gates, and attempted use (misuse reports of the period
     by property and month, reviewed and linked to a case; the rules' refusals of requests to
-    use city property logged in the period). Internal to the city; no reporter contact
-    details or photos. Exit 2 for an unknown place or department or a bad period."""
+    use city property logged in the period, counted from the log once it verifies against the
+    pinned trust policy). Internal to the city; no reporter contact details or photos. Exit 2
+    for an unknown place or department or a bad period, 1 for a log that does not verify."""
     from sanctuarygate.policy.default import default_decider
     from sanctuarygate.report.property_report import (
         build_property_report,
@@ -184,7 +192,6 @@ def property_report(
         write_property_pdf,
     )
     from sanctuarygate.report.property_report import render_text as render_property
-    from sanctuarygate.report.source import log_entries
     from sanctuarygate.store.misuse import list_reports
     from sanctuarygate.store.property import list_properties
 
@@ -194,11 +201,17 @@ def property_report(
         if path is not None and not path.parent.is_dir():
             raise InputError(f"{path.parent} is not a folder: nothing written")
     settings = get_settings()
+    trust = _trust(key or [], policy)
     log = open_log(settings)
+    try:
+        entries, _ = verified_entries(log, trust, note=_published(log))
+    except (BundleError, LogIntegrityError, NoteError) as exc:
+        raise LogIntegrityError(f"refusing to report: the log does not verify ({exc})"
+                                ) from None
     with log.engine.connect() as conn:
         properties = list_properties(conn, place=place)
         reports = list_reports(conn)
-    refusals, read = property_refusals(log_entries(log), place=place, start=first, end=last,
+    refusals, read = property_refusals(entries, place=place, start=first, end=last,
                                        timezone=settings.timezone)
     report = build_property_report(default_decider(), place, properties=properties,
                                    reports=reports, refusals=refusals, start=first, end=last,
