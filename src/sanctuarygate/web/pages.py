@@ -38,7 +38,7 @@ from sanctuarygate.errors import InputError, SanctuaryGateError, UnknownAgencyEr
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.review.queue import record_and_queue
 from sanctuarygate.store.property import get_property
-from sanctuarygate.web import i18n, labels, session
+from sanctuarygate.web import i18n, labels, session, staff_nav
 from sanctuarygate.web.api import DeciderDep
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.problem import Problem, cut, problem_for
@@ -54,7 +54,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 DEFAULT_PROFILE = "chicago"
 
 templates = Jinja2Templates(directory=TEMPLATE_DIR,
-                            context_processors=[i18n.template_context, session.session_context])
+                            context_processors=[i18n.template_context, session.session_context,
+                                                staff_nav.staff_context])
 i18n.install(templates.env)
 templates.env.globals.update(
     label=labels.label, labels=labels,
