@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
+from sanctuarygate.demo.cases import seed_cases
 from sanctuarygate.demo.property import seed_properties
 from sanctuarygate.demo.records import generate
 from sanctuarygate.errors import ConfigurationError
@@ -20,6 +21,7 @@ from sanctuarygate.policy.scenario import case_request, load_cases
 from sanctuarygate.secret import publish_once
 from sanctuarygate.settings import get_settings
 from sanctuarygate.store.answer import count_by_outcome, record_answer
+from sanctuarygate.store.case import count_by_state
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.staff import add_staff, list_staff
 from sanctuarygate.store.tables import desk_answer
@@ -56,11 +58,23 @@ def seed_demo(url: str | None = None) -> str:
     finally:
         engine.dispose()
     records = _demo_records(settings.records_url_resolved if url is None else None)
+    engine = make_engine(target)
+    try:
+        log = DecisionLog(engine, origin=settings.log_origin, data_dir=settings.data_dir)
+        cases = seed_cases(log, default_decider(), settings, key_file=key_file,
+                           records_url=settings.records_url_resolved if url is None else None)
+        if cases:
+            log.checkpoint()
+            size = log.size()
+        with engine.connect() as conn:
+            waiting = count_by_state(conn).get("open", 0)
+    finally:
+        engine.dispose()
     total = sum(counts.values())
     parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
     return (f"demo database ready at {target}: {total} recorded answers ({parts}); "
             f"decision log of {size} entries, checkpoint signed; {properties}; {records}; "
-            f"an FBI gateway key is in {key_file}")
+            f"an FBI gateway key is in {key_file}; {waiting} case(s) wait in the review queue")
 
 
 #: One account for each role a tour of the demo meets; a second reviewer approves an exception
