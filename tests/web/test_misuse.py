@@ -23,6 +23,7 @@ from sanctuarygate.store.case import open_case
 from .conftest import TestClient
 from .misuse_fixtures import (
     GOOD,
+    TOKEN,
     jpeg_with_gps,
     member_of,
     photo_files,
@@ -126,6 +127,27 @@ def test_a_robot_and_a_forged_token_are_refused(client: TestClient) -> None:
     missing = client.post("/report", data=GOOD)
     assert missing.status_code == 403
     assert stored_rows(client) == []
+
+
+def test_a_form_sends_one_report(client: TestClient, folder: Path) -> None:
+    """Sent again (a second click, the back button), the same form keeps nothing more: 409
+    naming the report it sent, in the reader's language; a form the reporter corrects after a
+    refusal still sends (a refused form kept nothing)."""
+    page = client.get("/report")
+    found = TOKEN.search(page.text)
+    assert found
+    token = found.group(1)
+    refused = client.post("/report", data={"form_token": token, **GOOD, "seen_on": "soon"})
+    assert refused.status_code == 400 and stored_rows(client) == []
+    first = client.post("/report", data={"form_token": token, **GOOD})
+    assert first.status_code == 200, first.text
+    [row] = stored_rows(client)
+    again = client.post("/report?lang=es", data={"form_token": token, **GOOD}, files=[
+        ("photos", ("a.jpg", jpeg_with_gps(), "image/jpeg"))])
+    assert again.status_code == 409
+    assert f"su reporte es el número {row['id']}" in again.text
+    assert len(stored_rows(client)) == 1 and photo_files(folder) == []  # its photo not kept
+    assert send(client).status_code == 200 and len(stored_rows(client)) == 2  # a new form
 
 
 def test_status_words_are_never_stored(client: TestClient) -> None:

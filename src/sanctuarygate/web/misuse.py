@@ -12,12 +12,15 @@ top), a file that is no photo (400), a photo or a request over the limits (413),
 over ``report_limit`` reports in ``report_window`` seconds (429 with ``Retry-After``), a
 filled-in hidden field only robots see (400), a form token that is missing, forged or older
 than :data:`FORM_MINUTES` (403: the form writes, so it carries a signed, short-lived token,
-as the staff forms carry their session's). The reporter's address and browser are never
+as the staff forms carry their session's), a form sent again (409 naming the report it sent
+already: a token sends one report, its number a keyed hash of the token). The reporter's address and browser are never
 stored: the limit counts addresses in memory only (``web/throttle.py``), like failed sign-ins.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from typing import Any, Final
@@ -26,6 +29,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -34,7 +38,12 @@ from sanctuarygate.domain.misuse import M_, WHAT_SEEN, parse_report
 from sanctuarygate.errors import InputError
 from sanctuarygate.secret import load_or_create_secret
 from sanctuarygate.settings import Settings
-from sanctuarygate.store.misuse import Registered, add_report, registered_properties
+from sanctuarygate.store.misuse import (
+    Registered,
+    add_report,
+    registered_properties,
+    report_exists,
+)
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.misuse_photo import (
     PHOTO_TOO_LARGE,
@@ -66,6 +75,8 @@ TOO_MANY_REPORTS = M_("Too many reports from this connection. Nothing was sent: 
                       "{minutes} minutes.")
 REQUEST_TOO_LARGE = M_("The report with its photos is larger than the limit. Nothing was sent: "
                        "send fewer or smaller photos.")
+SENT_ALREADY = M_("This form was sent already: its report is number {number}. Nothing more was "
+                  "sent. To report something else, open the form again.")
 BAD_FORM = M_("The form could not be read (too many files, or a broken upload). Nothing was "
               "sent: reload the page and try again.")
 
@@ -143,19 +154,42 @@ async def _check_and_keep(request: Request, said: Words, settings: Settings,
         return await run_in_threadpool(_form, request, said, values, said.errors(exc), 413)
     except InputError as exc:
         return await run_in_threadpool(_form, request, said, values, said.errors(exc), 400)
+    number = report_number(settings, str(form.get("form_token", "")))
     try:
-        stored = await run_in_threadpool(_keep, engine, settings, report, photos)
+        stored = await run_in_threadpool(_keep, engine, settings, report, photos, number)
+    except SentAlready:
+        return _refused(request, said, 409, said.t(SENT_ALREADY, number=number))
     except InputError as exc:
         return await run_in_threadpool(_form, request, said, values, said.errors(exc), 400)
     return templates.TemplateResponse(request, "misuse_receipt.html", page_context(
         request, said, report=stored), headers={"Cache-Control": "no-store"})
 
 
-def _keep(engine: Any, settings: Settings, report: Any, photos: list[bytes]) -> Any:
+class SentAlready(Exception):
+    """The form's token has a report already (a second click, or the form sent again)."""
+
+
+def report_number(settings: Settings, token: str) -> str:
+    """The number of the report a form token sends: ``r-`` and 10 hex digits of a keyed hash
+    of the token, so that a form is kept once (the number is the report's primary key) and the
+    number, like :func:`~sanctuarygate.store.misuse.new_report_id`'s, says nothing about how
+    many others reported."""
+    key = load_or_create_secret(settings.data_dir, KEY_FILE)
+    return "r-" + hmac.new(key, b"report-number:" + token.encode(), hashlib.sha256
+                           ).hexdigest()[:10]
+
+
+def _keep(engine: Any, settings: Settings, report: Any, photos: list[bytes],
+          number: str) -> Any:
     names = save_photos(photos, settings.data_dir)
     try:
         with engine.begin() as conn:
-            return add_report(conn, report, photos=names)
+            if report_exists(conn, number):
+                raise SentAlready(number)
+            return add_report(conn, report, photos=names, report_id=number)
+    except IntegrityError:  # the same form sent twice at the same moment
+        remove_photos(names, settings.data_dir)
+        raise SentAlready(number) from None
     except BaseException:
         remove_photos(names, settings.data_dir)
         raise
@@ -194,7 +228,8 @@ def _signer(settings: Settings) -> TimestampSigner:
 
 
 def form_token(settings: Settings) -> str:
-    """A new form token: a random nonce, signed with the time it was made."""
+    """A new form token: a random nonce, signed with the time it was made. It sends one report
+    (:func:`report_number`)."""
     return _signer(settings).sign(secrets.token_urlsafe(12)).decode()
 
 
