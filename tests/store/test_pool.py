@@ -8,7 +8,7 @@ import os
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from sanctuarygate.settings import Settings
@@ -51,3 +51,28 @@ def test_postgres_engine_never_holds_more_than_its_bound() -> None:
             assert engine.pool.checkedout() == 3  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+def test_connections_the_server_closed_are_replaced_when_checked_out() -> None:
+    """A restarted server (here: every pooled connection terminated, as a restart does) costs
+    no request an error: the pool sees, without a round trip, that the server closed them, and
+    opens new ones."""
+    if not PG_URL:
+        pytest.skip("SANCTUARYGATE_TEST_POSTGRES_URL is not set (make test and CI set it)")
+    engine = make_engine(PG_URL, pool=PoolBound(size=2, overflow=0, timeout=5))
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with ExitStack() as stack:
+            held = [stack.enter_context(engine.connect()) for _ in range(2)]
+            before = {conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held}
+        with admin.connect() as conn:
+            for pid in before:  # waits (up to 5 s) until each is gone
+                assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"),
+                                    {"pid": pid}).scalar_one()
+        with ExitStack() as stack:
+            held = [stack.enter_context(engine.connect()) for _ in range(2)]
+            after = {conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held}
+        assert len(after) == 2 and not after & before
+    finally:
+        engine.dispose()
+        admin.dispose()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -37,6 +39,7 @@ from sqlalchemy import Connection as Connection  # handed out to the layers abov
 from sqlalchemy import Engine as Engine
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from sanctuarygate.settings import Settings
 
@@ -88,7 +91,9 @@ def pool_bound(settings: Settings) -> PoolBound:
 def make_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
     """An engine for ``url``; for SQLite, creates the folder and turns on WAL and foreign keys.
     A server database (PostgreSQL) gets a connection pool bounded by ``pool`` (default
-    :class:`PoolBound`'s); SQLite keeps SQLAlchemy's own pool (no server connection to spare).
+    :class:`PoolBound`'s), which replaces a connection the server has closed when it hands it
+    out, without a round trip (:func:`_refuse_closed`); SQLite keeps SQLAlchemy's own pool (no
+    server connection to spare).
 
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
@@ -110,7 +115,43 @@ def make_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **(pool or PoolBound()).options())
+    engine = create_engine(url, **(pool or PoolBound()).options())
+    event.listen(engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """The pool's check of a connection it hands out, without a round trip (a pool "pre-ping"
+    costs one on every checkout, and a recorded request checks out twice): a connection the
+    server has closed is thrown away and a new one opened (SQLAlchemy retries on
+    ``DisconnectionError``).
+
+    An idle connection receives nothing unless the server ends it: a restart, a crash, an
+    administrator's ``pg_terminate_backend`` or ``idle_session_timeout`` each send their
+    reason and close the socket, so it is readable (or at end of file) when it is checked out.
+    A peer that vanishes without a word (a cut network) is not seen here, nor was it by the
+    ping, which waited for TCP's own time-out; the statement fails then, and SQLAlchemy
+    invalidates the pool on that error (nothing is ever answered from a failed statement)."""
+    try:
+        idle = not (dbapi_conn.closed or dbapi_conn.broken) and connection_idle(
+            dbapi_conn.pgconn.socket)
+    except psycopg.Error as exc:  # no socket any more
+        raise DisconnectionError(f"the database connection is lost: {exc}") from exc
+    if not idle:
+        raise DisconnectionError("the database server closed this connection")
+
+
+def connection_idle(fd: int) -> bool:
+    """Whether nothing has arrived on a socket (no data, no end of file, no error) right now.
+
+    >>> import socket
+    >>> a, b = socket.socketpair()
+    >>> connection_idle(a.fileno()), b.close(), connection_idle(a.fileno()), a.close()
+    (True, None, False, None)
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
 
 
 def alembic_config(engine: Engine) -> Config:
