@@ -21,7 +21,7 @@ from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
 from sanctuarygate.store.db import upgrade
 from sanctuarygate.store.log import tree_size
-from sanctuarygate.store.tables import log_entry
+from sanctuarygate.store.tables import log_entry, log_head, log_node
 
 
 def _stored(engine: Engine) -> dict[int, str]:
@@ -139,32 +139,63 @@ def test_the_next_commit_waits_for_the_head_while_one_commits(
     _check_tree(db_engine, {})
 
 
-def test_a_commit_after_its_own_reads_no_node(db_engine: Engine) -> None:
-    """A process's group keeps the tree's right edge from its last commit: the next commit
-    needs no stored node read. After another writer's append it reads them again, and the
-    tree stays right."""
+def test_the_head_keeps_the_right_edge_so_no_commit_reads_a_node(db_engine: Engine) -> None:
+    """The head row keeps the tree's right edge, written with each group commit: the next
+    commit needs no stored node read, whichever process (here: group) committed before it.
+    After an append that does not keep it (``append_many``), the next commit reads the nodes
+    once, keeps the edge again, and the tree stays right."""
     upgrade(db_engine)
-    group = GroupCommit(db_engine, window=0)
+    groups = [GroupCommit(db_engine, window=0), GroupCommit(db_engine, window=0)]
     reads: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         if statement.lstrip().upper().startswith("SELECT") and "log_node" in statement:
             reads.append(statement)
 
-    acked = {group.append(f'{{"k":{k}}}'.encode()): f'{{"k":{k}}}' for k in range(3)}
+    acked = {groups[0].append(f'{{"k":{k}}}'.encode()): f'{{"k":{k}}}' for k in range(3)}
     event.listen(db_engine, "before_cursor_execute", seen)
     try:
-        for k in range(3, 8):  # sizes 3..7: each needs left siblings, all known
-            acked[group.append(f'{{"k":{k}}}'.encode())] = f'{{"k":{k}}}'
+        for k in range(3, 12):  # sizes 3..11, the two groups in turn: each needs left siblings
+            acked[groups[k % 2].append(f'{{"k":{k}}}'.encode())] = f'{{"k":{k}}}'
         assert reads == []
-        with db_engine.begin() as conn:  # another process's append
+        with db_engine.begin() as conn:  # another process's append, outside a group
             append_many(conn, [b'{"other":1}'])
-        acked[group.append(b'{"k":8}')] = '{"k":8}'  # size 9: its left sibling is the other's
+        acked[groups[0].append(b'{"k":12}')] = '{"k":12}'  # size 13: needs the other's leaf
+        assert len(reads) == 1
+        acked[groups[1].append(b'{"k":13}')] = '{"k":13}'
         assert len(reads) == 1
     finally:
         event.remove(db_engine, "before_cursor_execute", seen)
-    assert sorted(acked) == [0, 1, 2, 3, 4, 5, 6, 7, 9]
+    assert sorted(acked) == [*range(12), 13, 14]
     _check_tree(db_engine, acked)
+    with db_engine.connect() as conn:
+        edge_size, edge = conn.execute(select(log_head.c.edge_size, log_head.c.edge)).one()
+        nodes = dict(((lv, i), bytes(h)) for lv, i, h in conn.execute(
+            select(log_node.c.level, log_node.c.idx, log_node.c.hash)))
+    assert edge_size == 15 and bytes(edge) == nodes[(0, 14)] + nodes[(1, 6)] + nodes[(2, 2)] \
+        + nodes[(3, 0)]
+
+
+def test_a_commit_that_fails_under_the_lock_releases_it(
+        db_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error after the head's lock was taken rolls the commit back: its caller gets the
+    error, nothing is written, and the next commit (another group's too) takes the lock."""
+    upgrade(db_engine)
+    group, other = GroupCommit(db_engine, window=0), GroupCommit(db_engine, window=0)
+    assert group.append(b'{"k":0}') == 0
+    write = group_module.append_held
+
+    def fail_once(*args: Any, **kwargs: Any) -> list[int]:
+        monkeypatch.setattr(group_module, "append_held", write)
+        raise RuntimeError("the batch could not be written")
+
+    monkeypatch.setattr(group_module, "append_held", fail_once)
+    with pytest.raises(RuntimeError, match="could not be written"):
+        group.append(b'{"k":"lost"}')
+    with ThreadPoolExecutor(1) as pool:  # not this thread: a lock it held would not stop it
+        assert pool.submit(other.append, b'{"k":1}').result(timeout=60) == 1
+    assert group.append(b'{"k":2}') == 2
+    _check_tree(db_engine, {0: '{"k":0}', 1: '{"k":1}', 2: '{"k":2}'})
 
 
 def test_a_failed_commit_fails_every_caller_in_it(db_engine: Engine) -> None:

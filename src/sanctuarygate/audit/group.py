@@ -8,15 +8,16 @@ in one transaction, through ``audit/tree.py`` (``hold_head``, then ``append_held
 1. a caller queues its entry and waits;
 2. a caller whose entry is queued and that finds no other leader gathering leads: it waits up
    to ``window`` seconds from the oldest queued entry's arrival (or until ``max_batch`` are
-   queued), begins a transaction and waits for the log head's lock (``tree.hold_head``: other
+   queued), begins a transaction and waits for the log head's lock (``tree.holding_head``: other
    commits go first, this process's included); only then does it take the queue, entries that
    arrived while it waited included, and append and commit them together. Entries queued after
    that wait for the next commit, which one of their callers leads at once: it waits for the
    head's lock while the previous batch commits, so the lock passes from commit to commit in
    the database, without waiting for this process to wake the next leader (one leader of a
-   process gathers at a time). Holding the lock, a commit reads the left siblings it lacks
-   (none when the previous commit was this process's: it keeps the tree's right edge), then
-   writes the entries, nodes and head with the COMMIT in one round trip on PostgreSQL;
+   process gathers at a time). On PostgreSQL the BEGIN goes with the lock's statement, and
+   that statement returns the tree's right edge, which the head row keeps (so a commit reads
+   no node, whichever process committed before it); the entries, nodes, head and new edge
+   are then written with the COMMIT in one round trip: two round trips a commit;
 3. each caller returns once the commit holding its entry is durable, with its index. If that
    commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
    not durable (fail closed), and a failed batch leaves no entry and no gap.
@@ -38,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sanctuarygate.audit.tree import append_held, hold_head
+from sanctuarygate.audit.tree import append_held, holding_head
 from sanctuarygate.store.db import Engine
 
 __all__ = ["GroupCommit"]
@@ -82,9 +83,6 @@ class GroupCommit:
         self.appended = 0
         self._queue: list[_Queued] = []
         self._gatherer: _Queued | None = None  # the entry of the leader not holding its batch yet
-        #: The log's right edge after this process's last commit: when no other process
-        #: committed since, the next commit reads no node (complete nodes never change).
-        self._edge: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # notified on every append (observers)
 
@@ -164,9 +162,8 @@ class GroupCommit:
     def _commit(self, batch: list[_Queued]) -> list[int]:
         """One durable transaction: wait for the head's lock, then fill ``batch`` from the
         queue (what arrived meanwhile too) and append its entries, in queue order."""
-        with self.engine.begin() as conn:
-            size = hold_head(conn)
+        with holding_head(self.engine) as (conn, size, edge):
             with self._lock:
                 batch.extend(self._take())
             return append_held(conn, size, [q.body for q in batch], at=[q.at for q in batch],
-                               commit=True, known=self._edge)
+                               commit=True, known=edge)

@@ -12,9 +12,10 @@ hash. An append, in the caller's transaction:
     with engine.begin() as conn:
         index = append(conn, entry_bytes)
 
-A group commit (``audit/group.py``) takes the lock first (:func:`hold_head`, which says the
-size) and then appends its batch with :func:`append_held`: the head moves in the statement that
-writes the entries, sent with the COMMIT on PostgreSQL.
+A group commit (``audit/group.py``) takes the lock first (:func:`holding_head`, which says the
+size and gives the right edge the head keeps) and then appends its batch with
+:func:`append_held`: the head moves, with the new right edge, in the statement that writes the
+entries, sent with the COMMIT on PostgreSQL.
 
 Roots and RFC 9162 proofs are composed from the stored complete nodes by :class:`LogReader`,
 which caches them (complete nodes never change); a proof, cold or warm, is one statement: the
@@ -28,14 +29,15 @@ typed entry (``audit/entries.py``); a test keeps the audit package the only call
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.store import log as stored
-from sanctuarygate.store.db import Connection
+from sanctuarygate.store.db import Connection, Engine
 from sanctuarygate.store.log import LogRangeError, StoredNodes
 
-__all__ = ["LogReader", "append", "append_held", "append_many", "hold_head"]
+__all__ = ["LogReader", "append", "append_held", "append_many", "hold_head", "holding_head"]
 
 
 class _Keys:
@@ -74,11 +76,35 @@ def _left_siblings(size: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def hold_head(conn: Connection) -> int:
+def hold_head(conn: Connection, known: dict[tuple[int, int], bytes] | None = None) -> int:
     """Wait for the log's head lock in the caller's transaction, reserving nothing yet, and
     return the tree's size: a group commit (``audit/group.py``) holds it first, then takes every
-    entry queued meanwhile and appends them with :func:`append_held`."""
-    return stored.hold_head(conn)
+    entry queued meanwhile and appends them with :func:`append_held`. The right edge the head
+    keeps for that size, if any, joins ``known``."""
+    size, edge = stored.hold_head(conn)
+    if known is not None:
+        known.update(_edge_nodes(size, edge))
+    return size
+
+
+@contextmanager
+def holding_head(engine: Engine) -> Iterator[tuple[Connection, int, dict[tuple[int, int], bytes]]]:
+    """A transaction of its own holding the log's head lock (``store.log.held_head``: one
+    round trip on PostgreSQL, the BEGIN with the lock): yields the connection, the tree's size
+    and the right edge the head keeps for it (empty if none), for :func:`append_held`'s
+    ``known``. Commits when the block ends, unless ``append_held(commit=True)`` did."""
+    with stored.held_head(engine) as (conn, size, edge):
+        yield conn, size, _edge_nodes(size, edge)
+
+
+def _edge_nodes(size: int, edge: bytes | None) -> dict[tuple[int, int], bytes]:
+    """The nodes of the head's ``edge`` (their hashes in :func:`right_edge`'s order); none if
+    there is no edge or it is not the right length for ``size``."""
+    keys = right_edge(size)
+    step = merkle.HASH_SIZE
+    if edge is None or len(edge) != step * len(keys):
+        return {}
+    return {key: edge[k * step:(k + 1) * step] for k, key in enumerate(keys)}
 
 
 def append(conn: Connection, body: bytes, *, at: dt.datetime | None = None) -> int:
@@ -116,30 +142,30 @@ def append_held(conn: Connection, size: int, bodies: Sequence[bytes], *,
                 ) -> list[int]:
     """Append several entries under the head's lock, already held by :func:`hold_head` (which
     said the tree has ``size`` entries): the stored left siblings read, then the entries, nodes
-    and the head's move written together in one statement on PostgreSQL. ``commit`` commits
-    the caller's transaction with the write on PostgreSQL (``store.log.write_held``): the lock
-    is held for those two round trips only. Indexes in order.
+    and the head's move written together in one statement on PostgreSQL, with the new tree's
+    right edge, which the head keeps. ``commit`` commits the caller's transaction with the
+    write on PostgreSQL (``store.log.write_held``): the lock is held for those round trips
+    only. Indexes in order.
 
-    ``known``: complete nodes the caller kept from its earlier appends (complete nodes never
-    change); the left siblings found there are not read, and when every one is (the previous
-    commit was the caller's), the lock is held for one round trip. With ``commit``, ``known``
-    becomes the right edge of the new tree, as far as this append saw it, once the commit
-    succeeded (never before: a batch that fails leaves its indexes to the next one, whose nodes
-    differ)."""
+    ``known``: complete nodes the caller has already (the head's edge, from
+    :func:`hold_head` or :func:`holding_head`; complete nodes never change); those found there
+    are not read, and when the head's edge is known none is: the lock is held for one round
+    trip besides the one that took it. Otherwise the left siblings and the old nodes of the new
+    right edge are read in one statement (an edge missing a stored node is not kept)."""
     if not bodies:
         return []
     leaves = [merkle.leaf_hash(b) for b in bodies]
     texts = [b.decode("utf-8") for b in bodies]
     when = at or dt.datetime.now(dt.UTC)
+    end = size + len(bodies)
+    edge_keys = right_edge(end)
     nodes = StoredNodes(conn, dict(known) if known is not None else None)
-    new = _new_nodes(nodes, size, leaves)
-    stored.write_held(conn, size, leaves, texts, new, at=when, commit=commit)
-    if known is not None and commit:
-        end = size + len(bodies)
-        edge = {key: nodes.cache[key] for key in right_edge(end) if key in nodes.cache}
-        known.clear()
-        known.update(edge)
-    return list(range(size, size + len(bodies)))
+    new = _new_nodes(nodes, size, leaves,
+                     also=[(lv, i) for lv, i in edge_keys if (i + 1) << lv <= size])
+    edge = (b"".join(nodes.cache[key] for key in edge_keys)
+            if all(key in nodes.cache for key in edge_keys) else None)
+    stored.write_held(conn, size, leaves, texts, new, at=when, edge=edge, commit=commit)
+    return list(range(size, end))
 
 
 def right_edge(size: int) -> list[tuple[int, int]]:
@@ -153,12 +179,12 @@ def right_edge(size: int) -> list[tuple[int, int]]:
             if (size >> level) & 1]
 
 
-def _new_nodes(nodes: StoredNodes, size: int,
-               leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+def _new_nodes(nodes: StoredNodes, size: int, leaves: Sequence[bytes], *,
+               also: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, bytes]]:
     """The complete nodes that appending ``leaves`` at ``size`` makes (the stored left siblings
-    they combine with that ``nodes`` has not cached read in one statement); they join
-    ``nodes.cache``."""
-    nodes.load(_left_siblings(size, size + len(leaves)))
+    they combine with that ``nodes`` has not cached read in one statement, with the stored
+    nodes ``also``); they join ``nodes.cache``."""
+    nodes.load([*_left_siblings(size, size + len(leaves)), *also])
     new: list[tuple[int, int, bytes]] = []
     for index, leaf in enumerate(leaves, start=size):
         for level, idx, value in merkle.new_nodes(index, leaf, nodes):

@@ -12,10 +12,20 @@ the entries and works out the tree's new nodes, and calls the three steps of an 
    combine with.
 3. :func:`insert_entries`: the entries and their new nodes, one statement on PostgreSQL.
 
-A group commit (``audit/group.py``) instead takes the lock with :func:`hold_head` (which moves
-nothing and returns the size), reads the left siblings it lacks, and writes with
+A group commit (``audit/group.py``) instead opens its transaction with :func:`held_head`,
+which takes the lock in the same round trip as the BEGIN on PostgreSQL and returns the size and
+the head's *edge* (below), reads the left siblings it still lacks, and writes with
 :func:`write_held`: the entries, the nodes and the head's move in one statement, sent with the
-COMMIT in one round trip on PostgreSQL (the head's lock is held for the fewest round trips).
+COMMIT in one round trip on PostgreSQL. The head's lock is held for two round trips.
+
+The head row also keeps the tree's right edge (``edge``: the hashes of the complete nodes a
+later append combines with, one per bit of the size, as ``audit/tree.py`` lays them out) for
+the size ``edge_size``, written by :func:`write_held` with the head's move. The lock's own
+statement reads it, and it is the row's newest version even when the lock was waited for,
+where a read of ``log_node`` in that statement would miss the nodes the previous holder just
+committed; so no commit reads ``log_node``. An edge is used only while ``edge_size`` is the
+size: an append that moves the head otherwise (:func:`lock_head`) leaves it stale, and the
+next commit reads the nodes it needs.
 
 Only complete, aligned subtree hashes are stored (``log_node``); roots and RFC 9162 proofs are
 composed from them by the audit package. Complete nodes never change, so readers may cache
@@ -29,12 +39,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Engine,
     Executable,
     and_,
     bindparam,
@@ -49,6 +63,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from sanctuarygate.errors import InputError, SanctuaryGateError
 from sanctuarygate.store.tables import log_checkpoint, log_entry, log_head, log_node
@@ -117,12 +132,14 @@ def _pg_insert(count: int, move_head: bool) -> str:
     which made the array the costliest part of an append. Hashes travel as one ``bytea`` per
     side (32 bytes each, cut by ``substring``), levels and indexes as integer arrays.
 
-    With ``move_head`` the statement also moves the head from ``first`` to ``end`` (the caller
-    holds its lock, :func:`hold_head`) and returns the new size; the rows are written only if
-    the head was at ``first`` (no row comes back otherwise, and nothing was written)."""
+    With ``move_head`` the statement also moves the head from ``first`` to ``end``, keeping
+    ``edge`` for it (the caller holds its lock, :func:`hold_head`), and returns the new size;
+    the rows are written only if the head was at ``first`` (no row comes back otherwise, and
+    nothing was written)."""
     rows = ", ".join(f"({k}, CAST(%(b{k})s AS text), CAST(%(a{k})s AS timestamptz))"
                      for k in range(count))
-    head = (f"h AS (UPDATE {log_head.name} SET size = CAST(%(end)s AS bigint)"
+    head = (f"h AS (UPDATE {log_head.name} SET size = CAST(%(end)s AS bigint),"
+            " edge_size = CAST(%(end)s AS bigint), edge = CAST(%(edge)s AS bytea)"
             " WHERE id = 1 AND size = CAST(%(first)s AS bigint) RETURNING size),"
             if move_head else "")
     gate = " CROSS JOIN h" if move_head else ""
@@ -183,19 +200,78 @@ def read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
 
 #: The head's lock without moving it: a row lock on PostgreSQL (no new row version), the
 #: database write lock on SQLite (a write that changes nothing).
-_PG_HOLD_HEAD = select(log_head.c.size).where(log_head.c.id == 1).with_for_update()
+_HEAD = select(log_head.c.size, log_head.c.edge_size, log_head.c.edge).where(log_head.c.id == 1)
+_PG_HOLD_HEAD = _HEAD.with_for_update()
+_PG_HOLD_HEAD_SQL = f"SELECT size, edge_size, edge FROM {log_head.name} WHERE id = 1 FOR UPDATE"
 _SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
 
 
-def hold_head(conn: Connection) -> int:
+def hold_head(conn: Connection) -> tuple[int, bytes | None]:
     """Take the head's lock now (queueing behind other appenders' transactions), without
-    reserving any index, and return the tree's size: a group commit takes its batch once it
-    holds the lock, so entries that arrive while it waits go in the same commit; then
+    reserving any index, and return the tree's size and the right edge the head keeps for it
+    (None if it keeps none for this size): a group commit takes its batch once it holds the
+    lock, so entries that arrive while it waits go in the same commit; then
     :func:`write_held` writes them and moves the head, or :func:`lock_head` reserves, at once."""
     if conn.dialect.name == "postgresql":
-        return int(conn.execute(_PG_HOLD_HEAD).scalar_one())
+        return _head(conn.execute(_PG_HOLD_HEAD).one())
     conn.execute(_SQLITE_HOLD_HEAD)
-    return tree_size(conn)
+    return _head(conn.execute(_HEAD).one())
+
+
+def _head(row: Sequence[Any]) -> tuple[int, bytes | None]:
+    """(size, edge) from the head's row: the edge only if it is the size's."""
+    size, edge_size, edge = row
+    return int(size), bytes(edge) if edge is not None and edge_size == size else None
+
+
+@contextmanager
+def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
+    """A transaction of its own that holds the head's lock (:func:`hold_head`): yields the
+    connection, the size and the head's edge. It commits when the block ends (unless
+    :func:`write_held` committed already), and rolls back if the block raises.
+
+    On PostgreSQL the BEGIN goes with the lock's statement, one round trip (psycopg sends a
+    BEGIN of its own and waits for it before the first statement of a transaction): the
+    connection is in autocommit, and the transaction is opened by hand in a pipeline."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            yield (conn, *hold_head(conn))
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection
+        try:
+            with _driver_errors(conn, _PG_HOLD_HEAD_SQL):
+                with driver.pipeline():  # one sync: BEGIN and the lock in one round trip
+                    driver.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    cursor = driver.execute(_PG_HOLD_HEAD_SQL)
+                row = cursor.fetchone()
+            if row is None:
+                raise LogIntegrityError("the log has no head row")
+            yield (conn, *_head(row))
+            with _driver_errors(conn, "COMMIT"):
+                driver.commit()  # nothing left to do when write_held committed
+        except BaseException:
+            if not conn.invalidated:
+                with suppress(psycopg.Error):  # (a lost connection: the pool drops it)
+                    driver.rollback()  # in a transaction, whatever the autocommit says
+            raise
+
+
+@contextmanager
+def _driver_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """psycopg's errors, from statements sent on the driver itself (a pipeline), raised as
+    SQLAlchemy's (``DBAPIError``), as any other statement's are; a connection found lost is
+    invalidated, so the pool opens a new one."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection,  # type: ignore[arg-type]
+                                          None)  # (psycopg.Error is the driver's Error)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
+                                  connection_invalidated=lost, dialect=conn.dialect) from exc
 
 
 def lock_head(conn: Connection, count: int) -> int:
@@ -223,11 +299,13 @@ def insert_entries(conn: Connection, first: int, leaves: Sequence[bytes], bodies
 
 def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Sequence[str],
                nodes: Sequence[tuple[int, int, bytes]], *,
-               at: dt.datetime | Sequence[dt.datetime], commit: bool = False) -> None:
+               at: dt.datetime | Sequence[dt.datetime], edge: bytes | None = None,
+               commit: bool = False) -> None:
     """Under the head's lock, taken by :func:`hold_head` at size ``first``: write the entries
-    and nodes as :func:`insert_entries` does and move the head to ``first + len(leaves)``, in
-    one statement on PostgreSQL (the head moves only if it was at ``first``; otherwise nothing
-    is written and :class:`LogIntegrityError` is raised).
+    and nodes as :func:`insert_entries` does and move the head to ``first + len(leaves)``, with
+    ``edge`` the right edge of that size (None: the head keeps none), in one statement on
+    PostgreSQL (the head moves only if it was at ``first``; otherwise nothing is written and
+    :class:`LogIntegrityError` is raised).
 
     ``commit`` (PostgreSQL): commit the caller's transaction too, the COMMIT sent with the
     statement (psycopg's pipeline mode, one round trip), so the head's lock is released as soon
@@ -238,20 +316,21 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
     times = _times(at, len(leaves))
     if conn.dialect.name != "postgresql":
         moved = conn.execute(update(log_head).where(log_head.c.id == 1, log_head.c.size == first)
-                             .values(size=end)).rowcount
+                             .values(size=end, edge_size=end, edge=edge)).rowcount
         if moved != 1:
             raise LogIntegrityError(f"the log head is not at {first} under its lock")
         _sqlite_insert(conn, first, leaves, bodies, nodes, times)
         return  # the caller's commit is the one round trip there is (no server)
     sql = _pg_insert(len(leaves), True)
-    params = {**_pg_params(first, leaves, bodies, nodes, times), "end": end}
+    params = {**_pg_params(first, leaves, bodies, nodes, times), "end": end, "edge": edge}
     if commit:
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
-        with driver.pipeline():  # both statements and one sync: one round trip
-            cursor = driver.execute(sql, params)
-            driver.execute("COMMIT")  # (driver.commit() would sync once more, a round trip)
-        row = cursor.fetchone()  # a failed write raised above; its COMMIT was never run
+        with _driver_errors(conn, sql):
+            with driver.pipeline():  # both statements and one sync: one round trip
+                cursor = driver.execute(sql, params)
+                driver.execute("COMMIT")  # (driver.commit() would sync once more, a round trip)
+            row = cursor.fetchone()  # a failed write raised above; its COMMIT was never run
     else:
         row = conn.exec_driver_sql(sql, params).first()
     if row is None or int(row[0]) != end:

@@ -65,11 +65,15 @@ log_node = Table(
 )
 
 #: A single row (id 1) holding the tree size; appenders lock it, so the log is one sequence.
+#: ``edge``: the tree's right edge (the complete nodes a later append combines with) for the
+#: size ``edge_size``, kept by the group commit (``store/log.py``); used only while it is the size.
 log_head = Table(
     "log_head",
     metadata,
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("edge_size", BigInteger, nullable=True),
+    Column("edge", LargeBinary, nullable=True),
 )
 
 #: Signed checkpoints (C2SP tlog-checkpoint notes), one per published tree size.
