@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run_cli
 from sanctuarygate.settings import PACKAGE_PACKS, get_settings
 
 REQUEST = """profile: chicago
@@ -31,9 +32,15 @@ SHARED = Path(__file__).resolve().parents[1] / "legal" / "scenarios.yaml"
 
 def sg(*args: str, stdin: str | None = None, env: dict[str, str] | None = None
        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    """``sanctuarygate ARGS`` in this process (``tests/cli_run.py``), ``env`` added to ours."""
+    return run_cli(args, stdin=stdin, env={**os.environ, **(env or {})})
+
+
+def sg_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m sanctuarygate ARGS``, a real process: the entry point itself, worker
+    processes, and ``serve`` and ``demo`` (which would serve in this process if they started)."""
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
 def test_decide_prints_outcome_and_citations(tmp_path: Path) -> None:
@@ -135,8 +142,9 @@ def test_policy_verify_in_worker_processes_reports_a_broken_pack(tmp_path: Path)
     with (packs / "nyc-9-131" / "rules.cedar").open("a", encoding="utf-8") as f:
         f.write('\n@id("nyc-9-131/oops")\n@citation("none")\n@summary("A bad edit.")\n'
                 'permit (principal, action == Action::"grant-database-access", resource);\n')
-    out = sg("policy", "verify", "--profile", "california", "--profile", "new-york-city",
-             "--date", "2025-11-22", "--jobs", "2", env={"SANCTUARYGATE_PACKS_DIR": str(packs)})
+    out = sg_process("policy", "verify", "--profile", "california", "--profile", "new-york-city",
+                     "--date", "2025-11-22", "--jobs", "2",
+                     env={"SANCTUARYGATE_PACKS_DIR": str(packs)})
     assert out.returncode == 1, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("ok    california 2025-11-22 no-dhs-standing-database-access")
@@ -176,7 +184,7 @@ def test_policy_verify_checks_adopted_packs_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("key", "value"), [("SANCTUARYGATE_GATEWAY_PACKS", "ocad"),
                                             ("SANCTUARYGATE_PROFILE", "gotham")])
 def test_serve_refuses_to_start_with_a_bad_gateway_setting(key: str, value: str) -> None:
-    out = sg("serve", "--port", "1", env={key: value})
+    out = sg_process("serve", "--port", "1", env={key: value})
     assert out.returncode != 0 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [out.stderr.strip()] and key in out.stderr
 
@@ -187,7 +195,9 @@ def test_policy_verify_bad_date_is_exit_2() -> None:
 
 
 def test_help_lists_commands() -> None:
-    out = sg("--help")
+    """The real entry point, ``python -m sanctuarygate`` (every other test here runs it in this
+    process)."""
+    out = sg_process("--help")
     assert out.returncode == 0
     for word in ("decide", "scenarios", "policy", "serve", "demo"):
         assert word in out.stdout
@@ -302,7 +312,8 @@ def test_demo_refuses_a_port_in_use_before_seeding(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        out = sg("demo", "--port", str(port), env={"SANCTUARYGATE_DATA_DIR": str(tmp_path)})
+        out = sg_process("demo", "--port", str(port),
+                         env={"SANCTUARYGATE_DATA_DIR": str(tmp_path)})
     assert out.returncode != 0 and "already in use" in out.stderr
     assert not (tmp_path / "sanctuarygate.db").exists()  # nothing was seeded
 

@@ -1,5 +1,6 @@
-"""``sanctuarygate query`` in a subprocess, on a private data directory: the records unit's
-door to the gateway operation, with the API's formats, log entries and a code per outcome."""
+"""``sanctuarygate query`` on a private data directory (run in this process: ``cli_run.py``):
+the records unit's door to the gateway operation, with the API's formats, log entries and a code
+per outcome."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_run import run_cli
 from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.keys import issue_key, revoke_key
 from sanctuarygate.store.db import make_engine, upgrade
@@ -48,16 +49,13 @@ def sg(data_dir: Path, *args: str, stdin: str | None = None,
         env.pop(name, None)
     if records is not None:
         env["SANCTUARYGATE_RECORDS_URL"] = records
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "query", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300, env=env)
+    return run_cli(["query", *args], stdin=stdin, env=env)
 
 
 def sg_case(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``sanctuarygate case ...`` on the same data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYGATE_")}
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "case", *args],
-                          capture_output=True, text=True, timeout=300,
-                          env={**env, "SANCTUARYGATE_DATA_DIR": str(data_dir)})
+    return run_cli(["case", *args], env={**env, "SANCTUARYGATE_DATA_DIR": str(data_dir)})
 
 
 def logged(data_dir: Path, start: int = 0) -> list[dict[str, object]]:
