@@ -1,13 +1,14 @@
-"""``sanctuarygate agency key issue|list|revoke`` in a subprocess, on a private data directory."""
+"""``sanctuarygate agency key issue|list|revoke`` on a private data directory (in this process:
+``cli_run.py``)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.store.credential import authenticate
 from sanctuarygate.store.db import make_engine
 
@@ -17,8 +18,7 @@ STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d"
 def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
     env.pop("SANCTUARYGATE_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "agency", "key", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
+    return run_cli(["agency", "key", *args], env=env)
 
 
 def test_issue_list_revoke(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.settings import get_settings
 
 SPLIT = """profile: chicago
@@ -22,9 +22,7 @@ context: {{purpose: criminal-investigation, document: {{kind: federal-criminal-w
 
 def sg(*args: str, env: dict[str, str], stdin: str | None = None
        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env})
+    return run_cli(args, stdin=stdin, env={**os.environ, **env})
 
 
 def _token(name: str, role: str, env: dict[str, str]) -> str:

@@ -1,5 +1,6 @@
 """``sanctuarygate db status|upgrade`` and ``sanctuarygate log key`` (formerly ``key``), run as
-an operator would, in a subprocess on a private data directory."""
+an operator would, on a private data directory (in this process, ``cli_run.py``; ``serve`` in a
+subprocess)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.audit.keys import load_verifiers
 from sanctuarygate.store.db import head
 
 ORIGIN = "sanctuarygate.example/demo"
 
 
-def sg(data_dir: Path, *args: str, origin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _env(data_dir: Path, origin: str | None) -> dict[str, str]:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
     for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_LOG_ORIGIN"):
         env.pop(name, None)
     if origin is not None:  # serve refuses the demo's origin
         env["SANCTUARYGATE_LOG_ORIGIN"] = origin
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
+    return env
+
+
+def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sanctuarygate ARGS`` in this process (``cli_run.py``)."""
+    return run_cli(args, env=_env(data_dir, None))
+
+
+def sg_serve(data_dir: Path, *args: str, origin: str | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """``sanctuarygate serve ARGS`` in a process of its own: were it to start, it would serve."""
+    return subprocess.run([sys.executable, "-m", "sanctuarygate", "serve", *args],
+                          capture_output=True, text=True, timeout=300, env=_env(data_dir, origin))
 
 
 def test_db_status_then_upgrade_then_status(tmp_path: Path) -> None:
@@ -69,7 +82,7 @@ def test_serve_with_a_crash_left_empty_signing_key_stops_with_one_line(tmp_path:
     keys = tmp_path / "keys"
     keys.mkdir(mode=0o700)
     (keys / "city.example%2Flog.key").touch(mode=0o600)
-    out = sg(tmp_path, "serve", "--port", "0", origin="city.example/log")
+    out = sg_serve(tmp_path, "--port", "0", origin="city.example/log")
     assert out.returncode == 5, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "log.key: the signing key file is empty" in lines[0]
@@ -78,7 +91,7 @@ def test_serve_with_a_crash_left_empty_signing_key_stops_with_one_line(tmp_path:
 
 
 def test_serve_refuses_the_shared_demo_origin(tmp_path: Path) -> None:
-    out = sg(tmp_path, "serve", "--port", "0")
+    out = sg_serve(tmp_path, "--port", "0")
     assert out.returncode == 5 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [
         "error: SANCTUARYGATE_LOG_ORIGIN is the shared demo origin 'sanctuarygate.example/demo': "

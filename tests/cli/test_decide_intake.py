@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.settings import Settings, get_settings
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.staff import add_staff, issue_token
@@ -29,9 +29,7 @@ OPTIONS = ["--asked-by", "SA R. Roe, badge 4411", "--contact", "+1 312 555 0142"
 
 def sg(*args: str, env: dict[str, str], stdin: str | None = None
        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env})
+    return run_cli(args, stdin=stdin, env={**os.environ, **env})
 
 
 def _tokens(data: Path, *roles: str) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+
+from cli_run import run_cli
 
 
 def sg(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "policy", "diff", *args],
-                          capture_output=True, text=True, check=False)
+    return run_cli(["policy", "diff", *args])
 
 
 def test_same_day_is_no_change_and_exit_0() -> None:

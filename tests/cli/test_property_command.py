@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.settings import get_settings
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "sanctuarygate" / "demo" / "property"
@@ -16,8 +16,7 @@ DEMO = Path(__file__).resolve().parents[2] / "src" / "sanctuarygate" / "demo" / 
 
 def sg(*args: str, env: dict[str, str], stdin: str | None = None
        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+    return run_cli(args, stdin=stdin, env={**os.environ, **env})
 
 
 def test_import_list_show_and_decide_by_id(tmp_path: Path) -> None:

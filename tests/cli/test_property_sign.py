@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from pypdf import PdfReader
+
+from cli_run import run_cli
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "sanctuarygate" / "demo" / "property"
 
 
 def sg(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **env})
+    return run_cli(args, env={**os.environ, **env})
 
 
 def test_sign_one_a_department_and_the_refusals(tmp_path: Path) -> None:

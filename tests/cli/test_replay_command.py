@@ -1,4 +1,5 @@
-"""``sanctuarygate replay`` end to end, in a subprocess, on a log recorded in a temp data dir."""
+"""``sanctuarygate replay`` end to end (in this process: ``cli_run.py``), on a log recorded in a
+temp data dir."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_run import run_cli
 from sanctuarygate.audit.default import open_log
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
@@ -24,8 +25,7 @@ def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(data_dir)}
     for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_LOG_ORIGIN"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "replay", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
+    return run_cli(["replay", *args], env=env)
 
 
 @pytest.fixture

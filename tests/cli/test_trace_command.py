@@ -1,4 +1,4 @@
-"""``sanctuarygate trace FILE`` in a subprocess, end to end: two agencies query through
+"""``sanctuarygate trace FILE`` (in this process: ``cli_run.py``), end to end: two agencies query through
 ``sanctuarygate query`` (each fetch goes to the release ledger), their extracts lose the key and
 ``_wm`` columns and are mixed, and trace names both with their counts."""
 
@@ -9,9 +9,9 @@ import io
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.store.db import make_engine, upgrade
@@ -22,8 +22,7 @@ def sg(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     for name in ("SANCTUARYGATE_DATABASE_URL", "SANCTUARYGATE_RECORDS_URL",
                  "SANCTUARYGATE_GATEWAY_PACKS"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], capture_output=True,
-                          text=True, timeout=300, env=env)
+    return run_cli(args, env=env)
 
 
 def test_trace_names_both_recipients_of_a_stripped_mixed_extract(tmp_path: Path) -> None:
