@@ -1,20 +1,21 @@
-"""``sanctuarygate report transparency`` end to end, in a subprocess, on a real export."""
+"""``sanctuarygate report transparency`` end to end (in this process: ``cli_run.py``),
+on a real export."""
 
 from __future__ import annotations
 
 import csv
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from cli_run import run_cli
 
 from .conftest import Built
 
 
 def sg(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SANCTUARYGATE_LOG_POLICY"}
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", "report", "transparency", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
+    return run_cli(["report", "transparency", *args], env=env)
 
 
 def test_a_verified_export_gives_the_tables_and_csv(built: Built, tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ import csv
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
+from cli_run import run_cli
 from sanctuarygate.audit.bundle import published_policy
 from sanctuarygate.audit.default import open_log
 from sanctuarygate.audit.entries import DecisionEntry, encode
@@ -214,9 +214,7 @@ def test_the_command_end_to_end(tmp_path: Path, decider: Decider) -> None:
            "SANCTUARYGATE_LOG_POLICY": str(pinned)}
 
     def sg(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sanctuarygate", "report", "property",
-                               "--place", "chicago", *args], capture_output=True, text=True,
-                              timeout=300, env=env)
+        return run_cli(["report", "property", "--place", "chicago", *args], env=env)
 
     ran = sg("--from", "2026-10-01", "--to", "2026-11-30", "--csv", str(tmp_path / "r.csv"),
              "--out", str(tmp_path / "r.pdf"))

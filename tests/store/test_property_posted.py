@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from cli_run import run_cli
 from sanctuarygate.domain.property import Property
 from sanctuarygate.errors import InputError
 from sanctuarygate.store.db import upgrade
@@ -42,8 +42,7 @@ def test_the_command_records_and_refuses_in_one_line(tmp_path: Path) -> None:
     demo = Path(__file__).resolve().parents[2] / "src/sanctuarygate/demo/property/waukegan.geojson"
 
     def sg(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sanctuarygate", "property", *args],
-                              capture_output=True, text=True, timeout=300, env=env)
+        return run_cli(["property", *args], env=env)
 
     assert sg("import", str(demo), "--place", "waukegan").returncode == 0
     first = sg("list", "--unsigned").stdout.split("\t")[0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from cli_run import run_cli
 from sanctuarygate.domain.staff import Role
 from sanctuarygate.errors import AuthenticationError, InputError
 from sanctuarygate.store.db import make_engine, upgrade
@@ -201,8 +201,7 @@ def test_cli_add_prints_the_password_once_and_it_signs_in(tmp_path: Path) -> Non
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(tmp_path)}
 
     def sg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sanctuarygate", "staff", *args],
-                              input=stdin, capture_output=True, text=True, env=env, timeout=120)
+        return run_cli(["staff", *args], stdin=stdin, env=env)
 
     added = sg("add", "jdoe", "--role", "desk", "--role", "reviewer")
     assert added.returncode == 0, added.stderr

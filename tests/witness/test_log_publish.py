@@ -1,17 +1,18 @@
 """End to end with a real witness process: record, publish, export, and verify k of n.
 
-The city's log (the CLI, subprocesses) submits its checkpoint to a witness started with
-``sanctuarygate witness serve`` on 127.0.0.1; the exported bundle's checkpoint carries the
-cosignature and ``log verify --policy`` counts it against the quorum the policy pins.
+The city's log (the CLI, run in this process: ``cli_run.py``) submits its checkpoint to a
+witness started with ``sanctuarygate witness serve`` on 127.0.0.1; the exported bundle's
+checkpoint carries the cosignature and ``log verify --policy`` counts it against the quorum the
+policy pins.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_cli
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain.request import parse_request
 from sanctuarygate.policy.default import default_decider
@@ -24,8 +25,7 @@ ORIGIN = "city.example/log"
 
 
 def sg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **env})
+    return run_cli(args, env={**os.environ, **env})
 
 
 def test_publish_export_verify_with_a_real_witness(tmp_path: Path) -> None:
