@@ -1,9 +1,10 @@
 """Exit codes tell what happened (``cli/main.py``): 0 done; 1 a check failed; 2 bad input or
 usage; 3 not allowed or refused; 4 engine; 5 configuration; 6 policy data; 70 a bug.
 
-Each kind is run through the command line: a subprocess for the real failures, and ``run()``
-in this process, with one library call replaced, for those no shipped input can cause (a
-refusal by a command that decides, a bug)."""
+Each kind is run through the command line: ``run()`` in this process (``cli_run.py``) for the
+real failures, ``python -m sanctuarygate`` for 0 and 1 (the real entry point's exit codes), and
+``run()`` with one library call replaced for those no shipped input can cause (a refusal by a
+command that decides, a bug)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import sanctuarygate
+from cli_run import run_cli
 from sanctuarygate.cli import main
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.errors import NotAllowed, SanctuaryGateError
@@ -34,9 +36,14 @@ context: {purpose: civil-immigration-enforcement, document: {kind: none}}
 
 def sg(*args: str, stdin: str | None = None, env: dict[str, str] | None = None
        ) -> subprocess.CompletedProcess[str]:
+    """``sanctuarygate ARGS`` in this process, ``env`` added to ours."""
+    return run_cli(args, stdin=stdin, env={**os.environ, **(env or {})})
+
+
+def sg_process(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m sanctuarygate ARGS``: the exit code the interpreter itself ends with."""
     return subprocess.run([sys.executable, "-m", "sanctuarygate", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+                          capture_output=True, text=True, timeout=300)
 
 
 def one_line(err: str) -> bool:
@@ -67,7 +74,7 @@ def test_every_error_class_has_a_code_of_its_own_kind() -> None:
 
 
 def test_ok_is_0(tmp_path: Path) -> None:
-    out = sg("decide", "-", stdin=REQUEST)
+    out = sg_process("decide", "-", stdin=REQUEST)
     assert out.returncode == 0 and out.stderr == "", out.stderr
 
 
@@ -75,7 +82,7 @@ def test_a_failing_scenario_is_1(tmp_path: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text("cases:\n- id: wrong\n" + "".join(f"  {line}\n" for line in REQUEST.splitlines())
                  + "  expect: {outcome: allow}\n")
-    out = sg("scenarios", "run", str(f))
+    out = sg_process("scenarios", "run", str(f))
     assert out.returncode == 1 and "FAIL" in out.stdout
 
 
