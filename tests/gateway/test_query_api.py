@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from cli_run import run_cli
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.demo.records import generate
 from sanctuarygate.gateway.keys import issue_key, revoke_key
@@ -404,21 +405,17 @@ def _terminate_readers(admin: Engine) -> None:
 def test_trace_command_names_the_recipient(gateway: dict[str, Any], tmp_path: Path) -> None:
     """`sanctuarygate trace FILE` on a CSV extract (the CLI reads the same data-dir key)."""
     import os
-    import subprocess
-    import sys
 
     r = gateway["client"].post("/api/v1/query", json={**QUERY, "format": "csv", "limit": 7},
                                headers=_auth(gateway["keys"]["FBI"]))
     leak = tmp_path / "leak.csv"
     leak.write_text(r.text)
     env = {**os.environ, "SANCTUARYGATE_DATA_DIR": str(gateway["data_dir"])}  # the app's key
-    out = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
-                         capture_output=True, text=True, timeout=120, env=env)
+    out = run_cli(["trace", str(leak)], env=env)
     assert out.returncode == 0, out.stderr
     assert "7 row(s) of cpd-arrests were released to FBI" in out.stdout
     leak.write_text("arrest_id,_wm\n1,00000000000000000000000000000000\n")
-    unknown = subprocess.run([sys.executable, "-m", "sanctuarygate", "trace", str(leak)],
-                             capture_output=True, text=True, timeout=120, env=env)
+    unknown = run_cli(["trace", str(leak)], env=env)
     assert unknown.returncode == 1 and "no watermark of ours" in unknown.stdout
 
 

@@ -3,15 +3,13 @@ tests/demo/test_records.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Date, Engine, Integer, String, inspect, select
 from sqlalchemy.types import NullType
 
+from cli_run import run_cli
 from sanctuarygate.demo.records import generate
 from sanctuarygate.domain.dataset import Catalog
 from sanctuarygate.errors import ConfigurationError, PolicyLoadError
@@ -101,8 +99,6 @@ def test_catalog_accepts_both_field_forms_and_rejects_bad_ones() -> None:
 
 
 def test_cli_info_without_a_database_is_a_configuration_error(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "sanctuarygate", "records", "info", "--url",
-                          f"sqlite:///{tmp_path / 'none.db'}"], capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ))
+    out = run_cli(["records", "info", "--url", f"sqlite:///{tmp_path / 'none.db'}"])
     assert out.returncode == 5 and "records generate" in out.stderr
     assert not (tmp_path / "none.db").exists()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from cli_run import run_cli
 from sanctuarygate.domain.misuse import ReportForm
 from sanctuarygate.store.case import open_case
 from sanctuarygate.store.db import make_engine, upgrade
@@ -85,9 +85,8 @@ def test_the_command_forgets_old_reports_and_removes_their_files(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYGATE_")}
 
     def forget(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sanctuarygate", "misuse", "forget", *args],
-                              capture_output=True, text=True, timeout=300,
-                              env={**env, "SANCTUARYGATE_DATA_DIR": str(data)})
+        return run_cli(["misuse", "forget", *args],
+                       env={**env, "SANCTUARYGATE_DATA_DIR": str(data)})
 
     dry = forget("--days", "30", "--dry-run")
     assert dry.returncode == 0, dry.stderr
