@@ -223,3 +223,32 @@ def test_cli_add_prints_the_password_once_and_it_signs_in(tmp_path: Path) -> Non
     assert sg("disable", "kim").returncode == 0
     with engine.begin() as conn, pytest.raises(AuthenticationError):
         authenticate_token(conn, token)
+
+
+def test_a_token_is_checked_on_each_backend_in_autocommit_or_a_transaction(
+        db_engine: Engine) -> None:
+    """The token check as a recorded request makes it (one statement, in autocommit; sent to
+    psycopg itself on PostgreSQL) and inside a transaction: the account and its roles; then a
+    revoked token and a disabled account's token are refused on their next use."""
+    upgrade(db_engine)
+    with db_engine.begin() as conn:
+        add_staff(conn, "clerk", ["desk", "reviewer"], password=PASSWORD)
+        add_staff(conn, "other", ["desk"], password=PASSWORD)
+        kept, revoked = issue_token(conn, "clerk"), issue_token(conn, "clerk")
+        disabled = issue_token(conn, "other")
+    for token in (kept, revoked, disabled):
+        with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            member = authenticate_token(conn, token.token, at=T0)
+        assert member.roles == ({Role.DESK} if token is disabled else {Role.DESK, Role.REVIEWER})
+    with db_engine.begin() as conn:
+        assert authenticate_token(conn, kept.token).name == "clerk"
+        revoke_token(conn, revoked.token)
+        disable_staff(conn, "other")
+    for token, reason in ((revoked, "revoked"), (disabled, "disabled"),
+                          (kept.token[:-1] + ("A" if kept.token[-1] != "A" else "B"), "unknown")):
+        with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, \
+                pytest.raises(AuthenticationError) as caught:
+            authenticate_token(conn, token if isinstance(token, str) else token.token)
+        assert caught.value.reason == reason
+    with db_engine.connect() as conn:
+        assert {t.token_id: t.last_used_at for t in list_tokens(conn)}[disabled.token_id] == T0

@@ -39,7 +39,7 @@ from sqlalchemy import Connection as Connection  # handed out to the layers abov
 from sqlalchemy import Engine as Engine
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from sanctuarygate.settings import Settings
 
@@ -139,6 +139,23 @@ def _refuse_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError(f"the database connection is lost: {exc}") from exc
     if not idle:
         raise DisconnectionError("the database server closed this connection")
+
+
+@contextmanager
+def driver_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """psycopg's errors, from statements sent on the driver itself (a pipeline, or a hot
+    statement spared SQLAlchemy's execution machinery), raised as SQLAlchemy's
+    (``DBAPIError``), as any other statement's are; a connection found lost is invalidated,
+    so the pool opens a new one."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection,  # type: ignore[arg-type]
+                                          None)  # (psycopg.Error is the driver's Error)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
+                                  connection_invalidated=lost, dialect=conn.dialect) from exc
 
 
 def connection_idle(fd: int) -> bool:

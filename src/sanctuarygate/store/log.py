@@ -63,9 +63,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 
 from sanctuarygate.errors import InputError, SanctuaryGateError
+from sanctuarygate.store.db import driver_errors
 from sanctuarygate.store.tables import log_checkpoint, log_entry, log_head, log_node
 
 
@@ -241,7 +241,7 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
         try:
-            with _driver_errors(conn, _PG_HOLD_HEAD_SQL):
+            with driver_errors(conn, _PG_HOLD_HEAD_SQL):
                 with driver.pipeline():  # one sync: BEGIN and the lock in one round trip
                     driver.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
                     cursor = driver.execute(_PG_HOLD_HEAD_SQL)
@@ -249,29 +249,13 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
             if row is None:
                 raise LogIntegrityError("the log has no head row")
             yield (conn, *_head(row))
-            with _driver_errors(conn, "COMMIT"):
+            with driver_errors(conn, "COMMIT"):
                 driver.commit()  # nothing left to do when write_held committed
         except BaseException:
             if not conn.invalidated:
                 with suppress(psycopg.Error):  # (a lost connection: the pool drops it)
                     driver.rollback()  # in a transaction, whatever the autocommit says
             raise
-
-
-@contextmanager
-def _driver_errors(conn: Connection, statement: str) -> Iterator[None]:
-    """psycopg's errors, from statements sent on the driver itself (a pipeline), raised as
-    SQLAlchemy's (``DBAPIError``), as any other statement's are; a connection found lost is
-    invalidated, so the pool opens a new one."""
-    try:
-        yield
-    except psycopg.Error as exc:
-        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection,  # type: ignore[arg-type]
-                                          None)  # (psycopg.Error is the driver's Error)
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
-                                  connection_invalidated=lost, dialect=conn.dialect) from exc
 
 
 def lock_head(conn: Connection, count: int) -> int:
@@ -326,7 +310,7 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
     if commit:
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
-        with _driver_errors(conn, sql):
+        with driver_errors(conn, sql):
             with driver.pipeline():  # both statements and one sync: one round trip
                 cursor = driver.execute(sql, params)
                 driver.execute("COMMIT")  # (driver.commit() would sync once more, a round trip)

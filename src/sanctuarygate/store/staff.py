@@ -17,20 +17,24 @@ SHA-256 hash (the secret has 256 bits, so a slow hash would only slow every requ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg.rows import dict_row
 from sqlalchemy import ColumnElement, Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
 
 from sanctuarygate.domain.staff import Role, StaffMember, check_name, parse_roles
 from sanctuarygate.errors import AuthenticationError, InputError
+from sanctuarygate.store.db import driver_errors
 from sanctuarygate.store.tables import staff_account, staff_token
 
 MIN_PASSWORD = 12
@@ -271,7 +275,7 @@ def authenticate_token(conn: Connection, presented: str | None, *,
     if found is None:
         raise AuthenticationError("malformed staff token: expected sgs_<token id>_<secret>",
                                   reason="malformed")
-    row = conn.execute(_TOKEN_AND_ACCOUNT, {"token_id": found.group(1)}).mappings().first()
+    row = _token_row(conn, found.group(1))
     stored = bytes(row["secret_hash"]) if row is not None else bytes(32)
     if not hmac.compare_digest(_token_hash(presented.strip()), stored) or row is None:
         raise AuthenticationError("unknown staff token", reason="unknown")
@@ -301,6 +305,27 @@ _TOKEN_AND_ACCOUNT = (
     .where(staff_token.c.token_id == bindparam("token_id")))
 
 
+def _token_row(conn: Connection, token_id: str) -> Mapping[Any, Any] | None:
+    """The token's row, with its account's columns (None if no such token). On PostgreSQL
+    the statement goes to psycopg itself: SQLAlchemy's execution and result machinery cost
+    about twice the statement's own time, on every recorded request (``docs/benchmarks.md``)."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(_TOKEN_AND_ACCOUNT, {"token_id": token_id}).mappings().first()
+    sql = _driver_sql(conn.dialect)
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a checked-out connection
+    with driver_errors(conn, sql):
+        row: dict[str, Any] | None = driver.cursor(row_factory=dict_row).execute(
+            sql, {"token_id": token_id}).fetchone()
+    return row
+
+
+@functools.cache
+def _driver_sql(dialect: Dialect) -> str:
+    """:data:`_TOKEN_AND_ACCOUNT` as the driver takes it (``%(token_id)s``)."""
+    return str(_TOKEN_AND_ACCOUNT.compile(dialect=dialect))
+
+
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(_TOKEN_DOMAIN + token.encode("utf-8")).digest()
 
@@ -325,7 +350,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-def _member(row: RowMapping) -> StaffMember:
+def _member(row: Mapping[Any, Any]) -> StaffMember:
     roles = frozenset(Role(r) for r in str(row["roles"]).split(",") if r)
     return StaffMember(str(row["id"]), str(row["name"]), roles, _utc(row["created_at"]),
                        _utc(row["disabled_at"]), _utc(row["locked_until"]))
