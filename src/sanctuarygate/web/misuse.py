@@ -13,8 +13,9 @@ over ``report_limit`` reports in ``report_window`` seconds (429 with ``Retry-Aft
 filled-in hidden field only robots see (400), a form token that is missing, forged or older
 than :data:`FORM_MINUTES` (403: the form writes, so it carries a signed, short-lived token,
 as the staff forms carry their session's), a form sent again (409 naming the report it sent
-already: a token sends one report, its number a keyed hash of the token). The reporter's address and browser are never
-stored: the limit counts addresses in memory only (``web/throttle.py``), like failed sign-ins.
+already: a token sends one report, its number a keyed hash of the token). The reporter's
+address and browser are never stored: the limit counts addresses in memory only
+(``web/throttle.py``), like failed sign-ins.
 """
 
 from __future__ import annotations
