@@ -208,8 +208,10 @@ class AuthenticationError(SanctuaryGateError):
 #: Why an authentication failed: no key at all, not in the key format, not a key issued here
 #: (or a wrong secret), a revoked key, a key of another agency than the one claimed; for staff,
 #: an account locked after failed sign-ins or disabled.
+#: ``role``: a staff account that authenticated but whose role may not write what it asked to
+#: (answered 403; recorded with the other refused attempts at the public log).
 AUTHENTICATION_REASONS = frozenset({"missing", "malformed", "unknown", "revoked", "wrong-agency",
-                                    "locked", "disabled", "ambiguous", "throttled"})
+                                    "locked", "disabled", "ambiguous", "throttled", "role"})
 
 
 class AmbiguousKeyError(AuthenticationError):

@@ -273,11 +273,23 @@ def test_a_role_that_may_not_act_is_refused_in_one_line(
                              (["approve", "1"], city.desk, "reviewer role"),
                              (["list"], city.desk, "auditor or reviewer role"),
                              (grant, None, "needs a staff token")):
+        before = city.log.size()
         ran = sg(monkeypatch, capsys, *args, as_=who)
         assert ran.code == main.REFUSED, (args, ran)
         assert len(ran.err.strip().splitlines()) == 1 and needs in ran.err, ran.err
         assert ran.out == ""
-    assert city.log.size() == size
+        logged = [json.loads(e.body) for e in city.log.entries(before, city.log.size())]
+        if args[0] == "list":  # reading writes nothing: its refusal is not an attempt to write
+            assert logged == []
+            continue
+        # a refused attempt to write the log is on it, and the one line says where
+        (entry,) = logged
+        assert entry["kind"] == "auth-failed" and entry["what"].startswith("cli: ")
+        assert entry["reason"] == ("missing" if who is None else "role")
+        assert f"(log entry {before})" in ran.err
+        if who is not None:
+            assert entry["key_id"] == who.token[:12] and who.token not in json.dumps(entry)
+    size = city.log.size()
 
     for bad, field in ((["--hours", "48"], "1 to 24 hours"), (["--outcome", "maybe"], "maybe")):
         args = [*grant, *bad]

@@ -242,16 +242,33 @@ def _size(client: TestClient) -> int:
     return int(client.get("/api/v1/log/checkpoint").text.splitlines()[1])
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"authorization": "Bearer sgs_00000000_" + "x" * 43}, {"authorization": "Basic dTpw"},
-    {"authorization": "Bearer not-a-token"}])
-def test_recording_without_a_staff_token_is_401_and_records_nothing(
-        client: TestClient, headers: dict[str, str]) -> None:
+def _refused_since(client: TestClient, start: int) -> list[tuple[str, str | None]]:
+    """The entries since ``start``, each a refused attempt (``auth-failed``) at POST
+    /api/v1/decisions: their reasons and key ids (the test fails on any other entry)."""
+    found = client.get(f"/api/v1/log/entries?start={start}&end={_size(client)}").json()
+    entries = [e["entry"] for e in found["entries"]]
+    assert all(e["kind"] == "auth-failed" and e["what"] == f"POST {DECISIONS}"
+               for e in entries), entries
+    return [(e["reason"], e.get("key_id")) for e in entries]
+
+
+@pytest.mark.parametrize(("headers", "refusal"), [
+    ({}, ("missing", None)),
+    ({"authorization": "Bearer sgs_00000000_" + "x" * 43}, ("unknown", "sgs_00000000")),
+    ({"authorization": "Basic dTpw"}, ("malformed", None)),
+    ({"authorization": "Bearer not-a-token"}, ("malformed", None))])
+def test_recording_without_a_staff_token_is_401_and_records_only_the_attempt(
+        client: TestClient, headers: dict[str, str], refusal: tuple[str, str | None]) -> None:
+    """No decision is recorded; the refused attempt is (its reason and the token's id, never
+    the secret)."""
     before = _size(client)
     response = client.post(DECISIONS, json=today(), headers=headers)
     assert response.status_code == 401 and response.headers["content-type"] == PROBLEM
     assert response.headers["www-authenticate"].startswith('Bearer realm="sanctuarygate"')
-    assert "outcome" not in response.json() and _size(client) == before
+    assert "outcome" not in response.json()
+    assert _refused_since(client, before) == [refusal]
+    text = client.get(f"/api/v1/log/entries?start={before}&end={_size(client)}").text
+    assert "x" * 43 not in text and "dTpw" not in text
 
 
 def test_an_agency_key_is_no_staff_token(client: TestClient) -> None:
@@ -266,7 +283,8 @@ def test_a_role_that_may_not_record_is_403(client: TestClient, role: str) -> Non
     before = _size(client)
     response = client.post(DECISIONS, json=today(), headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
-    assert "record-decision" in response.json()["detail"] and _size(client) == before
+    assert "record-decision" in response.json()["detail"]
+    assert _refused_since(client, before) == [("role", token[:12])]  # sgs_<token id>
 
 
 def test_a_revoked_token_or_disabled_account_is_401(client: TestClient) -> None:

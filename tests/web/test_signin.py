@@ -3,6 +3,7 @@ record / try; the roles table in docs/roles.md against the routes' guards."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -160,12 +161,22 @@ def test_not_signed_in_the_desk_tries_and_records_nothing(client: TestClient) ->
     assert default_log().size() == before
 
 
+def refused_since(start: int) -> list[tuple[str, str, str | None]]:
+    """The log's entries since ``start``, each an ``auth-failed`` (else the test fails): reason,
+    what, key id."""
+    log = default_log()
+    found = [json.loads(e.body) for e in log.entries(start, log.size())]
+    assert all(e["kind"] == "auth-failed" for e in found), found
+    return [(e["reason"], e["what"], e.get("key_id")) for e in found]
+
+
 def test_not_signed_in_asking_to_record_is_401(client: TestClient) -> None:
     with_csrf(client)
     before = default_log().size()
     answer = client.post("/decide", data={**today(), "mode": "record"}, headers=HTMX)
     assert answer.status_code == 401 and "Sign in to record answers" in answer.text
-    assert "outcome-" not in answer.text and default_log().size() == before
+    assert "outcome-" not in answer.text
+    assert refused_since(before) == [("missing", "POST /decide", None)]  # no decision entry
 
 
 def test_a_desk_officer_records_and_the_entry_names_the_account(client: TestClient) -> None:
@@ -187,7 +198,7 @@ def test_an_auditor_may_try_but_not_record(client: TestClient) -> None:
     assert "NOT RECORDED" in client.post("/decide", data=today(), headers=HTMX).text
     refused = client.post("/decide", data={**today(), "mode": "record"}, headers=HTMX)
     assert refused.status_code == 403 and "Your role may not record" in refused.text
-    assert default_log().size() == before
+    assert refused_since(before) == [("role", "POST /decide", None)]  # the attempt, on record
 
 
 # --- Idle expiry ------------------------------------------------------------------------------
@@ -208,7 +219,7 @@ def test_an_idle_session_is_signed_out_and_says_so(decider: Decider) -> None:
     page = client.get("/", headers=SPANISH).text
     assert "Su sesión caducó" in page and "Sesión iniciada como" not in page
     assert "Su sesión caducó" not in client.get("/").text  # said once
-    assert default_log().size() == before
+    assert refused_since(before) == [("missing", "POST /decide", None)]  # no decision
 
 
 def test_the_session_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -460,9 +460,11 @@ class KeyUseEntry(_KeyEntry):
 @kind
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthFailedEntry(LogEntry):
-    """An agency key that did not authenticate: why (``missing``, ``malformed``, ``unknown``,
-    ``revoked``, ``wrong-agency``, ``ambiguous``), the key id when one could be read from what
-    was sent (never the secret), and what it was sent for. Never the client's address.
+    """An agency key that did not authenticate, or a refused attempt to write the log with a
+    staff credential: why (``missing``, ``malformed``, ``unknown``, ``revoked``,
+    ``wrong-agency``, ``ambiguous``, ``disabled``, ``role``), the key or token id when one could
+    be read from what was sent (never the secret), and what it was sent for. Never the
+    client's address.
 
     >>> at = dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC)
     >>> encode(AuthFailedEntry(time=at, reason="missing", what="GET /x"))

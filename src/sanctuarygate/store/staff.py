@@ -257,6 +257,20 @@ def list_tokens(conn: Connection, name: str | None = None) -> list[TokenInfo]:
     return [_token(row) for row in conn.execute(query).mappings()]
 
 
+_TOKEN_ID_PREFIX = re.compile(rf"{TOKEN_PREFIX}_([0-9a-f]{{8}})_")
+
+
+def presented_token_id(presented: str | None) -> str | None:
+    """The token id at the start of a presented staff token, if it has one (a malformed or
+    unknown token may still name its id), as ``sgs_<id>``; never anything else of it.
+
+    >>> presented_token_id("sgs_0a1b2c3d_truncated"), presented_token_id("hunter2")
+    ('sgs_0a1b2c3d', None)
+    """
+    found = _TOKEN_ID_PREFIX.match(presented.strip()) if presented else None
+    return f"{TOKEN_PREFIX}_{found.group(1)}" if found else None
+
+
 #: A token's ``last_used_at`` is noted at most this often: a script recording a decision a second
 #: would otherwise make every request a durable write of its own before the log's.
 USE_NOTED_EVERY: Final = dt.timedelta(minutes=1)

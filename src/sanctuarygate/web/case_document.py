@@ -35,7 +35,7 @@ from sanctuarygate.store.document_copy import KINDS, CopyTooLargeError
 from sanctuarygate.web.case_guard import StaffPage, StaffToken
 from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
-from sanctuarygate.web.signin_roles import READ_CASES, RECORD_DECISION, case_sources, may
+from sanctuarygate.web.signin_roles import ATTACH_DOCUMENT, READ_CASES, case_sources, may
 from sanctuarygate.web.state import SettingsDep
 
 router = APIRouter()
@@ -88,7 +88,7 @@ def _served(log: Any, case_id: int, settings: Settings, member: StaffMember) -> 
                 "content": {"application/octet-stream": {
                     "schema": {"type": "string", "format": "binary"}}}}})
 async def api_put_document(request: Request, case_id: int, log: LogDep, settings: SettingsDep,
-                           member: Annotated[StaffMember, Depends(StaffToken(RECORD_DECISION))]
+                           member: Annotated[StaffMember, Depends(StaffToken(ATTACH_DOCUMENT))]
                            ) -> dict[str, Any]:
     """The body is the file (a PDF, a JPEG or a PNG, told by its content whatever the
     content-type says). Kept in the case with who sent it and when, replacing an earlier
@@ -121,7 +121,7 @@ def get_document_page(case_id: int, log: LogDep, settings: SettingsDep,
 @router.post("/cases/{case_id}/document", include_in_schema=False)
 async def post_document_page(case_id: int, file: UploadFile, log: LogDep,
                              settings: SettingsDep,
-                             member: Annotated[StaffMember, Depends(StaffPage(RECORD_DECISION))]
+                             member: Annotated[StaffMember, Depends(StaffPage(ATTACH_DOCUMENT))]
                              ) -> Response:
     """A form's copy (the case page's, or the desk card's); back to the case page, or for a
     desk officer, who does not read cases, to the case's status."""

@@ -24,8 +24,8 @@ from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError
 from sanctuarygate.web import session
 from sanctuarygate.web.signin import current_member
-from sanctuarygate.web.signin_guard import staff_bearer, token_member
-from sanctuarygate.web.signin_roles import may
+from sanctuarygate.web.signin_guard import refuse_write, staff_bearer, token_member
+from sanctuarygate.web.signin_roles import WRITES_LOG, may
 
 log = logging.getLogger("sanctuarygate.web")
 
@@ -46,9 +46,16 @@ class StaffPage:
         if request.method == "POST":
             await session.check_csrf(request)
         member = await run_in_threadpool(current_member, request)
+        writes = request.method == "POST" and self.action in WRITES_LOG
         if member is None:
-            raise AuthenticationError(self.sign_in, reason="missing")
+            missing = AuthenticationError(self.sign_in, reason="missing")
+            if writes:  # an attempt to write the public log is on it, refused or not
+                await run_in_threadpool(refuse_write, request, missing)
+            raise missing
         if not may(member, self.action):
+            if writes:
+                await run_in_threadpool(refuse_write, request,
+                                        AuthenticationError(self.refused, reason="role"))
             raise HTTPException(403, self.refused)
         return member
 

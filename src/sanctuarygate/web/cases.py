@@ -54,12 +54,12 @@ from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.pages import CARD_HEADERS, templates
 from sanctuarygate.web.problem import problem_for
 from sanctuarygate.web.signin_roles import (
+    ATTACH_DOCUMENT,
     DECIDE_REVIEW,
     FOLLOW_CASE,
     GRANT_EXCEPTION,
     READ_CASES,
     READ_EXCEPTIONS,
-    RECORD_DECISION,
     case_sources,
     may,
     may_case,
@@ -239,7 +239,7 @@ def _case_page(request: Request, case_id: int, log: LogDep, decider: DeciderDep,
         document = get_document(conn, case_id)  # who verified it, when; an uploaded copy
     return templates.TemplateResponse(request, "case.html", {
         "exceptions": exceptions, "now": dt.datetime.now(dt.UTC), "document": document,
-        "may_attach": may(member, RECORD_DECISION),
+        "may_attach": may(member, ATTACH_DOCUMENT),
         "exception_status": EXCEPTION_STATUS, "exception_form": exception_form or ReviewForm(),
         "exception_error": exception_error, "max_hours": EXCEPTION_MAX_HOURS,
         "may_grant": (may(member, GRANT_EXCEPTION) and view.case.state is not CaseState.CLOSED

@@ -11,7 +11,11 @@ roles table's test) and answers a :class:`Caller`:
   for anyone; otherwise a staff token (``Authorization: Bearer sgs_...``) whose account may
   record (no or a bad token: 401 with ``WWW-Authenticate``; another role: 403).
 
-The log's actor is then ``caller.member.actor`` (``staff:s-<hex>``), never free text.
+The log's actor is then ``caller.member.actor`` (``staff:s-<hex>``), never free text. Every
+refused attempt to write the public log (no or a bad credential: 401; a role that may not: 403)
+is on the record as well, as the gateway's are: :func:`refuse_write` (an ``auth-failed`` entry
+with the reason, the method and path, the staff token's id when one was sent; a client past its
+limit of failures is answered 429 before anything is looked at, nothing recorded).
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError, InputError
-from sanctuarygate.store.staff import authenticate_token
+from sanctuarygate.store.staff import authenticate_token, presented_token_id
 from sanctuarygate.web import session
+from sanctuarygate.web.auth import refuse, throttle_of
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.signin import current_member
-from sanctuarygate.web.signin_roles import ACTIONS, may
+from sanctuarygate.web.signin_roles import ACTIONS, WRITES_LOG, may
 
 log = logging.getLogger("sanctuarygate.web")
 
@@ -76,9 +81,13 @@ class DeskGuard:
         if member is None:
             expired = session.session_of(request).get("notice") == "expired"
             log.info("POST %s: not signed in, nothing recorded", request.url.path)
-            raise AuthenticationError(SESSION_EXPIRED if expired else SIGN_IN_TO_RECORD,
-                                      reason="missing")
+            missing = AuthenticationError(SESSION_EXPIRED if expired else SIGN_IN_TO_RECORD,
+                                          reason="missing")
+            await run_in_threadpool(refuse_write, request, missing)
+            raise missing
         if not may(member, self.action):
+            await run_in_threadpool(refuse_write, request,
+                                    AuthenticationError(ROLE_MAY_NOT, reason="role"))
             raise HTTPException(403, ROLE_MAY_NOT)
         return Caller(member, record=True)
 
@@ -100,23 +109,44 @@ class ApiGuard:
         return Caller(token_member(request, credentials, self.action, "recorded"), record=True)
 
 
+def refuse_write(request: Request, exc: AuthenticationError,
+                 presented: str | None = None) -> None:
+    """A refused attempt to write the public log, put on the record before it is answered
+    (``web.auth.refuse``: counted against the client, an ``auth-failed`` entry naming the
+    reason, the method and path and the staff token's id when ``presented`` names one)."""
+    refuse(request, exc, key_id=presented_token_id(presented))
+
+
 def token_member(request: Request, credentials: HTTPAuthorizationCredentials | None,
                  action: str, unchanged: str) -> StaffMember:
     """The account of the request's staff token, if its role may take ``action``: 401 without
-    one (or a malformed one), 403 when the role may not ("Nothing was ``unchanged``.")."""
-    if credentials is None and "authorization" in request.headers:
-        raise AuthenticationError("malformed Authorization header: expected "
-                                  "'Bearer <staff token>'", reason="malformed")
-    try:  # autocommit: one statement, no BEGIN and COMMIT around it (the noted use commits alone)
+    one (or a malformed one), 403 when the role may not ("Nothing was ``unchanged``."). When
+    the action writes the public log, a client past its failures is answered 429 first, and
+    each refusal is recorded (:func:`refuse_write`)."""
+    writes = action in WRITES_LOG
+    presented = credentials.credentials if credentials else None
+    if writes:
+        throttle_of(request).check(request.client.host if request.client else "unknown")
+    try:
+        if credentials is None and "authorization" in request.headers:
+            raise AuthenticationError("malformed Authorization header: expected "
+                                      "'Bearer <staff token>'", reason="malformed")
+        # autocommit: one statement, no BEGIN and COMMIT around it (the noted use commits alone)
         with get_log(request).engine.connect().execution_options(
                 isolation_level="AUTOCOMMIT") as conn:
-            member = authenticate_token(conn, credentials.credentials if credentials else None)
+            member = authenticate_token(conn, presented)
     except AuthenticationError as exc:
-        log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
-                 exc.reason)
+        if writes:
+            refuse_write(request, exc, presented)
+        else:
+            log.info("%s %s: authentication failed (%s)", request.method, request.url.path,
+                     exc.reason)
         raise
     if not may(member, action):
         roles = " or ".join(sorted(r.value for r in ACTIONS[action]))
-        raise HTTPException(403, f"{member.actor} may not {action}: that needs the {roles} "
-                                 f"role. Nothing was {unchanged}.")
+        words = (f"{member.actor} may not {action}: that needs the {roles} role. Nothing was "
+                 f"{unchanged}.")
+        if writes:
+            refuse_write(request, AuthenticationError(words, reason="role"), presented)
+        raise HTTPException(403, words)
     return member

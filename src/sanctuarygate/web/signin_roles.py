@@ -21,6 +21,8 @@ from sanctuarygate.domain.staff import Role, StaffMember
 #: Record a decision in the public log (the desk's "Decide and record", the API, the CLI).
 RECORD_DECISION: Final = "record-decision"
 
+#: Attach a copy of the document shown to a case (kept in the case, never in the public log).
+ATTACH_DOCUMENT: Final = "attach-document"
 #: Read the review queue and cases (lists, case pages, the API's case routes); the records
 #: unit only the gateway's cases (:data:`SCOPES`).
 READ_CASES: Final = "read-cases"
@@ -42,9 +44,14 @@ REVIEW_REPORTS: Final = "review-reports"
 #: Print a registered property's sign (PDF).
 PRINT_SIGN: Final = "print-sign"
 
+#: The actions that write the public log: every refused attempt at one is on the record too
+#: (an ``auth-failed`` entry: ``web/signin_guard.refuse_write``, ``cli/token.py``).
+WRITES_LOG: Final = frozenset({RECORD_DECISION, DECIDE_REVIEW, GRANT_EXCEPTION})
+
 #: Each staff action and the roles that may take it.
 ACTIONS: Final[dict[str, frozenset[Role]]] = {
     RECORD_DECISION: frozenset({Role.DESK, Role.REVIEWER}),
+    ATTACH_DOCUMENT: frozenset({Role.DESK, Role.REVIEWER}),
     READ_CASES: frozenset({Role.REVIEWER, Role.AUDITOR, Role.RECORDS}),
     DECIDE_REVIEW: frozenset({Role.REVIEWER, Role.RECORDS}),
     READ_EXCEPTIONS: frozenset({Role.REVIEWER, Role.AUDITOR}),
@@ -155,7 +162,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/cases/{case_id}/close", DECIDE_REVIEW, "no", "close a decided case"),
     Route("GET", "/cases/{case_id}/document", READ_CASES, "no",
           "the copy of the document shown for a case (a download)"),
-    Route("POST", "/cases/{case_id}/document", RECORD_DECISION, "no",
+    Route("POST", "/cases/{case_id}/document", ATTACH_DOCUMENT, "no",
           "attach a copy of the document shown (PDF, JPEG or PNG; kept in the case only)"),
     Route("GET", "/cases/{case_id}/status", FOLLOW_CASE, "no",
           "the desk card's case status: waiting, or the reviewer's answer"),
@@ -187,7 +194,7 @@ ROUTES: Final[tuple[Route, ...]] = (
           "decide a review (staff token)"),
     Route("GET", "/api/v1/cases/{case_id}/document/copy", READ_CASES, "no",
           "the copy of the document shown (staff token)"),
-    Route("PUT", "/api/v1/cases/{case_id}/document", RECORD_DECISION, "no",
+    Route("PUT", "/api/v1/cases/{case_id}/document", ATTACH_DOCUMENT, "no",
           "attach a copy of the document shown (staff token; the body is the file)"),
     Route("POST", "/api/v1/cases/{case_id}/exceptions", GRANT_EXCEPTION, "no",
           "grant an exception (staff token)"),
