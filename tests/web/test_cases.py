@@ -137,7 +137,14 @@ def test_csrf_and_roles_guard_the_review_pages(app: Any) -> None:
     assert nobody.get(f"/cases/{case_id}/status").status_code == 401
     desk, _ = _signed_in(app, "desk")
     assert desk.get("/cases").status_code == 403
+    before = default_log().size()
     assert desk.post(f"/cases/{case_id}/review", data=data).status_code == 403
+    assert [(e["kind"], e["reason"], e["what"]) for e in (
+        _entry(i) for i in range(before, default_log().size()))] == [
+        ("auth-failed", "role", f"POST /cases/{case_id}/review")]  # the attempt, on record
+    before = default_log().size()
+    assert desk.get(f"/cases/{case_id}").status_code == 403  # a refused read is not
+    assert default_log().size() == before
     auditor, _ = _signed_in(app, "auditor")
     page = auditor.get(f"/cases/{case_id}")
     assert page.status_code == 200 and "review-form" not in page.text
