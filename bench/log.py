@@ -3,7 +3,7 @@
 Run from the repository root (PostgreSQL at ``--pg-url``, by default the test server)::
 
     .venv/bin/python bench/log.py           # full run: 7 rounds, both backends at every size, 4-6 min
-    .venv/bin/python bench/log.py --quick   # 3 rounds, fewer proofs, about 1.5 minutes
+    .venv/bin/python bench/log.py --quick   # 3 rounds (HTTP 5 short ones), fewer proofs, 1.5 min
 
 **Appends.** Writers are separate processes, each with its own engine, committing durably:
 SQLite as ``make_engine`` sets it up (WAL, ``synchronous=FULL``), PostgreSQL with its default
@@ -26,9 +26,12 @@ After the appends, the log they wrote is checked: as many entries as were acknow
 **End to end over HTTP** (``bench/log_http.py``): a uvicorn server with ``--http-workers``
 workers on PostgreSQL, ``--http-clients`` keep-alive connections posting the same decision,
 recorded (a staff token each) or as a dry run (``?dry_run=true``, nothing recorded), alternating
-round by round. The ratio is dry-run answers per second over recorded answers per second (1.0:
-recording costs nothing); p99 latency of each mode is printed. Afterwards the log must hold
-exactly the acknowledged decisions.
+round by round (``--http-rounds``, default 7 of 3 s, quick 5 of 1 s). The connections are opened
+once, the same number on every worker (each answer names its worker), and both modes use them,
+so both are served by the same workers; the split is printed for every round. The ratio is
+dry-run answers per second over recorded answers per second (1.0: recording costs nothing),
+paired round by round: every round's ratio is printed, with their median and range; p99 latency
+of each mode is printed. Afterwards the log must hold exactly the acknowledged decisions.
 
 The bodies are canonical JSON of about 850 bytes, the median size of a real decision entry.
 Each timed run lasts a fixed time; the figure is entries committed over the time to the last
@@ -105,7 +108,7 @@ from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.tables import log_node
 
 sys.path.insert(0, str(Path(__file__).parent))  # bench/log_http.py, when imported as a module
-from log_http import Run, check_log, load, request_body, start_server
+from log_http import Clients, Run, check_log, request_body, start_server
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_APPENDS_PER_S = 3000.0
@@ -356,30 +359,44 @@ def rotate(items: Sequence[Any], k: int) -> list[Any]:
 @dataclass(slots=True)
 class HttpResult:
     runs: dict[str, list[Run]]
+    first: list[str]  # the mode that ran first in each round
+    pids: list[int]  # the workers, in the order first seen
+    share: int  # connections on each worker
+    opened: int  # connections opened to place them (the extras closed at once)
+    reopened: int  # connections the server closed between rounds, reopened on their worker
     note: str
 
 
 def bench_http(dbs: Databases, workers: int, clients: int, rounds: int,
                seconds: float) -> HttpResult:
-    """Dry runs and recorded decisions against one server, interleaved round by round; then
-    the log must hold exactly the acknowledged decisions."""
+    """Dry runs and recorded decisions against one server on the same connections, the same
+    number on each worker, interleaved round by round; then the log must hold exactly the
+    acknowledged decisions."""
     _, schema = dbs.new("postgresql", "http")
     server = start_server(dbs.pg_url, schema, Path(dbs.tmp.name) / "http", workers, clients)
     runs: dict[str, list[Run]] = {"dry run": [], "recorded": []}
+    first: list[str] = []
     acked: list[int] = []
+    conns = Clients(server, workers)
     try:
         body = request_body()
-        for k in range(-1, rounds):  # round -1: warm-up (connections, every worker's caches)
-            for mode in rotate(list(runs), max(k, 0)):
-                run = load(server, body, mode == "recorded", seconds if k >= 0 else 0.5)
+        for k in range(-1, rounds):  # round -1: warm-up (every worker's caches)
+            order = rotate(list(runs), max(k, 0))
+            for mode in order:
+                conns.balance()  # the first time: open them; then reopen any the server closed
+                run = conns.load(body, mode == "recorded", seconds if k >= 0 else 0.5)
                 if run.failed:
                     raise SystemExit(f"HTTP {mode}: {len(run.failed)} failed, e.g. {run.failed[0]}")
                 acked.extend(run.indexes)
                 if k >= 0:
                     runs[mode].append(run)
+            if k >= 0:
+                first.append(order[0])
     finally:
+        conns.close()
         server.stop()
-    return HttpResult(runs, check_log(server, acked))
+    return HttpResult(runs, first, conns.pids, conns.share, conns.opened, conns.reopened,
+                      check_log(server, acked))
 
 
 # --- proofs -------------------------------------------------------------------------------
@@ -568,14 +585,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="uvicorn workers (default: the CPUs, 2 to 4)")
     parser.add_argument("--http-clients", type=int, default=32,
                         help="concurrent HTTP client connections (32)")
+    parser.add_argument("--http-rounds", type=int, default=None,
+                        help="HTTP rounds, each a dry run and a recorded run (default 7, quick 5)")
     parser.add_argument("--http-seconds", type=float, default=None,
-                        help="length of one timed HTTP run (default 3, quick 1.5)")
+                        help="length of one timed HTTP run (default 3, quick 1)")
     parser.add_argument("--pg-url", default=PG_URL, help=f"PostgreSQL server (default {PG_URL})")
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     seconds = args.seconds or (0.4 if args.quick else 1.5)
     samples = args.proofs or (200 if args.quick else 1000)
-    http_seconds = args.http_seconds or (1.5 if args.quick else 3.0)
+    http_rounds = args.http_rounds or (5 if args.quick else 7)
+    http_seconds = args.http_seconds or (1.0 if args.quick else 3.0)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
 
@@ -592,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
                     for backend in BACKENDS}
         appends_took = time.perf_counter() - started
 
-        http = bench_http(dbs, args.http_workers, args.http_clients, rounds, http_seconds)
+        http = bench_http(dbs, args.http_workers, args.http_clients, http_rounds, http_seconds)
 
         bodies, levels = build_levels(max(SIZES))
         proofs: dict[tuple[str, int], ProofTimes] = {}
@@ -647,8 +667,26 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"end to end over HTTP: uvicorn, {args.http_workers} workers, PostgreSQL;"
           f" {args.http_clients} keep-alive connections posting one decision (deny, no review"
-          f" case), recorded (a staff token each) or dry run; {rounds} rounds of"
+          f" case), recorded (a staff token each) or dry run, both modes on the same"
+          f" connections, {http.share} on each worker; {http_rounds} rounds of"
           f" {http_seconds:g} s per mode, interleaved; median over rounds")
+    names = {pid: f"w{n + 1}" for n, pid in enumerate(http.pids)}
+    print(f"connections: {http.opened} opened to place {args.http_clients}"
+          f" ({http.opened - args.http_clients - http.reopened} landed on a full worker and were"
+          f" closed),"
+          f" {http.reopened} reopened between rounds; workers "
+          + ", ".join(f"{name}=pid {pid}" for pid, name in names.items()))
+
+    def split(counts: dict[int, int]) -> str:
+        return "+".join(str(counts.get(pid, 0)) for pid in http.pids)
+
+    print(f"{'round':<7}{'first':<10}{'dry/s':>7}{'rec/s':>7}{'ratio':>7}"
+          f"  answers per worker ({'+'.join(names.values())}), dry / recorded;"
+          f" connections open at the end, dry / recorded")
+    for k, (d, r) in enumerate(zip(http.runs["dry run"], http.runs["recorded"], strict=True)):
+        print(f"{k + 1:<7}{http.first[k]:<10}{d.rate:>7,.0f}{r.rate:>7,.0f}{d.rate / r.rate:>7.2f}"
+              f"  {split(d.answers)} / {split(r.answers)};"
+              f" {split(d.connections)} / {split(r.connections)}")
     print(f"{'mode':<10}{'answers/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
     for mode in ("dry run", "recorded"):
         runs = http.runs[mode]
@@ -658,8 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [d.rate / r.rate for d, r in zip(http.runs["dry run"], http.runs["recorded"],
                                               strict=True)]
     http_ratio = median(ratios)
-    print(f"dry-run rate / recorded rate: {http_ratio:.2f} (median of the paired rounds,"
-          f" {min(ratios):.2f}..{max(ratios):.2f}); {http.note}")
+    print("dry-run rate / recorded rate, paired by round: "
+          + " ".join(f"{x:.2f}" for x in ratios)
+          + f"; median {http_ratio:.2f}, {min(ratios):.2f}..{max(ratios):.2f}; {http.note}")
     print()
     print(f"inclusion proofs: {samples} random indexes per log, median µs (cold: LogReader with an"
           f" empty node cache, every node from the database; warm: this proof's nodes cached);"
