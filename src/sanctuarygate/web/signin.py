@@ -45,11 +45,16 @@ def safe_next(target: str) -> str:
 
 
 def current_member(request: Request) -> StaffMember | None:
-    """The member signed in on this page request, read afresh (roles, disabled); a session
-    whose account is gone or disabled is signed out. None when nobody is signed in."""
+    """The member signed in on this page request, read afresh for each request (roles,
+    disabled) and once per request (the route's guard and the page header's staff links ask
+    both); a session whose account is gone or disabled is signed out. None when nobody is
+    signed in."""
     staff_id = session.signed_in_id(request)
     if staff_id is None:
         return None
+    known: tuple[str, StaffMember | None] | None = getattr(request.state, "staff_member", None)
+    if known is not None and known[0] == staff_id:
+        return known[1]
     try:
         with get_log(request).engine.connect() as conn:
             member = get_staff(conn, staff_id)
@@ -57,7 +62,8 @@ def current_member(request: Request) -> StaffMember | None:
         member = None
     if member is None or member.disabled:
         session.end_session(request)
-        return None
+        member = None
+    request.state.staff_member = (staff_id, member)
     return member
 
 
