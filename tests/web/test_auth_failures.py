@@ -145,3 +145,29 @@ def test_two_headers_of_one_kind_are_400_not_first_wins(client: TestClient, log:
                                                                         "ambiguous")]
     same = client.post("/api/v1/query", json=QUERY, headers=[(header, values[0])] * 2)
     assert same.status_code == 400  # even the same key twice: which header was meant?
+
+
+def test_a_client_failing_staff_tokens_at_recording_is_answered_429(log: DecisionLog,
+                                                                   tmp_path: Path) -> None:
+    """The recording routes count refused staff tokens against the client as the gateway
+    counts agency keys: each refusal is an entry, then 429 with nothing looked at or recorded
+    (a refused read, which writes nothing, is neither recorded nor counted)."""
+    body = {"profile": "chicago", "date": Settings().today().isoformat(),
+            "principal": {"agency": "FBI"}, "action": "transfer-custody",
+            "resource": {"type": "Person", "in_custody": True},
+            "context": {"document": {"kind": "federal-criminal-warrant", "verified": True}}}
+    bad = {"Authorization": "Bearer sgs_0badc0de_" + "Z" * 43}
+    with _client(log, tmp_path, auth_failure_limit=2, auth_failure_window=600) as client:
+        before = log.size()
+        for _ in range(3):
+            assert client.get("/api/v1/cases", headers=bad).status_code == 401  # a read
+        assert log.size() == before
+        for _ in range(2):
+            assert client.post("/api/v1/decisions", json=body, headers=bad).status_code == 401
+        logged = _since(log, before)
+        assert [(e["kind"], e["reason"], e["key_id"]) for e in logged] == [
+            ("auth-failed", "unknown", "sgs_0badc0de")] * 2
+        r = client.post("/api/v1/decisions", json=body, headers=bad)
+        assert r.status_code == 429 and r.json()["reason"] == "throttled", r.text
+        assert 0 < int(r.headers["Retry-After"]) <= 600
+        assert log.size() == before + 2  # nothing more recorded
