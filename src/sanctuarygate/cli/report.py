@@ -33,6 +33,13 @@ from sanctuarygate.store.tables import case_file
 app = typer.Typer(help="Reports computed from the public decision log alone.",
                   no_args_is_help=True)
 
+#: The trust anchor a report verifies the live log against (``cli/log._trust`` reads them).
+PolicyFile = Annotated[Path | None, typer.Option(
+    "--policy", metavar="FILE", help="The log's trust policy to verify it against; default: "
+    "SANCTUARYGATE_LOG_POLICY.")]
+KeyFiles = Annotated[list[Path] | None, typer.Option(
+    "--key", metavar="FILE", help="A file of the city's verifier keys (repeatable).")]
+
 
 @app.command("transparency")
 def transparency(
@@ -84,11 +91,8 @@ def ag_805_25(
     out: Annotated[Path, typer.Option(metavar="FILE", help="Write the report's PDF here.")],
     csv_file: Annotated[Path | None, typer.Option(
         "--csv", metavar="FILE", help="Also write its rows as CSV here.")] = None,
-    policy: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="The log's trust policy to verify it against; default: "
-        "SANCTUARYGATE_LOG_POLICY.")] = None,
-    key: Annotated[list[Path] | None, typer.Option(
-        metavar="FILE", help="A file of the city's verifier keys (repeatable).")] = None,
+    policy: PolicyFile = None,
+    key: KeyFiles = None,
     from_export: Annotated[Path | None, typer.Option(
         "--from-export", metavar="DIR", help="Rebuild it from a log export instead of the "
         "city's database (an auditor's check; the case-file column reads 'not recorded').")
@@ -170,11 +174,8 @@ def property_report(
         "--csv", metavar="FILE", help="Also write one row per property as CSV here.")] = None,
     out: Annotated[Path | None, typer.Option(
         metavar="FILE.pdf", help="Also print the report to this PDF.")] = None,
-    policy: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="The log's trust policy to verify it against; default: "
-        "SANCTUARYGATE_LOG_POLICY.")] = None,
-    key: Annotated[list[Path] | None, typer.Option(
-        metavar="FILE", help="A file of the city's verifier keys (repeatable).")] = None,
+    policy: PolicyFile = None,
+    key: KeyFiles = None,
 ) -> None:
     """The departmental property report the orders require (Chicago EO 2025-8, North Chicago,
     Waukegan): per department, its exposed sites and whether the order covers each, signs

@@ -161,12 +161,6 @@ def add_report(conn: Connection, form: ReportForm, *, photos: Sequence[str],
     return _report(row, None)
 
 
-def report_exists(conn: Connection, report_id: str) -> bool:
-    """Whether a report ``report_id`` is kept."""
-    return conn.execute(select(misuse_report.c.id).where(misuse_report.c.id == report_id)
-                        ).first() is not None
-
-
 def get_report(conn: Connection, report_id: str) -> StoredReport:
     """The report ``report_id``; :class:`UnknownCaseError` (field ``report``) if none."""
     found = [r for r in _select(conn, report_id=report_id)]

@@ -85,7 +85,8 @@ def throttle_of(request: Request) -> Throttle:
     return found
 
 
-def _client(request: Request) -> str:
+def client_of(request: Request) -> str:
+    """The client a throttle counts: the address the connection comes from."""
     return request.client.host if request.client else "unknown"
 
 
@@ -95,7 +96,7 @@ def refuse(request: Request, exc: AuthenticationError, *, key_id: str | None = N
     the key id when one was read; never the secret, never the client's address) and a line in
     the service log. A log that cannot be written does not turn the 401 into a 500."""
     what = f"{request.method} {request.url.path}"
-    throttle_of(request).failed(_client(request))
+    throttle_of(request).failed(client_of(request))
     index: int | None = None
     try:
         with get_log(request).engine.begin() as conn:
@@ -109,7 +110,7 @@ def refuse(request: Request, exc: AuthenticationError, *, key_id: str | None = N
 def _authenticate(request: Request, conn: Connection) -> KeyInfo:
     """Authenticate the request's key (after the client's throttle); a failure is refused on
     the record (:func:`refuse`) and raised."""
-    throttle_of(request).check(_client(request))  # 429: nothing looked at, nothing recorded
+    throttle_of(request).check(client_of(request))  # 429: nothing looked at, nothing recorded
     presented: str | None = None
     try:
         presented = presented_key(request.headers)

@@ -43,8 +43,8 @@ from sanctuarygate.store.misuse import (
     Registered,
     add_report,
     registered_properties,
-    report_exists,
 )
+from sanctuarygate.web.auth import client_of
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.misuse_photo import (
     PHOTO_TOO_LARGE,
@@ -113,7 +113,7 @@ async def send_report(request: Request) -> Response:
     said = words_of(request)
     settings: Settings = request.app.state.settings
     throttle: Throttle = request.app.state.report_throttle
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     wait = throttle.wait(client)
     if wait:
         minutes = max(1, (wait + 59) // 60)
@@ -185,10 +185,8 @@ def _keep(engine: Any, settings: Settings, report: Any, photos: list[bytes],
     names = save_photos(photos, settings.data_dir)
     try:
         with engine.begin() as conn:
-            if report_exists(conn, number):
-                raise SentAlready(number)
             return add_report(conn, report, photos=names, report_id=number)
-    except IntegrityError:  # the same form sent twice at the same moment
+    except IntegrityError:  # the number is the primary key: this form was sent already
         remove_photos(names, settings.data_dir)
         raise SentAlready(number) from None
     except BaseException:

@@ -33,7 +33,7 @@ from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError, InputError
 from sanctuarygate.store.staff import authenticate_token, presented_token_id
 from sanctuarygate.web import session
-from sanctuarygate.web.auth import refuse, throttle_of
+from sanctuarygate.web.auth import client_of, refuse, throttle_of
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.signin import current_member
 from sanctuarygate.web.signin_roles import ACTIONS, WRITES_LOG, may
@@ -126,7 +126,7 @@ def token_member(request: Request, credentials: HTTPAuthorizationCredentials | N
     writes = action in WRITES_LOG
     presented = credentials.credentials if credentials else None
     if writes:
-        throttle_of(request).check(request.client.host if request.client else "unknown")
+        throttle_of(request).check(client_of(request))
     try:
         if credentials is None and "authorization" in request.headers:
             raise AuthenticationError("malformed Authorization header: expected "
