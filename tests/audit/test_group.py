@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
 
 from sanctuarygate.audit import group as group_module
 from sanctuarygate.audit import merkle
-from sanctuarygate.audit.group import GroupCommit
+from sanctuarygate.audit.group import GrantLapsed, GroupCommit
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.tree import LogReader, append_many, hold_head
 from sanctuarygate.domain.request import parse_request
@@ -242,3 +242,49 @@ def test_bad_settings_are_refused(db_engine: Engine) -> None:
         GroupCommit(db_engine, window=-1)
     with pytest.raises(ValueError):
         GroupCommit(db_engine, max_batch=0)
+
+
+def test_an_entry_whose_grant_lapsed_is_left_out_of_its_commit(db_engine: Engine) -> None:
+    """Ten appends in one commit, two under a grant the check finds lapsed: those two callers
+    raise GrantLapsed, the other eight commit with gapless indexes, and the check ran once, in
+    the commit's own transaction, with every grant of the batch."""
+    upgrade(db_engine)
+    seen: list[set[Any]] = []
+
+    def check(conn: Any, grants: set[Any]) -> set[Any]:
+        assert conn.in_transaction() or conn.dialect.name == "postgresql"  # (a manual BEGIN)
+        seen.append(set(grants))
+        return {g for g in grants if g.startswith("lapsed")}
+
+    group = GroupCommit(db_engine, window=120, max_batch=10, check=check)
+    grants = [None, "ok-1", "lapsed-1", "ok-2", None, "lapsed-2", "ok-1", None, "ok-3", None]
+
+    def append(k: int) -> int | str:
+        try:
+            return group.append(f'{{"k":{k}}}'.encode(), grant=grants[k])
+        except GrantLapsed as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(append, range(10)))
+    lapsed = [k for k, r in enumerate(results) if isinstance(r, str)]
+    assert lapsed == [2, 5] and "no longer holds" in str(results[2])
+    assert sorted(r for r in results if isinstance(r, int)) == list(range(8))
+    assert seen == [{"ok-1", "ok-2", "ok-3", "lapsed-1", "lapsed-2"}]
+    assert (group.commits, group.appended) == (1, 8)
+    _check_tree(db_engine, {int(r): f'{{"k":{k}}}' for k, r in enumerate(results)
+                            if isinstance(r, int)})
+
+
+def test_a_batch_whose_every_grant_lapsed_commits_nothing(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    group = GroupCommit(db_engine, window=0, check=lambda conn, grants: set(grants))
+    with pytest.raises(GrantLapsed):
+        group.append(b'{"k":0}', grant="gone")
+    assert group.append(b'{"k":1}') == 0  # no gap: the lapsed entry took no index
+    assert _stored(db_engine) == {0: '{"k":1}'}
+
+
+def test_a_grant_needs_a_check() -> None:
+    with pytest.raises(ValueError, match="checks no grants"):
+        GroupCommit(create_engine("sqlite://")).append(b"{}", grant="token")

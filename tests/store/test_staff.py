@@ -8,19 +8,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from cli_run import run_cli
 from sanctuarygate.domain.staff import Role
+from sanctuarygate.domain.staff import StaffMember as StaffMember_
 from sanctuarygate.errors import AuthenticationError, InputError
 from sanctuarygate.store.db import make_engine, upgrade
 from sanctuarygate.store.staff import (
     MAX_FAILURES,
+    TokenGrant,
     add_staff,
     authenticate_token,
     disable_staff,
     identified_member,
     issue_token,
+    lapsed_grants,
     list_staff,
     list_tokens,
     revoke_token,
@@ -252,3 +255,38 @@ def test_a_token_is_checked_on_each_backend_in_autocommit_or_a_transaction(
         assert caught.value.reason == reason
     with db_engine.connect() as conn:
         assert {t.token_id: t.last_used_at for t in list_tokens(conn)}[disabled.token_id] == T0
+
+
+def test_a_grant_lapses_with_its_token_its_account_or_its_roles(db_engine: Engine) -> None:
+    """``lapsed_grants``: one statement in the caller's transaction; a grant holds while its
+    token is not revoked and its account is there, enabled, with the same roles."""
+    upgrade(db_engine)
+    with db_engine.begin() as conn:
+        kept, _ = add_staff(conn, "kept", ["desk"], password=PASSWORD)
+        gone, _ = add_staff(conn, "gone", ["desk"], password=PASSWORD)
+        moved, _ = add_staff(conn, "moved", ["desk", "reviewer"], password=PASSWORD)
+        tokens = {name: issue_token(conn, name).token
+                  for name in ("kept", "gone", "moved")}
+        revoked = issue_token(conn, "kept", "revoked").token
+    grants = {name: TokenGrant.of(token, member) for (name, token), member in
+              zip(tokens.items(), (kept, gone, moved), strict=True)}
+    grants["revoked"] = TokenGrant.of(revoked, kept)
+    grants["unknown"] = TokenGrant("00000000", kept.roles)
+    grants["claims more"] = TokenGrant(grants["kept"].token_id, frozenset({Role.DESK, Role.ADMIN}))
+    with db_engine.begin() as conn:
+        assert lapsed_grants(conn, set(grants.values())) == {
+            grants["unknown"], grants["claims more"]}
+        assert lapsed_grants(conn, set()) == set()
+        revoke_token(conn, revoked)
+        disable_staff(conn, "gone")
+        conn.execute(update(staff_account).where(staff_account.c.id == moved.id)
+                     .values(roles="reviewer"))
+        assert lapsed_grants(conn, {grants["kept"], grants["gone"], grants["moved"],
+                                    grants["revoked"]}) == {
+            grants["gone"], grants["moved"], grants["revoked"]}
+
+
+def test_a_grant_is_read_off_an_accepted_token_only() -> None:
+    member = StaffMember_("s-0a1b2c3d", "jdoe", frozenset({Role.DESK}))
+    with pytest.raises(InputError, match="malformed"):
+        TokenGrant.of("hunter2", member)

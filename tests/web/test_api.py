@@ -334,3 +334,86 @@ def test_openapi_declares_the_staff_token_on_the_decisions_route(client: TestCli
     operation = spec["paths"]["/api/v1/decisions"]["post"]
     assert {"staffToken": []} in operation["security"]
     assert any(p["name"] == "dry_run" for p in operation["parameters"])
+
+
+def _record(client: TestClient, token: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(DECISIONS, json=body or today(), headers={"authorization": f"Bearer {token}"})
+
+
+def _entries_since(client: TestClient, start: int) -> list[dict[str, Any]]:
+    found = client.get(f"/api/v1/log/entries?start={start}&end={_size(client)}").json()
+    return [e["entry"] for e in found["entries"]]
+
+
+@pytest.mark.parametrize("change", ["revoke", "disable", "roles"])
+def test_a_token_the_worker_remembers_writes_nothing_once_it_lapsed(
+        client: TestClient, change: str) -> None:
+    """The first recorded answer puts the token in the worker's cache; after a revocation, a
+    disabled account or a change of roles, the next one is refused as a first use would be
+    (401 or 403, on the log), and no decision is recorded: the commit checked the grant."""
+    from sqlalchemy import update
+
+    from sanctuarygate.audit.default import default_log
+    from sanctuarygate.store.staff import disable_staff, revoke_token
+    from sanctuarygate.store.tables import staff_account
+
+    member, token = token_of("desk")
+    assert _record(client, token).status_code == 200  # checked in full, now remembered
+    assert _record(client, token).status_code == 200  # from the cache
+    with default_log().engine.begin() as conn:
+        if change == "revoke":
+            revoke_token(conn, token)
+        elif change == "disable":
+            disable_staff(conn, member.name)
+        else:  # the desk role taken away
+            conn.execute(update(staff_account).where(staff_account.c.id == member.id)
+                         .values(roles="auditor"))
+    before = _size(client)
+    refused = _record(client, token)
+    expected = {"revoke": (401, "revoked"), "disable": (401, "disabled"), "roles": (403, "role")}
+    assert refused.status_code == expected[change][0], refused.text
+    assert "outcome" not in refused.json()
+    assert _refused_since(client, before) == [(expected[change][1], token[:12])]
+
+
+def test_a_remembered_token_whose_roles_still_allow_records_again_after_a_full_check(
+        client: TestClient) -> None:
+    """A change of roles that still allows recording: the commit leaves the entry out, the
+    token is checked again in full, and the answer is recorded once, under the account."""
+    from sqlalchemy import update
+
+    from sanctuarygate.audit.default import default_log
+    from sanctuarygate.store.tables import staff_account
+
+    member, token = token_of("desk")
+    assert _record(client, token).status_code == 200
+    with default_log().engine.begin() as conn:
+        conn.execute(update(staff_account).where(staff_account.c.id == member.id)
+                     .values(roles="desk,reviewer"))
+    before = _size(client)
+    again = _record(client, token)
+    assert again.status_code == 200 and again.json()["log_index"] == before
+    entries = _entries_since(client, before)
+    assert [(e["kind"], e["actor"]) for e in entries] == [("decision", member.actor)]
+
+
+def test_a_remembered_token_revoked_before_a_review_opens_no_case(client: TestClient) -> None:
+    """A review opens its case in the transaction that records it, which checks the grant
+    too: revoked, nothing is recorded and no case is opened."""
+    from sanctuarygate.audit.default import default_log
+    from sanctuarygate.store.staff import revoke_token
+
+    from .test_cases import split_body
+
+    _, token = token_of("desk")
+    opened = _record(client, token, split_body())
+    assert opened.status_code == 200 and "case_id" in opened.json()
+    with default_log().engine.begin() as conn:
+        revoke_token(conn, token)
+    before = _size(client)
+    refused = _record(client, token, split_body())
+    assert refused.status_code == 401 and refused.json()["reason"] == "revoked"
+    assert _refused_since(client, before) == [("revoked", token[:12])]
+    cases = client.get("/api/v1/cases", headers={
+        "authorization": f"Bearer {token_of('reviewer')[1]}"}).json()
+    assert max(c["id"] for c in cases["cases"]) == opened.json()["case_id"]

@@ -25,6 +25,14 @@ in one transaction, through ``audit/tree.py`` (``hold_head``, then ``append_held
 Several processes (uvicorn workers) each group their own appends; their batches queue on the
 log head's row lock (``store.log.hold_head``), so the tree stays one gapless sequence.
 
+An entry may be appended under a ``grant`` (the staff token a request was authenticated with:
+``store.staff.TokenGrant``): the commit holding it checks every grant of its batch in its own
+transaction, under the head's lock, with one statement (``check``, ``store.staff.lapsed_grants``
+for the log), and an entry whose grant no longer holds is left out: its caller raises
+:class:`GrantLapsed`, the rest commit. So a request may take its token's grant from a cache
+and still never write on a token revoked, an account disabled or roles changed before the
+commit.
+
     group = GroupCommit(engine, window=0.002)
     index = group.append(b'{"kind":"decision",...}', at=now)   # durable when it returns
 
@@ -37,12 +45,21 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from sanctuarygate.audit.tree import append_held, holding_head
-from sanctuarygate.store.db import Engine
+from sanctuarygate.store.db import Connection, Engine
 
-__all__ = ["GroupCommit"]
+__all__ = ["GrantLapsed", "GroupCommit"]
+
+#: ``check(conn, grants)``: the grants, among those of a batch, that no longer hold.
+GrantCheck = Callable[[Connection, set[Any]], set[Any]]
+
+
+class GrantLapsed(Exception):
+    """The grant an entry was appended under no longer held at its commit: not appended."""
 
 #: The most entries one commit takes (a batch of 256 ~850-byte entries is ~220 KB).
 MAX_BATCH = 256
@@ -54,6 +71,7 @@ class _Queued:
     at: dt.datetime
     arrived: float
     wake: threading.Condition  # on the group's lock: this caller's own wake-up
+    grant: Hashable | None = None
     index: int = -1
     error: BaseException | None = None
     taken: bool = False  # in a leader's batch
@@ -64,8 +82,10 @@ class GroupCommit:
     """Appends to the log in ``engine``, gathered across the threads of this process.
 
     ``window``: seconds a commit waits for company (0: commit at once whatever is queued);
-    ``max_batch``: the most entries one commit takes. ``commits`` and ``appended`` count the
-    transactions and entries committed (their ratio is the mean batch).
+    ``max_batch``: the most entries one commit takes; ``check``: the grants of a batch that no
+    longer hold (see the module's docstring; without it, no entry may carry a grant).
+    ``commits`` and ``appended`` count the transactions and entries committed (their ratio is
+    the mean batch).
 
     Each waiting caller is woken on its own (its entry's commit is done, or it is the oldest
     queued once a leader has taken its batch and may lead the next), never all of them at
@@ -73,10 +93,12 @@ class GroupCommit:
     nothing to do took the interpreter's lock from the one thread with work to do.
     """
 
-    def __init__(self, engine: Engine, *, window: float = 0.002, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Engine, *, window: float = 0.002, max_batch: int = MAX_BATCH,
+                 check: GrantCheck | None = None) -> None:
         if window < 0 or max_batch < 1:
             raise ValueError(f"bad group commit window {window} or batch {max_batch}")
         self.engine = engine
+        self.check = check
         self.window = window
         self.max_batch = max_batch
         self.commits = 0
@@ -86,12 +108,16 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # notified on every append (observers)
 
-    def append(self, body: bytes, *, at: dt.datetime | None = None) -> int:
+    def append(self, body: bytes, *, at: dt.datetime | None = None,
+               grant: Hashable | None = None) -> int:
         """Append ``body``; return its index once the commit holding it is durable.
 
-        Raises the commit's error if that commit failed (the entry is not in the log)."""
+        Raises the commit's error if that commit failed (the entry is not in the log), and
+        :class:`GrantLapsed` if ``grant`` no longer held at the commit (nor is it)."""
+        if grant is not None and self.check is None:
+            raise ValueError("this group commit checks no grants")
         item = _Queued(body, at or dt.datetime.now(dt.UTC), time.monotonic(),
-                       threading.Condition(self._lock))
+                       threading.Condition(self._lock), grant)
         with self._lock:
             self._queue.append(item)
             self._cond.notify_all()
@@ -130,12 +156,13 @@ class GroupCommit:
                 batch = self._take()  # callers fail (not durable)
             if error is None:
                 self.commits += 1
-                self.appended += len(batch)
-            for k, item in enumerate(batch):
-                if error is None:
-                    item.index = indexes[k]
-                else:
+                self.appended += len(indexes)
+            kept = iter(indexes)
+            for item in batch:
+                if error is not None:
                     item.error = error
+                elif item.error is None:  # (not left out for a lapsed grant)
+                    item.index = next(kept)
                 item.done = True
                 item.wake.notify()
         finally:
@@ -165,5 +192,20 @@ class GroupCommit:
         with holding_head(self.engine) as (conn, size, edge):
             with self._lock:
                 batch.extend(self._take())
-            return append_held(conn, size, [q.body for q in batch], at=[q.at for q in batch],
+            kept = self._granted(conn, batch)
+            if not kept:
+                return []
+            return append_held(conn, size, [q.body for q in kept], at=[q.at for q in kept],
                                commit=True, known=edge)
+
+    def _granted(self, conn: Connection, batch: list[_Queued]) -> list[_Queued]:
+        """The entries of ``batch`` whose grants hold (or that carry none), in order; each of
+        the others gets :class:`GrantLapsed` as its error."""
+        grants = {q.grant for q in batch if q.grant is not None}
+        if not grants or self.check is None:
+            return batch
+        lapsed = self.check(conn, grants)
+        for q in batch:
+            if q.grant is not None and q.grant in lapsed:
+                q.error = GrantLapsed("the staff token's grant no longer holds: not recorded")
+        return [q for q in batch if q.error is None]

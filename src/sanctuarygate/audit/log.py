@@ -35,6 +35,7 @@ from sanctuarygate.domain.request import Request
 from sanctuarygate.store import log as store
 from sanctuarygate.store.db import Engine
 from sanctuarygate.store.log import Entry
+from sanctuarygate.store.staff import TokenGrant, lapsed_grants
 
 logger = logging.getLogger("sanctuarygate.audit")
 
@@ -49,7 +50,7 @@ class DecisionLog:
         self.origin = origin
         self.data_dir = data_dir
         self.reader = LogReader()
-        self.group = GroupCommit(engine, window=commit_window)
+        self.group = GroupCommit(engine, window=commit_window, check=lapsed_grants)
         self._signer: Signer | None = None
         self._signer_stamp: tuple[int, int] | None = None
         self._person_key: bytes | None = None
@@ -85,15 +86,18 @@ class DecisionLog:
         return person_hash(self._person_key, identifier)
 
     def record(self, request: Request, decision: Decision, *, actor: str,
-               subject: str | None = None) -> int:
+               subject: str | None = None, grant: TokenGrant | None = None) -> int:
         """Record a decision in a transaction of its own, shared with the decisions that
-        concurrent requests record (group commit); returns the log index once durable. Callers
-        that guard an action use ``audit.record.record_decision`` in their own transaction."""
-        _ = self.signer  # the first append makes sure a key exists, and says so
+        concurrent requests record (group commit); returns the log index once durable.
+        ``grant``: the staff token the actor was authenticated with, checked again in the
+        commit (``GrantLapsed`` if it no longer holds: nothing recorded). Callers that guard an
+        action use ``audit.record.record_decision`` in their own transaction."""
+        if self._signer is None:
+            _ = self.signer  # the first append makes sure a key exists, and says so
         when = now()
         entry = DecisionEntry.of(request, decision, actor=actor, at=when,
                                  subject=self.subject(subject) if subject else None)
-        return self.group.append(encode(entry), at=when)
+        return self.group.append(encode(entry), at=when, grant=grant)
 
     def checkpoint(self) -> str:
         """A signed checkpoint for the current tree (reuses the stored one if nothing changed)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sanctuarygate.audit.entries import ReviewEntry
+from sanctuarygate.audit.group import GrantLapsed
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record, record_decision
 from sanctuarygate.domain.case import Case, ReviewAnswer, check_columns, check_review, within
@@ -31,6 +32,7 @@ from sanctuarygate.policy.decide import Decider
 from sanctuarygate.review.split import Side, clauses, sides
 from sanctuarygate.store import case as store
 from sanctuarygate.store.case_document import record_verification
+from sanctuarygate.store.staff import TokenGrant, lapsed_grants
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +45,24 @@ class Recorded:
 
 def record_and_queue(log: DecisionLog, request: Request, decision: Decision, *, actor: str,
                      source: str, asked_by: str | None = None,
-                     contact: str | None = None, intake: Intake | None = None) -> Recorded:
+                     contact: str | None = None, intake: Intake | None = None,
+                     grant: TokenGrant | None = None) -> Recorded:
     """Record ``decision`` in the log and, when it is a ``review``, open its case in the same
     transaction (both or neither). Any other outcome is recorded as ``DecisionLog.record``
-    does (with the decisions other requests record at the same moment).
+    does (with the decisions other requests record at the same moment). ``grant``: the staff
+    token ``actor`` was authenticated with, checked again in the transaction that records
+    (``GrantLapsed`` if it no longer holds: nothing recorded, no case opened).
 
     ``intake`` (who asked, about whom, the document's verification: ``domain/intake.py``)
     goes into the case only, never into the log entry; an answer that opens no case keeps
     none of it. ``asked_by`` and ``contact`` are the same facts given one by one."""
     told = intake or Intake()
     if decision.outcome != "review":
-        return Recorded(log.record(request, decision, actor=actor), None)
+        return Recorded(log.record(request, decision, actor=actor, grant=grant), None)
     _ = log.signer  # the first append makes sure a key exists, and says so
     with log.engine.begin() as conn:
+        if grant is not None and lapsed_grants(conn, {grant}):
+            raise GrantLapsed("the staff token's grant no longer holds: not recorded")
         index = record_decision(conn, request, decision, actor=actor)
         case_id = store.open_case(
             conn, request.to_dict(), case_decision(decision), agency=request.principal.id,

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -72,6 +72,29 @@ class TokenInfo:
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     last_used_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a staff token was found to grant when it was checked: its id and its account's
+    roles then. An entry written on it is committed only if the grant still holds in the
+    transaction that writes it (:func:`lapsed_grants`): the token not revoked, the account
+    there, not disabled, its roles the same.
+
+    >>> TokenGrant.of("sgs_0a1b2c3d_x", StaffMember("s-1", "jdoe", frozenset({Role.DESK})))
+    TokenGrant(token_id='0a1b2c3d', roles=frozenset({<Role.DESK: 'desk'>}))
+    """
+
+    token_id: str
+    roles: frozenset[Role]
+
+    @classmethod
+    def of(cls, presented: str, member: StaffMember) -> TokenGrant:
+        """The grant of a token :func:`authenticate_token` has just accepted for ``member``."""
+        found = _TOKEN_ID_PREFIX.match(presented.strip())
+        if found is None:
+            raise InputError("malformed staff token", field="token")
+        return cls(found.group(1), member.roles)
 
 
 def check_password(password: str) -> str:
@@ -338,6 +361,37 @@ def _token_row(conn: Connection, token_id: str) -> Mapping[Any, Any] | None:
 def _driver_sql(dialect: Dialect) -> str:
     """:data:`_TOKEN_AND_ACCOUNT` as the driver takes it (``%(token_id)s``)."""
     return str(_TOKEN_AND_ACCOUNT.compile(dialect=dialect))
+
+
+def lapsed_grants(conn: Connection, grants: Collection[TokenGrant]) -> set[TokenGrant]:
+    """The grants among ``grants`` that no longer hold, read in the caller's transaction (one
+    statement): the token revoked or gone, its account gone or disabled, or the account's roles
+    not the grant's any more."""
+    if not grants:
+        return set()
+    ids = sorted({g.token_id for g in grants})
+    rows: Iterable[tuple[Any, Any]]
+    if conn.dialect.name == "postgresql":  # psycopg itself, as _token_row: once every commit
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection
+        with driver_errors(conn, _PG_HOLDING):
+            rows = driver.execute(_PG_HOLDING, {"ids": ids}).fetchall()
+    else:
+        rows = conn.execute(_HOLDING, {"ids": ids}).all()
+    holding = {str(tid): frozenset(Role(r) for r in str(roles).split(",") if r)
+               for tid, roles in rows}
+    return {g for g in grants if holding.get(g.token_id) != g.roles}
+
+
+#: The tokens among ``ids`` that are not revoked, of an account there and not disabled.
+_HOLDING = (
+    select(staff_token.c.token_id, staff_account.c.roles)
+    .select_from(staff_token.join(staff_account, staff_account.c.id == staff_token.c.staff_id))
+    .where(staff_token.c.token_id.in_(bindparam("ids", expanding=True)),
+           staff_token.c.revoked_at.is_(None), staff_account.c.disabled_at.is_(None)))
+_PG_HOLDING = ("SELECT t.token_id, a.roles FROM staff_token t JOIN staff_account a"
+               " ON a.id = t.staff_id WHERE t.token_id = ANY(%(ids)s)"
+               " AND t.revoked_at IS NULL AND a.disabled_at IS NULL")
 
 
 def _token_hash(token: str) -> bytes:

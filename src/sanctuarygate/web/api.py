@@ -33,7 +33,7 @@ from sanctuarygate.web.log_api import LogDep
 from sanctuarygate.web.openapi import problems
 from sanctuarygate.web.schemas import EXAMPLE_REQUEST as EXAMPLE_REQUEST
 from sanctuarygate.web.schemas import AgencyList, DecisionAnswer, DecisionRequest, ProfileList
-from sanctuarygate.web.signin_guard import ApiGuard, Caller
+from sanctuarygate.web.signin_guard import ApiGuard, Caller, record_as
 from sanctuarygate.web.signin_roles import RECORD_DECISION
 from sanctuarygate.web.state import DeciderDep as DeciderDep  # the pages' too
 from sanctuarygate.web.state import SettingsDep
@@ -73,6 +73,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
              responses=problems(400, 401, 403, 413, 415, 422),
              openapi_extra={"security": [{}]})  # the staff token, or none with ?dry_run=true
 def create_decision(
+    request: Request,
     decider: DeciderDep,
     log: LogDep,
     settings: SettingsDep,
@@ -109,8 +110,8 @@ def create_decision(
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
     if not caller.record or caller.member is None:
         return {**decision_body(asked, decision), "dry_run": True, "recorded": False}
-    recorded = record_and_queue(log, asked, decision, actor=caller.member.actor, source="api",
-                                intake=told)
+    recorded = record_as(request, caller, lambda member, grant: record_and_queue(
+        log, asked, decision, actor=member.actor, source="api", intake=told, grant=grant))
     answer = {**decision_body(asked, decision, recorded.log_index), "recorded": True}
     if recorded.case_id is not None:  # a review: its case waits in the review queue
         answer["case_id"] = recorded.case_id

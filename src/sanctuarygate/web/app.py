@@ -67,6 +67,7 @@ from sanctuarygate.web.problem import (
 from sanctuarygate.web.property_pages import router as property_router
 from sanctuarygate.web.property_sign import router as property_sign_router
 from sanctuarygate.web.publisher import publishing, witnesses_of
+from sanctuarygate.web.token_grants import GrantCache
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.state.records = records
     app.state.gateway = build_gateway(settings, decider, log, records)
     app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
+    app.state.token_grants = GrantCache()  # staff tokens this worker has checked
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)

@@ -9,7 +9,10 @@ roles table's test) and answers a :class:`Caller`:
   else try.
 - :class:`ApiGuard` (``POST /api/v1/decisions``): ``?dry_run=true`` answers without recording,
   for anyone; otherwise a staff token (``Authorization: Bearer sgs_...``) whose account may
-  record (no or a bad token: 401 with ``WWW-Authenticate``; another role: 403).
+  record (no or a bad token: 401 with ``WWW-Authenticate``; another role: 403). A token this
+  worker checked in the last minute is taken from its cache (``web/token_grants.py``) and its
+  grant checked again when the entry commits: :func:`record_as` writes with it, and if it
+  lapsed meanwhile, checks the token in full (refused: as above) before writing.
 
 The log's actor is then ``caller.member.actor`` (``staff:s-<hex>``), never free text. Every
 refused attempt to write the public log (no or a bad credential: 401; a role that may not: 403)
@@ -21,22 +24,25 @@ limit of failures is answered 429 before anything is looked at, nothing recorded
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sanctuarygate.audit.group import GrantLapsed
 from sanctuarygate.domain.advice import N_
 from sanctuarygate.domain.staff import StaffMember
 from sanctuarygate.errors import AuthenticationError, InputError
-from sanctuarygate.store.staff import authenticate_token, presented_token_id
+from sanctuarygate.store.staff import TokenGrant, authenticate_token, presented_token_id
 from sanctuarygate.web import session
 from sanctuarygate.web.auth import client_of, refuse, throttle_of
 from sanctuarygate.web.log_api import get_log
 from sanctuarygate.web.signin import current_member
 from sanctuarygate.web.signin_roles import ACTIONS, WRITES_LOG, may
+from sanctuarygate.web.token_grants import GrantCache
 
 log = logging.getLogger("sanctuarygate.web")
 
@@ -54,12 +60,19 @@ staff_bearer = HTTPBearer(
                 "`Authorization: Bearer sgs_...`; its account's role must allow the action.")
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who asks (None: nobody signed in) and whether the answer is recorded."""
+    """Who asks (None: nobody signed in) and whether the answer is recorded; for a staff
+    token, the grant its entries carry, the token and the action (to check it again)."""
 
     member: StaffMember | None
     record: bool
+    grant: TokenGrant | None = None
+    presented: str | None = field(default=None, repr=False)
+    action: str = ""
 
 
 class DeskGuard:
@@ -106,7 +119,45 @@ class ApiGuard:
     ) -> Caller:
         if dry_run:
             return Caller(None, record=False)
-        return Caller(token_member(request, credentials, self.action, "recorded"), record=True)
+        presented = credentials.credentials if credentials else None
+        cache = grants_of(request)
+        found = cache.get(presented) if presented else None
+        if found is not None and may(found[0], self.action):
+            if self.action in WRITES_LOG:  # a client past its failures: 429, as ever
+                throttle_of(request).check(client_of(request))
+            member, grant = found
+        else:
+            member = token_member(request, credentials, self.action, "recorded")
+            assert presented is not None  # a token was accepted
+            grant = cache.put(presented, member)
+        return Caller(member, record=True, grant=grant, presented=presented, action=self.action)
+
+
+def grants_of(request: Request) -> GrantCache:
+    """The worker's cache of checked staff tokens (``web/token_grants.py``)."""
+    cache: GrantCache = request.app.state.token_grants
+    return cache
+
+
+def record_as(request: Request, caller: Caller,
+              write: Callable[[StaffMember, TokenGrant | None], T]) -> T:
+    """``write(member, grant)`` for a caller of :class:`ApiGuard`. If the grant lapsed before
+    the commit (``GrantLapsed``: the token revoked, the account disabled or its roles changed
+    since the token was cached), the token is forgotten and checked again in full, which
+    refuses it as any refused attempt is (on the log); if it passes, ``write`` runs once more
+    on that check."""
+    assert caller.member is not None
+    try:
+        return write(caller.member, caller.grant)
+    except GrantLapsed:
+        if caller.presented is None:
+            raise
+        grants_of(request).drop(caller.presented)
+        log.info("POST %s: a cached staff token's grant lapsed; checking it again",
+                 request.url.path)
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=caller.presented)
+        member = token_member(request, credentials, caller.action, "recorded")
+        return write(member, None)  # checked just now, as every other route checks
 
 
 def refuse_write(request: Request, exc: AuthenticationError,
