@@ -17,7 +17,7 @@ in one transaction, through ``audit/tree.py`` (``hold_head``, then ``append_held
    process gathers at a time). On PostgreSQL the BEGIN goes with the lock's statement, and
    that statement returns the tree's right edge, which the head row keeps (so a commit reads
    no node, whichever process committed before it); the entries, nodes, head and new edge
-   are then written with the COMMIT in one round trip: two round trips a commit;
+   are then written in one statement, and committed: three round trips a commit;
 3. each caller returns once the commit holding its entry is durable, with its index. If that
    commit fails, every caller in it raises the commit's error: nothing is acknowledged that is
    not durable (fail closed), and a failed batch leaves no entry and no gap.

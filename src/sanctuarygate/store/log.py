@@ -15,8 +15,9 @@ the entries and works out the tree's new nodes, and calls the three steps of an 
 A group commit (``audit/group.py``) instead opens its transaction with :func:`held_head`,
 which takes the lock in the same round trip as the BEGIN on PostgreSQL and returns the size and
 the head's *edge* (below), reads the left siblings it still lacks, and writes with
-:func:`write_held`: the entries, the nodes and the head's move in one statement, sent with the
-COMMIT in one round trip on PostgreSQL. The head's lock is held for two round trips.
+:func:`write_held`: the entries, the nodes and the head's move in one statement, then the
+COMMIT. The head's lock is held for three round trips on PostgreSQL, each a plain query: psycopg's
+pipeline mode saved one but cost more of the worker's CPU than it saved (``docs/benchmarks.md``).
 
 The head row also keeps the tree's right edge (``edge``: the hashes of the complete nodes a
 later append combines with, one per bit of the size, as ``audit/tree.py`` lays them out) for
@@ -125,7 +126,7 @@ HASH_BYTES = 32
 @functools.lru_cache(maxsize=512)
 def _pg_insert(count: int, move_head: bool) -> str:
     """PostgreSQL: ``count`` entries and any number of nodes in one statement (one round trip),
-    in psycopg's own parameter style (sent as it is, also through a pipeline).
+    in psycopg's own parameter style (sent as it is).
 
     Bodies are scalar parameters, sent as they are: psycopg escapes every element of a
     ``text[]`` parameter in Python, about 0.4 ms for one decision entry (quotes everywhere),
@@ -203,6 +204,9 @@ def read_nodes(conn: Connection, keys: Sequence[tuple[int, int]], *,
 _HEAD = select(log_head.c.size, log_head.c.edge_size, log_head.c.edge).where(log_head.c.id == 1)
 _PG_HOLD_HEAD = _HEAD.with_for_update()
 _PG_HOLD_HEAD_SQL = f"SELECT size, edge_size, edge FROM {log_head.name} WHERE id = 1 FOR UPDATE"
+#: BEGIN and the lock as one query string (no parameters: PostgreSQL's simple query protocol
+#: takes both at once, with less of psycopg's work than its pipeline mode).
+_PG_BEGIN_HOLD_HEAD_SQL = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_PG_HOLD_HEAD_SQL}"
 _SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
 
 
@@ -232,7 +236,8 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
 
     On PostgreSQL the BEGIN goes with the lock's statement, one round trip (psycopg sends a
     BEGIN of its own and waits for it before the first statement of a transaction): the
-    connection is in autocommit, and the transaction is opened by hand in a pipeline."""
+    connection is in autocommit, and the transaction is opened by hand, both statements in one
+    query string."""
     if engine.dialect.name != "postgresql":
         with engine.begin() as conn:
             yield (conn, *hold_head(conn))
@@ -241,10 +246,9 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
         try:
-            with driver_errors(conn, _PG_HOLD_HEAD_SQL):
-                with driver.pipeline():  # one sync: BEGIN and the lock in one round trip
-                    driver.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-                    cursor = driver.execute(_PG_HOLD_HEAD_SQL)
+            with driver_errors(conn, _PG_BEGIN_HOLD_HEAD_SQL):
+                cursor = driver.execute(_PG_BEGIN_HOLD_HEAD_SQL)  # one round trip, two results
+                cursor.nextset()  # (the BEGIN's, then the lock's row)
                 row = cursor.fetchone()
             if row is None:
                 raise LogIntegrityError("the log has no head row")
@@ -291,11 +295,9 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
     PostgreSQL (the head moves only if it was at ``first``; otherwise nothing is written and
     :class:`LogIntegrityError` is raised).
 
-    ``commit`` (PostgreSQL): commit the caller's transaction too, the COMMIT sent with the
-    statement (psycopg's pipeline mode, one round trip), so the head's lock is released as soon
-    as the database has made the batch durable, not a round trip later; it returns only once
-    the commit succeeded, and the caller's transaction has nothing left to commit. On SQLite
-    the caller's own commit does it."""
+    ``commit`` (PostgreSQL): commit the caller's transaction too, once the write succeeded
+    (never after a failed one); it returns only once the commit succeeded, and the caller's
+    transaction has nothing left to commit. On SQLite the caller's own commit does it."""
     end = first + len(leaves)
     times = _times(at, len(leaves))
     if conn.dialect.name != "postgresql":
@@ -311,10 +313,12 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
         with driver_errors(conn, sql):
-            with driver.pipeline():  # both statements and one sync: one round trip
-                cursor = driver.execute(sql, params)
-                driver.execute("COMMIT")  # (driver.commit() would sync once more, a round trip)
-            row = cursor.fetchone()  # a failed write raised above; its COMMIT was never run
+            row = driver.execute(sql, params).fetchone()
+        if row is None or int(row[0]) != end:  # nothing written: not committed either
+            raise LogIntegrityError(f"the log head is not at {first} under its lock")
+        with driver_errors(conn, "COMMIT"):
+            driver.commit()
+        return
     else:
         row = conn.exec_driver_sql(sql, params).first()
     if row is None or int(row[0]) != end:
