@@ -5,12 +5,14 @@ fails (it never opens one more)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from sanctuarygate.gateway.default import records_engine
 from sanctuarygate.settings import Settings
 from sanctuarygate.store.db import PoolBound, make_engine, pool_bound
 from sanctuarygate.web.app import create_app
@@ -53,13 +55,16 @@ def test_postgres_engine_never_holds_more_than_its_bound() -> None:
         engine.dispose()
 
 
-def test_connections_the_server_closed_are_replaced_when_checked_out() -> None:
+@pytest.mark.parametrize("make", [make_engine, records_engine], ids=["log", "records"])
+def test_connections_the_server_closed_are_replaced_when_checked_out(
+        make: Callable[..., Engine]) -> None:
     """A restarted server (here: every pooled connection terminated, as a restart does) costs
     no request an error: the pool sees, without a round trip, that the server closed them, and
-    opens new ones."""
+    opens new ones; the log's engine and the records database's alike."""
     if not PG_URL:
         pytest.skip("SANCTUARYGATE_TEST_POSTGRES_URL is not set (make test and CI set it)")
-    engine = make_engine(PG_URL, pool=PoolBound(size=2, overflow=0, timeout=5))
+    engine = make(PG_URL, pool=PoolBound(size=2, overflow=0, timeout=5))
+    assert not engine.pool._pre_ping  # type: ignore[attr-defined]
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with ExitStack() as stack:

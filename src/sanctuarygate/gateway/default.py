@@ -19,7 +19,7 @@ from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.gateway.release import Gateway
 from sanctuarygate.policy.decide import Decider
 from sanctuarygate.settings import Settings, get_settings
-from sanctuarygate.store.db import PoolBound, pool_bound
+from sanctuarygate.store.db import PoolBound, pool_bound, server_engine
 
 __all__ = ["build_gateway", "default_records", "open_records", "records_engine"]
 
@@ -36,7 +36,7 @@ def records_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
         return create_engine(f"sqlite:///file:{parsed.database}?mode=ro&uri=true")
     if parsed.get_backend_name() == "sqlite":
         return create_engine(url)
-    return create_engine(url, pool_pre_ping=True, **(pool or PoolBound()).options())
+    return server_engine(url, pool=pool)  # a closed connection replaced, without a ping
 
 
 def open_records(settings: Settings) -> Engine:

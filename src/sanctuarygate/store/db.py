@@ -115,8 +115,24 @@ def make_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
             cur.close()
 
         return engine
-    engine = create_engine(url, **(pool or PoolBound()).options())
-    event.listen(engine, "checkout", _refuse_closed)
+    return server_engine(url, pool=pool)
+
+
+def server_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
+    """An engine for a server database at ``url`` (the log's, or the records' read-only use):
+    a pool bounded by ``pool``, which replaces a connection the server has closed when it hands
+    it out. With psycopg that check costs no round trip (:func:`_refuse_closed`); another driver
+    gets SQLAlchemy's pre-ping, one round trip a checkout.
+
+    >>> server_engine("postgresql+psycopg://h/db").pool._pre_ping
+    False
+    >>> server_engine("sqlite:////tmp/not-opened.db").pool._pre_ping  # (no psycopg: a ping)
+    True
+    """
+    psycopg_driver = make_url(url).get_driver_name() == "psycopg"
+    engine = create_engine(url, pool_pre_ping=not psycopg_driver, **(pool or PoolBound()).options())
+    if psycopg_driver:
+        event.listen(engine, "checkout", _refuse_closed)
     return engine
 
 
