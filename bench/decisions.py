@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import os
 import platform
@@ -230,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         order = everyone[:]
         rng.shuffle(order)
         steps: list[tuple[str, Callable[[], list[int]]]] = [
-            ("raw", lambda o=order: pass_raw(work.plans, engine.entities, engine.schema, o)),
-            ("uncached", lambda o=order: pass_decide(uncached.decide, work.requests, o)),
-            ("repeated", lambda o=order: pass_decide(cached.decide, work.requests, o)),
+            ("raw", functools.partial(pass_raw, work.plans, engine.entities, engine.schema, order)),
+            ("uncached", functools.partial(pass_decide, uncached.decide, work.requests, order)),
+            ("repeated", functools.partial(pass_decide, cached.decide, work.requests, order)),
         ]
         shift = k % len(steps)
         got: dict[str, list[int]] = {}

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import math
 import multiprocessing as mp
@@ -137,7 +138,8 @@ def connect(target: Target) -> Engine:
     """An engine as the application would open it (``make_engine``), in a private schema on PG."""
     url, schema = target
     if schema:
-        return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        engine: Engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        return engine
     return make_engine(url)
 
 
@@ -412,7 +414,7 @@ class Levels:
         return self.levels[level][index]
 
 
-def build_levels(n: int) -> tuple[list[bytes], list[list[bytes]]]:
+def build_levels(n: int) -> tuple[list[str], list[list[bytes]]]:
     """Short bodies for ``n`` entries and every complete node, level by level."""
     bodies = [f'{{"i":{i},"kind":"bench"}}'.encode() for i in range(n)]
     leaf, node = merkle.leaf_hash, merkle.node_hash
@@ -448,10 +450,10 @@ def load_log(target: Target, bodies: list[str], levels: list[list[bytes]], n: in
             cur.execute("PRAGMA synchronous=OFF")  # the build is not what is timed
             cur.executemany("INSERT INTO log_entry (idx, leaf_hash, body, created_at)"
                             " VALUES (?, ?, ?, ?)",
-                            ((i, levels[0][i], bodies[i], when) for i in range(n)))
+                            [(i, levels[0][i], bodies[i], when) for i in range(n)])
             cur.executemany("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)",
-                            ((level, i, h) for level, hashes in enumerate(levels)
-                             for i, h in enumerate(hashes[: n >> level])))
+                            [(level, i, h) for level, hashes in enumerate(levels)
+                             for i, h in enumerate(hashes[: n >> level])])
             cur.execute("UPDATE log_head SET size = ? WHERE id = 1", (n,))
             cur.close()
         raw.commit()
@@ -483,6 +485,14 @@ def statement_counter(engine: Engine) -> Iterator[list[int]]:
         yield count
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+def cold_proof(conn: Connection, index: int, size: int) -> list[bytes]:
+    return LogReader().inclusion_proof(conn, index, size)
+
+
+def select_node(conn: Connection, query: Any, index: int) -> object:
+    return conn.execute(query, {"i": index}).scalar_one()
 
 
 def bench_proofs(target: Target, levels: list[list[bytes]], n: int, samples: int) -> ProofTimes:
@@ -518,9 +528,9 @@ def bench_proofs(target: Target, levels: list[list[bytes]], n: int, samples: int
                     leaf = levels[0][i]
                     warm.inclusion_proof(conn, i, n)  # fill the cache with this proof's nodes
                     steps: list[tuple[list[float], Callable[[], object]]] = [
-                        (out.cold, lambda i=i: LogReader().inclusion_proof(conn, i, n)),
-                        (out.warm, lambda i=i: warm.inclusion_proof(conn, i, n)),
-                        (out.select, lambda i=i: conn.execute(node_by_key, {"i": i}).scalar_one()),
+                        (out.cold, functools.partial(cold_proof, conn, i, n)),
+                        (out.warm, functools.partial(warm.inclusion_proof, conn, i, n)),
+                        (out.select, functools.partial(select_node, conn, node_by_key, i)),
                     ]
                     for times, fn in rotate(steps, k):
                         t0 = clock()

@@ -35,6 +35,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.audit.record import record_decision
@@ -52,12 +53,14 @@ from sanctuarygate.store.db import make_engine, upgrade
 
 OCAD = "ocad-proposed-eo-2019"
 AGENCIES = ("ICE-ERO", "ICE-HSI", "CBP-USBP", "FBI", "DEA", "FEMA", "ATF", "USMS")
-ACTIONS = (("query-dataset", {"type": "Dataset", "id": "cpd-arrests"}, {}),
-           ("query-dataset", {"type": "Dataset", "id": "cpd-incidents"}, {}),
-           ("query-dataset", {"type": "Dataset", "id": "cpd-warrants"}, {}),
-           ("notify-release", {"type": "Person", "in_custody": True}, {}),
-           ("grant-access", {"type": "Person", "in_custody": True}, {"channel": "in-person"}),
-           ("honor-detainer", {"type": "Person", "in_custody": True}, {}))
+Action = tuple[str, dict[str, Any], dict[str, Any]]
+ACTIONS: tuple[Action, ...] = (
+    ("query-dataset", {"type": "Dataset", "id": "cpd-arrests"}, {}),
+    ("query-dataset", {"type": "Dataset", "id": "cpd-incidents"}, {}),
+    ("query-dataset", {"type": "Dataset", "id": "cpd-warrants"}, {}),
+    ("notify-release", {"type": "Person", "in_custody": True}, {}),
+    ("grant-access", {"type": "Person", "in_custody": True}, {"channel": "in-person"}),
+    ("honor-detainer", {"type": "Person", "in_custody": True}, {}))
 PURPOSES = ("criminal-investigation", "civil-immigration-enforcement")
 DOCUMENTS = ({"kind": "none"}, {"kind": "judicial-warrant", "verified": True},
              {"kind": "administrative-warrant", "verified": True})

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from sanctuarygate.policy.decide import Decider
@@ -77,7 +78,7 @@ def main() -> None:
             answer = client.post(path, data=form)
             assert answer.status_code == 200, answer.text[:500]
 
-        runs = {"library": library, "page": lambda: post("/replay"),
+        runs: dict[str, Callable[[], None]] = {"library": library, "page": lambda: post("/replay"),
                 "pdf": lambda: post("/replay/pdf")}
         times: dict[str, list[float]] = {name: [] for name in runs}
         for round_ in range(args.rounds):
