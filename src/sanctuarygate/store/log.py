@@ -309,20 +309,15 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
         return  # the caller's commit is the one round trip there is (no server)
     sql = _pg_insert(len(leaves), True)
     params = {**_pg_params(first, leaves, bodies, nodes, times), "end": end, "edge": edge}
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a checked-out connection
+    with driver_errors(conn, sql):  # (psycopg itself: the statement of every commit)
+        row = driver.execute(sql, params).fetchone()
+    if row is None or int(row[0]) != end:  # nothing written (and so nothing committed)
+        raise LogIntegrityError(f"the log head is not at {first} under its lock")
     if commit:
-        driver = conn.connection.driver_connection
-        assert driver is not None  # a checked-out connection
-        with driver_errors(conn, sql):
-            row = driver.execute(sql, params).fetchone()
-        if row is None or int(row[0]) != end:  # nothing written: not committed either
-            raise LogIntegrityError(f"the log head is not at {first} under its lock")
         with driver_errors(conn, "COMMIT"):
             driver.commit()
-        return
-    else:
-        row = conn.exec_driver_sql(sql, params).first()
-    if row is None or int(row[0]) != end:
-        raise LogIntegrityError(f"the log head is not at {first} under its lock")
 
 
 def _times(at: dt.datetime | Sequence[dt.datetime], count: int) -> list[dt.datetime]:
