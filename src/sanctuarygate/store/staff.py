@@ -378,8 +378,7 @@ def lapsed_grants(conn: Connection, grants: Collection[TokenGrant]) -> set[Token
             rows = driver.execute(_PG_HOLDING, {"ids": ids}).fetchall()
     else:
         rows = conn.execute(_HOLDING, {"ids": ids}).all()
-    holding = {str(tid): frozenset(Role(r) for r in str(roles).split(",") if r)
-               for tid, roles in rows}
+    holding = {str(tid): _roles_of(roles) for tid, roles in rows}
     return {g for g in grants if holding.get(g.token_id) != g.roles}
 
 
@@ -418,8 +417,13 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
+def _roles_of(stored: object) -> frozenset[Role]:
+    """The roles an account's ``roles`` column holds (``_roles_text``'s form)."""
+    return frozenset(Role(r) for r in str(stored).split(",") if r)
+
+
 def _member(row: Mapping[Any, Any]) -> StaffMember:
-    roles = frozenset(Role(r) for r in str(row["roles"]).split(",") if r)
+    roles = _roles_of(row["roles"])
     return StaffMember(str(row["id"]), str(row["name"]), roles, _utc(row["created_at"]),
                        _utc(row["disabled_at"]), _utc(row["locked_until"]))
 
