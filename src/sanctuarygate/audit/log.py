@@ -92,12 +92,19 @@ class DecisionLog:
         ``grant``: the staff token the actor was authenticated with, checked again in the
         commit (``GrantLapsed`` if it no longer holds: nothing recorded). Callers that guard an
         action use ``audit.record.record_decision`` in their own transaction."""
+        body, when = self.entry(request, decision, actor=actor, subject=subject)
+        return self.group.append(body, at=when, grant=grant)
+
+    def entry(self, request: Request, decision: Decision, *, actor: str,
+              subject: str | None = None) -> tuple[bytes, dt.datetime]:
+        """The entry :meth:`record` appends, encoded, and its time: for a caller that appends
+        it another way (the web worker's event loop: ``audit/group_loop.py``)."""
         if self._signer is None:
             _ = self.signer  # the first append makes sure a key exists, and says so
         when = now()
         entry = DecisionEntry.of(request, decision, actor=actor, at=when,
                                  subject=self.subject(subject) if subject else None)
-        return self.group.append(encode(entry), at=when, grant=grant)
+        return encode(entry), when
 
     def checkpoint(self) -> str:
         """A signed checkpoint for the current tree (reuses the stored one if nothing changed)."""

@@ -31,13 +31,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sanctuarygate.audit import merkle
 from sanctuarygate.store import log as stored
 from sanctuarygate.store.db import Connection, Engine
 from sanctuarygate.store.log import LogRangeError, StoredNodes
 
-__all__ = ["LogReader", "append", "append_held", "append_many", "hold_head", "holding_head"]
+__all__ = ["Held", "LogReader", "append", "append_held", "append_many", "edge_nodes", "held_needs",
+           "hold_head", "holding_head"]
 
 
 class _Keys:
@@ -83,7 +85,7 @@ def hold_head(conn: Connection, known: dict[tuple[int, int], bytes] | None = Non
     keeps for that size, if any, joins ``known``."""
     size, edge = stored.hold_head(conn)
     if known is not None:
-        known.update(_edge_nodes(size, edge))
+        known.update(edge_nodes(size, edge))
     return size
 
 
@@ -94,10 +96,10 @@ def holding_head(engine: Engine) -> Iterator[tuple[Connection, int, dict[tuple[i
     and the right edge the head keeps for it (empty if none), for :func:`append_held`'s
     ``known``. Commits when the block ends, unless ``append_held(commit=True)`` did."""
     with stored.held_head(engine) as (conn, size, edge):
-        yield conn, size, _edge_nodes(size, edge)
+        yield conn, size, edge_nodes(size, edge)
 
 
-def _edge_nodes(size: int, edge: bytes | None) -> dict[tuple[int, int], bytes]:
+def edge_nodes(size: int, edge: bytes | None) -> dict[tuple[int, int], bytes]:
     """The nodes of the head's ``edge`` (their hashes in :func:`right_edge`'s order); none if
     there is no edge or it is not the right length for ``size``."""
     keys = right_edge(size)
@@ -154,18 +156,52 @@ def append_held(conn: Connection, size: int, bodies: Sequence[bytes], *,
     right edge are read in one statement (an edge missing a stored node is not kept)."""
     if not bodies:
         return []
-    leaves = [merkle.leaf_hash(b) for b in bodies]
-    texts = [b.decode("utf-8") for b in bodies]
-    when = at or dt.datetime.now(dt.UTC)
-    end = size + len(bodies)
-    edge_keys = right_edge(end)
     nodes = StoredNodes(conn, dict(known) if known is not None else None)
-    new = _new_nodes(nodes, size, leaves,
-                     also=[(lv, i) for lv, i in edge_keys if (i + 1) << lv <= size])
-    edge = (b"".join(nodes.cache[key] for key in edge_keys)
-            if all(key in nodes.cache for key in edge_keys) else None)
-    stored.write_held(conn, size, leaves, texts, new, at=when, edge=edge, commit=commit)
-    return list(range(size, end))
+    nodes.load(held_needs(size, len(bodies)))
+    held = Held.of(nodes, size, bodies, at=at)
+    stored.write_held(conn, size, held.leaves, held.texts, held.nodes, at=held.at, edge=held.edge,
+                      commit=commit)
+    return list(range(size, held.end))
+
+
+def held_needs(size: int, count: int) -> list[tuple[int, int]]:
+    """The stored nodes appending ``count`` entries at ``size`` reads (unless known): the
+    left siblings the batch combines with, and the old nodes on the new tree's right edge."""
+    end = size + count
+    return [*_left_siblings(size, end),
+            *((lv, i) for lv, i in right_edge(end) if (i + 1) << lv <= size)]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a group commit writes under the head's lock (``store.log.write_held``): the leaf
+    hashes and texts of its entries, the complete nodes they make, the rows' times and the new
+    tree's right edge (None if a node of it is not known)."""
+
+    size: int
+    leaves: list[bytes]
+    texts: list[str]
+    nodes: list[tuple[int, int, bytes]]
+    at: dt.datetime | list[dt.datetime]
+    edge: bytes | None
+
+    @property
+    def end(self) -> int:
+        return self.size + len(self.leaves)
+
+    @classmethod
+    def of(cls, nodes: StoredNodes, size: int, bodies: Sequence[bytes], *,
+           at: dt.datetime | Sequence[dt.datetime] | None = None) -> Held:
+        """The batch ``bodies`` appended at ``size``, the nodes it combines with taken from
+        ``nodes`` (every one of :func:`held_needs` there already, or read)."""
+        leaves = [merkle.leaf_hash(b) for b in bodies]
+        edge_keys = right_edge(size + len(bodies))
+        new = _new_nodes(nodes, size, leaves, also=[])
+        edge = (b"".join(nodes.cache[key] for key in edge_keys)
+                if all(key in nodes.cache for key in edge_keys) else None)
+        when = at or dt.datetime.now(dt.UTC)
+        return cls(size, leaves, [b.decode("utf-8") for b in bodies], new,
+                   when if isinstance(when, dt.datetime) else list(when), edge)
 
 
 def right_edge(size: int) -> list[tuple[int, int]]:

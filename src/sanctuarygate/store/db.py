@@ -24,7 +24,7 @@ import fcntl
 import os
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +134,30 @@ def server_engine(url: str, *, pool: PoolBound | None = None) -> Engine:
     if psycopg_driver:
         event.listen(engine, "checkout", _refuse_closed)
     return engine
+
+
+def async_connector(engine: Engine) -> Callable[[], Awaitable[psycopg.AsyncConnection[Any]]] | None:
+    """For an engine on PostgreSQL through psycopg: a function that opens a new psycopg async
+    connection to the same database as the engine's, with the same parameters (user, password,
+    options such as a schema's ``search_path``, whether from the URL or the engine's
+    ``connect_args``), in autocommit; None for any other engine. The parameters are read off one
+    of the engine's own connections (blocking: call this outside the event loop). (The event
+    loop's group commit holds connections of its own: ``audit/group_loop.py``.)"""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return None
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        params: dict[str, Any] = driver.info.get_parameters()
+        if driver.info.password:
+            params["password"] = driver.info.password
+    if "host" in params:
+        params.pop("hostaddr", None)  # (the address libpq resolved: resolve the name again)
+
+    async def connect() -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(**params, autocommit=True)
+
+    return connect
 
 
 def _refuse_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

@@ -88,14 +88,15 @@ class StoredNodes:
     to it) are served from memory; ``load`` fetches many in one statement. A node that is not
     stored is a :class:`LogIntegrityError`: a reader never makes up a hash."""
 
-    def __init__(self, conn: Connection, cache: dict[tuple[int, int], bytes] | None = None) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection | None,
+                 cache: dict[tuple[int, int], bytes] | None = None) -> None:
+        self.conn = conn  # None: the cache holds every node there is to have (nothing is read)
         self.cache = cache if cache is not None else {}
 
     def load(self, keys: Iterable[tuple[int, int]]) -> None:
         """Fetch the uncached ``keys`` in one query (absent ones stay absent)."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self.cache]
-        if wanted:
+        if wanted and self.conn is not None:
             self.cache.update(read_nodes(self.conn, wanted)[1])
 
     def complete_node(self, level: int, index: int) -> bytes:
@@ -165,6 +166,8 @@ _PG_NODES_SQL = (
     f" CAST(:idxs AS bigint[])) AS k (level, idx) JOIN {log_node.name} AS n"
     " ON n.level = k.level AND n.idx = k.idx")
 _PG_NODES = text(_PG_NODES_SQL)
+#: The same in psycopg's own parameter style (``%(levels)s``), for a psycopg connection.
+PG_NODES_DRIVER_SQL = _PG_NODES_SQL.replace(":levels", "%(levels)s").replace(":idxs", "%(idxs)s")
 _PG_SIZE_AND_NODES = text(
     f"SELECT -1, size, NULL FROM {log_head.name} WHERE id = 1 UNION ALL {_PG_NODES_SQL}")
 
@@ -207,6 +210,7 @@ _PG_HOLD_HEAD_SQL = f"SELECT size, edge_size, edge FROM {log_head.name} WHERE id
 #: BEGIN and the lock as one query string (no parameters: PostgreSQL's simple query protocol
 #: takes both at once, with less of psycopg's work than its pipeline mode).
 _PG_BEGIN_HOLD_HEAD_SQL = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_PG_HOLD_HEAD_SQL}"
+PG_BEGIN_HOLD_HEAD_SQL = _PG_BEGIN_HOLD_HEAD_SQL
 _SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
 
 
@@ -250,9 +254,7 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
                 cursor = driver.execute(_PG_BEGIN_HOLD_HEAD_SQL)  # one round trip, two results
                 cursor.nextset()  # (the BEGIN's, then the lock's row)
                 row = cursor.fetchone()
-            if row is None:
-                raise LogIntegrityError("the log has no head row")
-            yield (conn, *_head(row))
+            yield (conn, *head_of(row))
             with driver_errors(conn, "COMMIT"):
                 driver.commit()  # nothing left to do when write_held committed
         except BaseException:
@@ -307,17 +309,42 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
             raise LogIntegrityError(f"the log head is not at {first} under its lock")
         _sqlite_insert(conn, first, leaves, bodies, nodes, times)
         return  # the caller's commit is the one round trip there is (no server)
-    sql = _pg_insert(len(leaves), True)
-    params = {**_pg_params(first, leaves, bodies, nodes, times), "end": end, "edge": edge}
+    sql, params = held_statement(first, leaves, bodies, nodes, at=times, edge=edge)
     driver = conn.connection.driver_connection
     assert driver is not None  # a checked-out connection
     with driver_errors(conn, sql):  # (psycopg itself: the statement of every commit)
         row = driver.execute(sql, params).fetchone()
-    if row is None or int(row[0]) != end:  # nothing written (and so nothing committed)
-        raise LogIntegrityError(f"the log head is not at {first} under its lock")
+    check_held(row, first, end)
     if commit:
         with driver_errors(conn, "COMMIT"):
             driver.commit()
+
+
+def held_statement(first: int, leaves: Sequence[bytes], bodies: Sequence[str],
+                   nodes: Sequence[tuple[int, int, bytes]], *,
+                   at: dt.datetime | Sequence[dt.datetime], edge: bytes | None
+                   ) -> tuple[str, dict[str, object]]:
+    """PostgreSQL: :func:`write_held`'s one statement and its parameters, in psycopg's own
+    style, for a caller that sends it on a psycopg connection of its own (the event loop's
+    group commit, ``audit/group_loop.py``); the row it returns goes to :func:`check_held`."""
+    end = first + len(leaves)
+    times = _times(at, len(leaves))
+    return _pg_insert(len(leaves), True), {
+        **_pg_params(first, leaves, bodies, nodes, times), "end": end, "edge": edge}
+
+
+def check_held(row: Sequence[Any] | None, first: int, end: int) -> None:
+    """The row :func:`held_statement`'s statement returned must say the head moved from
+    ``first`` to ``end``; no row: nothing was written (and nothing may be committed)."""
+    if row is None or int(row[0]) != end:
+        raise LogIntegrityError(f"the log head is not at {first} under its lock")
+
+
+def head_of(row: Sequence[Any] | None) -> tuple[int, bytes | None]:
+    """(size, edge) from the row :data:`PG_BEGIN_HOLD_HEAD_SQL`'s lock returned."""
+    if row is None:
+        raise LogIntegrityError("the log has no head row")
+    return _head(row)
 
 
 def _times(at: dt.datetime | Sequence[dt.datetime], count: int) -> list[dt.datetime]:

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -369,8 +369,8 @@ def lapsed_grants(conn: Connection, grants: Collection[TokenGrant]) -> set[Token
     not the grant's any more."""
     if not grants:
         return set()
-    ids = sorted({g.token_id for g in grants})
-    rows: Iterable[tuple[Any, Any]]
+    ids = grant_ids(grants)
+    rows: Iterable[Sequence[Any]]
     if conn.dialect.name == "postgresql":  # psycopg itself, as _token_row: once every commit
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
@@ -378,6 +378,17 @@ def lapsed_grants(conn: Connection, grants: Collection[TokenGrant]) -> set[Token
             rows = driver.execute(_PG_HOLDING, {"ids": ids}).fetchall()
     else:
         rows = conn.execute(_HOLDING, {"ids": ids}).all()
+    return lapsed_among(grants, rows)
+
+
+def grant_ids(grants: Collection[TokenGrant]) -> list[str]:
+    """The token ids :data:`PG_HOLDING` asks about (its ``ids``), in order."""
+    return sorted({g.token_id for g in grants})
+
+
+def lapsed_among(grants: Collection[TokenGrant], rows: Iterable[Sequence[Any]]) -> set[TokenGrant]:
+    """The grants that no longer hold, given the rows :data:`PG_HOLDING` (or its SQLAlchemy
+    form) returned for them: ``(token_id, roles)`` of the tokens still valid."""
     holding = {str(tid): _roles_of(roles) for tid, roles in rows}
     return {g for g in grants if holding.get(g.token_id) != g.roles}
 
@@ -391,6 +402,8 @@ _HOLDING = (
 _PG_HOLDING = ("SELECT t.token_id, a.roles FROM staff_token t JOIN staff_account a"
                " ON a.id = t.staff_id WHERE t.token_id = ANY(%(ids)s)"
                " AND t.revoked_at IS NULL AND a.disabled_at IS NULL")
+#: The same statement for a caller on a psycopg connection of its own (``ids``: :func:`grant_ids`).
+PG_HOLDING = _PG_HOLDING
 
 
 def _token_hash(token: str) -> bytes:

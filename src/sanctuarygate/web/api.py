@@ -21,15 +21,20 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
+from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.domain.advice import what_if_banner
 from sanctuarygate.domain.decision import Decision
 from sanctuarygate.domain.intake import parse_intake
 from sanctuarygate.domain.property import property_id_of
 from sanctuarygate.domain.request import Request as PolicyRequest
+from sanctuarygate.policy.decide import Decider
 from sanctuarygate.review.queue import record_and_queue
+from sanctuarygate.settings import Settings
 from sanctuarygate.store.property import registered
 from sanctuarygate.web.log_api import LogDep
+from sanctuarygate.web.loop_commit import loop_group_of, record_on_loop
 from sanctuarygate.web.openapi import problems
 from sanctuarygate.web.schemas import EXAMPLE_REQUEST as EXAMPLE_REQUEST
 from sanctuarygate.web.schemas import AgencyList, DecisionAnswer, DecisionRequest, ProfileList
@@ -72,7 +77,7 @@ def decision_body(asked: PolicyRequest, decision: Decision,
              response_model=DecisionAnswer, response_model_exclude_unset=True,
              responses=problems(400, 401, 403, 413, 415, 422),
              openapi_extra={"security": [{}]})  # the staff token, or none with ?dry_run=true
-def create_decision(
+async def create_decision(
     request: Request,
     decider: DeciderDep,
     log: LogDep,
@@ -97,6 +102,26 @@ def create_decision(
     for the person (``person_ref``) and who verified the document and when; kept in the case
     only, never in the log entry or the answer; a status word in it is a 422 naming the
     field."""
+    answer, pending = await run_in_threadpool(answer_decision, request, decider, log, settings,
+                                              caller, body)
+    if pending is None:
+        return answer
+    group = loop_group_of(request)
+    assert group is not None and caller.member is not None  # (answer_decision saw both)
+    asked, decision = pending
+    index = await record_on_loop(
+        request, group, caller, lambda member: log.entry(asked, decision, actor=member.actor),
+        log.entry(asked, decision, actor=caller.member.actor))
+    return {**decision_body(asked, decision, index), "recorded": True}
+
+
+def answer_decision(request: Request, decider: Decider, log: DecisionLog, settings: Settings,
+                    caller: Caller, body: DecisionRequest
+                    ) -> tuple[dict[str, Any], tuple[PolicyRequest, Decision] | None]:
+    """``create_decision``'s work in the thread pool: the answer, unless it is still to be
+    recorded on the event loop's group commit (``web/loop_commit.py``): then the request and
+    decision to record. A review (its case opens with its entry) and a log without the loop's
+    group commit are recorded here."""
     asked = body.request
     told = parse_intake(None if body.case is None else body.case.model_dump(exclude_none=True),
                         zone=ZoneInfo(settings.timezone))
@@ -107,15 +132,17 @@ def create_decision(
     reasons = asked.what_if(settings.today())  # the city's date, in its time zone
     if reasons:
         return {**decision_body(asked, decision), "hypothetical": True,
-                "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}
+                "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}, None
     if not caller.record or caller.member is None:
-        return {**decision_body(asked, decision), "dry_run": True, "recorded": False}
+        return {**decision_body(asked, decision), "dry_run": True, "recorded": False}, None
+    if decision.outcome != "review" and loop_group_of(request) is not None:
+        return {}, (asked, decision)
     recorded = record_as(request, caller, lambda member, grant: record_and_queue(
         log, asked, decision, actor=member.actor, source="api", intake=told, grant=grant))
     answer = {**decision_body(asked, decision, recorded.log_index), "recorded": True}
     if recorded.case_id is not None:  # a review: its case waits in the review queue
         answer["case_id"] = recorded.case_id
-    return answer
+    return answer, None
 
 
 @router.get("/agencies", summary="Search the agency directory", response_model=AgencyList,

@@ -56,6 +56,7 @@ from sanctuarygate.web import (
 )
 from sanctuarygate.web.i18n import LanguageCookie
 from sanctuarygate.web.limit import BodyLimit
+from sanctuarygate.web.loop_commit import loop_commits
 from sanctuarygate.web.openapi import agency_api_key, agency_bearer, contract, problems
 from sanctuarygate.web.problem import (
     PROBLEM_JSON,
@@ -87,9 +88,10 @@ def start(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run ``start`` (blocking work, in a thread) before the server takes requests; then, while
-    it serves, publish to the log's witnesses in the background (``web/publisher.py``)."""
+    it serves, publish to the log's witnesses in the background (``web/publisher.py``) and
+    commit the API's recorded decisions on the event loop (``web/loop_commit.py``)."""
     await anyio.to_thread.run_sync(start, app)
-    async with publishing(app):  # the log's checkpoints to its witnesses, in the background
+    async with publishing(app), loop_commits(app):  # (see web/loop_commit.py)
         yield
 
 
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None, *, decider: Decider | None = No
     app.state.gateway = build_gateway(settings, decider, log, records)
     app.state.witnesses = witnesses_of(settings)  # a bad entry or quorum stops the start
     app.state.token_grants = GrantCache()  # staff tokens this worker has checked
+    app.state.loop_group = None  # the event loop's group commit, while the app runs
     install_problem_handlers(app, html=pages.problem_page)
     app.include_router(api.router)
     app.include_router(log_api.router)
