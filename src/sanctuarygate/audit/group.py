@@ -37,7 +37,9 @@ commit.
     index = group.append(b'{"kind":"decision",...}', at=now)   # durable when it returns
 
 An entry that must commit with the action it guards (a gateway release) is not grouped: it is
-appended in the action's own transaction (``audit/record.py``).
+appended in the action's own transaction (``audit/record.py``). The API's recorded decisions on
+PostgreSQL are grouped on the web worker's event loop instead, with no thread waiting
+(``audit/group_loop.py``); both kinds of group queue on the same head lock.
 """
 
 from __future__ import annotations

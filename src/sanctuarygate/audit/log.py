@@ -8,7 +8,8 @@ the first append creates one and says so (``key_created`` and a warning on the l
 goes through the log's :class:`~sanctuarygate.audit.group.GroupCommit`: decisions recorded by
 concurrent requests of one process within ``commit_window`` seconds share one durable commit
 (``SANCTUARYGATE_LOG_COMMIT_WINDOW_MS``); each caller still returns only once its entry is
-durable, with its index.
+durable, with its index. The API's route appends the same entry (:meth:`DecisionLog.entry`) on
+its worker's event loop instead, when it runs on PostgreSQL (``audit/group_loop.py``).
 """
 
 from __future__ import annotations
