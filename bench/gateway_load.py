@@ -49,8 +49,9 @@ completed query (and one ledger part each), a round with recording off adds noth
 
 **Connections.** A thread samples ``pg_stat_activity`` every 20 ms during the rounds and keeps
 the peak number of connections to the two databases; it is printed next to the bound the
-settings give (``W workers x 2 engines x (SANCTUARYGATE_DB_POOL_SIZE + _OVERFLOW)``) and the
-server's ``max_connections``.
+settings give (``W workers x (2 engines x (SANCTUARYGATE_DB_POOL_SIZE + _OVERFLOW) + 2)``, the 2
+the event loop's group commit's own, ``store.db.LOOP_CONNECTIONS``) and the server's
+``max_connections``.
 
 Not a module of the package, not a test: imported by ``bench/gateway.py`` only (and by uvicorn,
 for the factory).
@@ -85,7 +86,7 @@ from sanctuarygate.gateway.keys import issue_key
 from sanctuarygate.gateway.plan import check_gateway_config, parse_spec, plan_query
 from sanctuarygate.gateway.stream import encode, rows
 from sanctuarygate.settings import city_today
-from sanctuarygate.store.db import PoolBound, upgrade
+from sanctuarygate.store.db import LOOP_CONNECTIONS, PoolBound, upgrade
 from sanctuarygate.store.staff import add_staff, issue_token
 from sanctuarygate.web.api import require_json
 from sanctuarygate.web.app import create_app
@@ -203,7 +204,7 @@ def start(home: Path, log_url: str, records_url: str, *, workers: int, decision_
     out.close()
     names = (str(make_url(log_url).database), str(make_url(records_url).database))
     server = LoadServer(process, port, tokens, keys, log_url, names,
-                        workers * 2 * (pool.size + pool.overflow))
+                        workers * (2 * (pool.size + pool.overflow) + LOOP_CONNECTIONS))
     deadline = time.monotonic() + 180
     ready = 0
     while ready < 4 * workers:  # several answers in a row: every worker is up
@@ -537,7 +538,8 @@ def report(load: Load) -> None:
                 print(f"  error ({mode} {kind}): {failure}")
     print(f"PostgreSQL connections to the two databases during the rounds: peak"
           f" {load.peak_connections} ({load.connection_samples} samples); the pools' bound"
-          f" {load.bound} ({load.workers} workers x 2 engines x (pool size + overflow));"
+          f" {load.bound} ({load.workers} workers x (2 engines x (pool size + overflow) + 2 for"
+          " the event loop's commits));"
           f" max_connections {load.max_connections}")
 
 

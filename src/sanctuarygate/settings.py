@@ -174,10 +174,11 @@ class Settings(BaseSettings):
     timezone: str = "America/Chicago"
     #: Each engine's connection pool on a database server (PostgreSQL), per worker process:
     #: ``size`` kept open, ``overflow`` more in a burst; ``serve --workers N`` with two engines
-    #: each holds at most ``N * 2 * (size + overflow)`` connections (see ``store.db.PoolBound``).
+    #: each, and the event loop's group commit's two connections, holds at most
+    #: ``N * (2 * (size + overflow) + 2)`` connections (see ``store.db.PoolBound``).
     #: The default keeps every connection it opens (no overflow): an overflow connection is
     #: closed when returned and, under load, opened again moments later (a server process each).
-    db_pool_size: int = Field(default=6, ge=1)
+    db_pool_size: int = Field(default=5, ge=1)
     db_pool_overflow: int = Field(default=0, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
     #: A client (address) whose agency-key authentications failed ``auth_failure_limit`` times

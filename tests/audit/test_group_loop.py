@@ -19,7 +19,7 @@ from sanctuarygate.audit.group import GrantLapsed, GroupCommit
 from sanctuarygate.audit.group_loop import LoopGroupCommit
 from sanctuarygate.audit.tree import append_many
 from sanctuarygate.domain.staff import Role
-from sanctuarygate.store.db import async_connector, upgrade
+from sanctuarygate.store.db import LOOP_CONNECTIONS, async_connector, upgrade
 from sanctuarygate.store.staff import TokenGrant, add_staff, issue_token, revoke_token
 from sanctuarygate.store.tables import log_head
 
@@ -43,8 +43,17 @@ def _body(**fields: Any) -> bytes:
 
 
 def test_many_coroutines_share_commits_and_get_distinct_gapless_indexes(pg: Engine) -> None:
+    """A hundred at once, in batches of up to 16, on no more than two connections."""
+    opened: list[object] = []
+    connect = async_connector(pg)
+    assert connect is not None
+
+    async def counted() -> Any:
+        opened.append(await connect())
+        return opened[-1]
+
     async def run() -> tuple[list[int], LoopGroupCommit]:
-        group = _group(pg, window=0.005, max_batch=16)
+        group = LoopGroupCommit(counted, window=0.005, max_batch=16)
         try:
             indexes = await asyncio.gather(*(group.append(_body(k=k)) for k in range(100)))
         finally:
@@ -54,6 +63,7 @@ def test_many_coroutines_share_commits_and_get_distinct_gapless_indexes(pg: Engi
     indexes, group = asyncio.run(run())
     assert sorted(indexes) == list(range(100))
     assert group.appended == 100 and group.commits < 100 // 4  # shared (batches of up to 16)
+    assert 1 <= len(opened) <= LOOP_CONNECTIONS == 2  # (a worker's bound: store.db.PoolBound)
     stored = _stored(pg)
     assert all(stored[i] == _body(k=k).decode() for k, i in enumerate(indexes))
     _check_tree(pg, stored)

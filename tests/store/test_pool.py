@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from sanctuarygate.gateway.default import records_engine
 from sanctuarygate.settings import Settings
-from sanctuarygate.store.db import PoolBound, make_engine, pool_bound
+from sanctuarygate.store.db import LOOP_CONNECTIONS, PoolBound, make_engine, pool_bound
 from sanctuarygate.web.app import create_app
 
 PG_URL = os.environ.get("SANCTUARYGATE_TEST_POSTGRES_URL")  # as tests/conftest.py
@@ -31,8 +31,8 @@ def test_settings_bound_both_engines_of_the_app() -> None:
 
 def test_defaults_are_small() -> None:
     bound = pool_bound(Settings())
-    assert (bound.size, bound.overflow) == (6, 0)
-    assert 2 * (bound.size + bound.overflow) <= 12
+    assert (bound.size, bound.overflow) == (5, 0)
+    assert 8 * (2 * (bound.size + bound.overflow) + LOOP_CONNECTIONS) < 100  # serve --workers 8
 
 
 def _hold(engine: Engine, n: int, stack: ExitStack) -> None:

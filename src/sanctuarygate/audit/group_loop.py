@@ -49,7 +49,7 @@ import psycopg
 
 from sanctuarygate.audit.group import MAX_BATCH, GrantLapsed
 from sanctuarygate.audit.tree import Held, edge_nodes, held_needs
-from sanctuarygate.store.db import connection_idle
+from sanctuarygate.store.db import LOOP_CONNECTIONS, connection_idle
 from sanctuarygate.store.log import (
     PG_BEGIN_HOLD_HEAD_SQL,
     PG_NODES_DRIVER_SQL,
@@ -82,7 +82,7 @@ class LoopGroupCommit:
     transactions and entries committed."""
 
     def __init__(self, connect: Connect, *, window: float = 0.002, max_batch: int = MAX_BATCH,
-                 connections: int = 2) -> None:
+                 connections: int = LOOP_CONNECTIONS) -> None:
         if window < 0 or max_batch < 1 or connections < 1:
             raise ValueError(f"bad group commit window {window}, batch {max_batch} or "
                              f"connections {connections}")

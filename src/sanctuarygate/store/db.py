@@ -45,6 +45,10 @@ from sanctuarygate.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: The connections a worker's event-loop group commit holds to the log's database, besides its
+#: engines' pools (``audit/group_loop.py``: one commits while the next waits for the head's lock).
+LOOP_CONNECTIONS = 2
+
 #: The advisory lock every sanctuarygate process takes to migrate (any 64-bit number, fixed).
 ADVISORY_LOCK = 0x5A6E_C7A0_4D16_0001
 
@@ -57,19 +61,22 @@ class PoolBound:
     ``size`` kept open, ``overflow`` more in a burst, and how long (seconds) a request waits
     for one before it fails (closed: nothing decided, nothing released).
 
-    A worker has two engines (the log's database and the records database), so it holds at
-    most ``2 * (size + overflow)`` connections; ``serve --workers N`` at most N times that.
-    The defaults (6 + 0) keep 8 workers under PostgreSQL's default of 100 connections. They
-    open no overflow: SQLAlchemy closes an overflow connection when it is returned while the
-    pool is full, so under steady load (recorded requests each check a token, then the group
-    commit writes) connections were closed and opened again all the time, each a new server
-    process; six kept open cost the same bound.
+    A worker has two engines (the log's database and the records database) and, on
+    PostgreSQL, the event loop's group commit with :data:`LOOP_CONNECTIONS` of its own
+    (``audit/group_loop.py``), so it holds at most ``2 * (size + overflow) + 2`` connections;
+    ``serve --workers N`` at most N times that. The defaults (5 + 0, so 12 a worker) keep 8
+    workers under PostgreSQL's default of 100 connections. They open no overflow: SQLAlchemy
+    closes an overflow connection when it is returned while the pool is full, so under steady
+    load connections were closed and opened again all the time, each a new server process;
+    five kept open cost the same bound.
 
     >>> PoolBound().size, PoolBound().overflow
-    (6, 0)
+    (5, 0)
+    >>> 2 * (PoolBound().size + PoolBound().overflow) + LOOP_CONNECTIONS
+    12
     """
 
-    size: int = 6
+    size: int = 5
     overflow: int = 0
     timeout: float = 30.0
 
