@@ -17,6 +17,7 @@ are problem+json (``web/problem.py``); no error is ever an allow.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -102,26 +103,30 @@ async def create_decision(
     for the person (``person_ref``) and who verified the document and when; kept in the case
     only, never in the log entry or the answer; a status word in it is a 422 naming the
     field."""
-    answer, pending = await run_in_threadpool(answer_decision, request, decider, log, settings,
-                                              caller, body)
-    if pending is None:
-        return answer
     group = loop_group_of(request)
-    assert group is not None and caller.member is not None  # (answer_decision saw both)
-    asked, decision = pending
+    answer, pending = await run_in_threadpool(answer_decision, request, decider, log, settings,
+                                              caller, body, group is not None)
+    if pending is None or group is None:
+        return answer
+    asked, decision, entry = pending
     index = await record_on_loop(
         request, group, caller, lambda member: log.entry(asked, decision, actor=member.actor),
-        log.entry(asked, decision, actor=caller.member.actor))
+        entry)
     return {**decision_body(asked, decision, index), "recorded": True}
 
 
+#: A decision still to be recorded: the request, the decision and its entry (encoded, and its
+#: time), for the event loop's group commit.
+Pending = tuple[PolicyRequest, Decision, tuple[bytes, dt.datetime]]
+
+
 def answer_decision(request: Request, decider: Decider, log: DecisionLog, settings: Settings,
-                    caller: Caller, body: DecisionRequest
-                    ) -> tuple[dict[str, Any], tuple[PolicyRequest, Decision] | None]:
+                    caller: Caller, body: DecisionRequest, on_loop: bool
+                    ) -> tuple[dict[str, Any], Pending | None]:
     """``create_decision``'s work in the thread pool: the answer, unless it is still to be
-    recorded on the event loop's group commit (``web/loop_commit.py``): then the request and
-    decision to record. A review (its case opens with its entry) and a log without the loop's
-    group commit are recorded here."""
+    recorded on the event loop's group commit (``on_loop``: ``web/loop_commit.py``): then the
+    request, the decision and its entry. A review (its case opens with its entry in one
+    transaction) and an answer without the loop's group commit are recorded here."""
     asked = body.request
     told = parse_intake(None if body.case is None else body.case.model_dump(exclude_none=True),
                         zone=ZoneInfo(settings.timezone))
@@ -135,8 +140,8 @@ def answer_decision(request: Request, decider: Decider, log: DecisionLog, settin
                 "banner": what_if_banner(reasons, asked.date.isoformat()), "recorded": False}, None
     if not caller.record or caller.member is None:
         return {**decision_body(asked, decision), "dry_run": True, "recorded": False}, None
-    if decision.outcome != "review" and loop_group_of(request) is not None:
-        return {}, (asked, decision)
+    if on_loop and decision.outcome != "review":
+        return {}, (asked, decision, log.entry(asked, decision, actor=caller.member.actor))
     recorded = record_as(request, caller, lambda member, grant: record_and_queue(
         log, asked, decision, actor=member.actor, source="api", intake=told, grant=grant))
     answer = {**decision_body(asked, decision, recorded.log_index), "recorded": True}
