@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 
 from sanctuarygate.audit.log import DecisionLog
 from sanctuarygate.policy.decide import Decider
@@ -35,7 +35,7 @@ def _app(decider: Decider, engine: Engine, data_dir: Path) -> FastAPI:
 
 @asynccontextmanager
 async def _serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # 500s as a server does
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=transport, base_url="http://test") as http:
         yield http
@@ -160,6 +160,33 @@ def test_a_review_opens_its_case_with_its_entry_beside_the_loop(
     assert review["outcome"] == "review" and "case_id" in review
     assert sorted(a.json()["log_index"] for a in answers) == list(range(5))
     assert on_loop == 4  # the review went with its case, in a transaction of its own
+
+
+@on_postgres
+def test_a_commit_that_fails_on_the_loop_is_a_server_error_with_nothing_recorded(
+        decider: Decider, db_engine: Engine, tmp_path: Path) -> None:
+    """The log's entries table unreachable under the loop's commit (renamed away): every
+    recorded request of the batch is answered 500 problem+json, none with an index or an
+    outcome; once it is back, the next entry takes index 0 (no gap)."""
+    app = _app(decider, db_engine, tmp_path)
+
+    async def work(http: httpx.AsyncClient) -> tuple[list[httpx.Response], httpx.Response]:
+        token = _token(db_engine, "loop-fail", "desk")
+        with db_engine.begin() as conn:
+            conn.execute(text("ALTER TABLE log_entry RENAME TO log_entry_away"))
+        try:
+            failed = await asyncio.gather(*(http.post(DECISIONS, json=denied_body(),
+                                                      headers=_bearer(token)) for _ in range(3)))
+        finally:
+            with db_engine.begin() as conn:
+                conn.execute(text("ALTER TABLE log_entry_away RENAME TO log_entry"))
+        return list(failed), await http.post(DECISIONS, json=denied_body(), headers=_bearer(token))
+
+    failed, after = _run(app, work)
+    assert [f.status_code for f in failed] == [500, 500, 500]
+    assert all(f.headers["content-type"] == "application/problem+json" for f in failed)
+    assert not any("log_index" in f.text or "outcome" in f.json() for f in failed)
+    assert after.status_code == 200 and after.json()["log_index"] == 0
 
 
 @on_postgres
