@@ -196,7 +196,7 @@ class Held:
         ``nodes`` (every one of :func:`held_needs` there already, or read)."""
         leaves = [merkle.leaf_hash(b) for b in bodies]
         edge_keys = right_edge(size + len(bodies))
-        new = _new_nodes(nodes, size, leaves, also=[])
+        new = _new_nodes(nodes, size, leaves)
         edge = (b"".join(nodes.cache[key] for key in edge_keys)
                 if all(key in nodes.cache for key in edge_keys) else None)
         when = at or dt.datetime.now(dt.UTC)
@@ -215,12 +215,12 @@ def right_edge(size: int) -> list[tuple[int, int]]:
             if (size >> level) & 1]
 
 
-def _new_nodes(nodes: StoredNodes, size: int, leaves: Sequence[bytes], *,
-               also: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, bytes]]:
+def _new_nodes(nodes: StoredNodes, size: int,
+               leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
     """The complete nodes that appending ``leaves`` at ``size`` makes (the stored left siblings
-    they combine with that ``nodes`` has not cached read in one statement, with the stored
-    nodes ``also``); they join ``nodes.cache``."""
-    nodes.load([*_left_siblings(size, size + len(leaves)), *also])
+    they combine with that ``nodes`` has not cached read in one statement); they join
+    ``nodes.cache``."""
+    nodes.load(_left_siblings(size, size + len(leaves)))
     new: list[tuple[int, int, bytes]] = []
     for index, leaf in enumerate(leaves, start=size):
         for level, idx, value in merkle.new_nodes(index, leaf, nodes):

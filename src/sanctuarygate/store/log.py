@@ -209,8 +209,7 @@ _PG_HOLD_HEAD = _HEAD.with_for_update()
 _PG_HOLD_HEAD_SQL = f"SELECT size, edge_size, edge FROM {log_head.name} WHERE id = 1 FOR UPDATE"
 #: BEGIN and the lock as one query string (no parameters: PostgreSQL's simple query protocol
 #: takes both at once, with less of psycopg's work than its pipeline mode).
-_PG_BEGIN_HOLD_HEAD_SQL = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_PG_HOLD_HEAD_SQL}"
-PG_BEGIN_HOLD_HEAD_SQL = _PG_BEGIN_HOLD_HEAD_SQL
+PG_BEGIN_HOLD_HEAD_SQL = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_PG_HOLD_HEAD_SQL}"
 _SQLITE_HOLD_HEAD = update(log_head).where(log_head.c.id == 1).values(size=log_head.c.size)
 
 
@@ -250,8 +249,8 @@ def held_head(engine: Engine) -> Iterator[tuple[Connection, int, bytes | None]]:
         driver = conn.connection.driver_connection
         assert driver is not None  # a checked-out connection
         try:
-            with driver_errors(conn, _PG_BEGIN_HOLD_HEAD_SQL):
-                cursor = driver.execute(_PG_BEGIN_HOLD_HEAD_SQL)  # one round trip, two results
+            with driver_errors(conn, PG_BEGIN_HOLD_HEAD_SQL):
+                cursor = driver.execute(PG_BEGIN_HOLD_HEAD_SQL)  # one round trip, two results
                 cursor.nextset()  # (the BEGIN's, then the lock's row)
                 row = cursor.fetchone()
             yield (conn, *head_of(row))
