@@ -3,8 +3,8 @@
 While the app runs on PostgreSQL (its lifespan), :func:`loop_commits` keeps a
 :class:`~sanctuarygate.audit.group_loop.LoopGroupCommit` on ``app.state.loop_group``, with
 connections of its own to the log's database, closed when the app stops. ``POST
-/api/v1/decisions`` decides in the thread pool as before, then awaits its entry's commit there
-(:func:`record_on_loop`) instead of holding a thread of the pool until it is durable. Without
+/api/v1/decisions`` decides in the thread pool as before, then awaits its entry's commit on the
+loop (:func:`record_on_loop`) instead of holding a thread of the pool until it is durable. Without
 it (SQLite, or an app used without its lifespan) the route records as the desk does, through
 the log's thread group commit (``audit/group.py``); the entries and answers are the same.
 
