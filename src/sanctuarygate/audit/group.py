@@ -63,6 +63,10 @@ GrantCheck = Callable[[Connection, set[Any]], set[Any]]
 class GrantLapsed(Exception):
     """The grant an entry was appended under no longer held at its commit: not appended."""
 
+    def __init__(self, message: str = "the staff token's grant no longer holds: not recorded"
+                 ) -> None:
+        super().__init__(message)
+
 #: The most entries one commit takes (a batch of 256 ~850-byte entries is ~220 KB).
 MAX_BATCH = 256
 
@@ -209,5 +213,5 @@ class GroupCommit:
         lapsed = self.check(conn, grants)
         for q in batch:
             if q.grant is not None and q.grant in lapsed:
-                q.error = GrantLapsed("the staff token's grant no longer holds: not recorded")
+                q.error = GrantLapsed()
         return [q for q in batch if q.error is None]

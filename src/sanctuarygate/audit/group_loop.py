@@ -221,8 +221,7 @@ class LoopGroupCommit:
         for q in batch:
             if q.grant in lapsed:
                 if not q.answer.done():
-                    q.answer.set_exception(
-                        GrantLapsed("the staff token's grant no longer holds: not recorded"))
+                    q.answer.set_exception(GrantLapsed())
             else:
                 kept.append(q)
         return kept

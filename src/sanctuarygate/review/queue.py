@@ -62,7 +62,7 @@ def record_and_queue(log: DecisionLog, request: Request, decision: Decision, *, 
     _ = log.signer  # the first append makes sure a key exists, and says so
     with log.engine.begin() as conn:
         if grant is not None and lapsed_grants(conn, {grant}):
-            raise GrantLapsed("the staff token's grant no longer holds: not recorded")
+            raise GrantLapsed()
         index = record_decision(conn, request, decision, actor=actor)
         case_id = store.open_case(
             conn, request.to_dict(), case_decision(decision), agency=request.principal.id,

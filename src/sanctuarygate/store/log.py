@@ -300,15 +300,14 @@ def write_held(conn: Connection, first: int, leaves: Sequence[bytes], bodies: Se
     (never after a failed one); it returns only once the commit succeeded, and the caller's
     transaction has nothing left to commit. On SQLite the caller's own commit does it."""
     end = first + len(leaves)
-    times = _times(at, len(leaves))
     if conn.dialect.name != "postgresql":
         moved = conn.execute(update(log_head).where(log_head.c.id == 1, log_head.c.size == first)
                              .values(size=end, edge_size=end, edge=edge)).rowcount
         if moved != 1:
             raise LogIntegrityError(f"the log head is not at {first} under its lock")
-        _sqlite_insert(conn, first, leaves, bodies, nodes, times)
+        _sqlite_insert(conn, first, leaves, bodies, nodes, _times(at, len(leaves)))
         return  # the caller's commit is the one round trip there is (no server)
-    sql, params = held_statement(first, leaves, bodies, nodes, at=times, edge=edge)
+    sql, params = held_statement(first, leaves, bodies, nodes, at=at, edge=edge)
     driver = conn.connection.driver_connection
     assert driver is not None  # a checked-out connection
     with driver_errors(conn, sql):  # (psycopg itself: the statement of every commit)
